@@ -1,0 +1,55 @@
+/**
+ * Node size classes of the reference cases (2C4G and 4C8G edge boxes) and what
+ * K3s keeps for itself on each. One source for infra/ (kubelet flags),
+ * components/ (footprint) and policies/ (limits per size class).
+ *
+ * The reservations are ours, not the cases': the cases never state them. They
+ * follow the kubelet's model (allocatable = capacity - kube-reserved -
+ * system-reserved - eviction threshold) with K3s's single-process footprint in
+ * kube-reserved (a K3s server idles at roughly 500-700 MiB).
+ */
+export type SizeClassName = "2c4g" | "4c8g";
+
+export interface Resources {
+  /** CPU in millicores. */
+  cpuMillis: number;
+  /** Memory in MiB. */
+  memoryMiB: number;
+}
+
+export interface SizeClass {
+  capacity: Resources;
+  kubeReserved: Resources;
+  systemReserved: Resources;
+  /** kubelet eviction-hard memory.available threshold, MiB. */
+  evictionHardMemoryMiB: number;
+}
+
+export const SIZE_CLASSES: Record<SizeClassName, SizeClass> = {
+  "2c4g": {
+    capacity: { cpuMillis: 2000, memoryMiB: 4096 },
+    kubeReserved: { cpuMillis: 250, memoryMiB: 512 },
+    systemReserved: { cpuMillis: 100, memoryMiB: 256 },
+    evictionHardMemoryMiB: 200,
+  },
+  "4c8g": {
+    capacity: { cpuMillis: 4000, memoryMiB: 8192 },
+    kubeReserved: { cpuMillis: 400, memoryMiB: 768 },
+    systemReserved: { cpuMillis: 200, memoryMiB: 512 },
+    evictionHardMemoryMiB: 300,
+  },
+};
+
+export const SIZE_CLASS_NAMES = Object.keys(SIZE_CLASSES) as SizeClassName[];
+
+/** What the scheduler may hand out on a node of this class. */
+export function allocatable(size: SizeClass): Resources {
+  return {
+    cpuMillis: size.capacity.cpuMillis - size.kubeReserved.cpuMillis - size.systemReserved.cpuMillis,
+    memoryMiB:
+      size.capacity.memoryMiB -
+      size.kubeReserved.memoryMiB -
+      size.systemReserved.memoryMiB -
+      size.evictionHardMemoryMiB,
+  };
+}
