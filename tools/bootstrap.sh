@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Builds every tool Edgefleet runs, from the pins in tools/versions.env and the
+# wrapper modules in tools/go/, into a cache outside the checkout:
+#
+#   ${EDGEFLEET_CACHE:-$HOME/.cache/edgefleet}/
+#     node/<version>/            Node.js from the npm registry's `node` package
+#     tools/<tool>-<key>/bin/    one folder per tool, keyed by its pins
+#     toolchain/<key>/bin/       the assembled PATH entry (links into tools/)
+#     pulumi-home/               PULUMI_HOME: plugins installed from our builds
+#
+# A tool is rebuilt only when its key (a hash of versions.env and its wrapper
+# folder) changes, so a second run takes seconds. Nothing is downloaded but Go
+# modules (through GOPROXY) and npm packages; no release binary is fetched.
+#
+# Usage: tools/bootstrap.sh [--quiet]     builds what is missing
+#        eval "$(tools/bootstrap.sh --env)" builds, then prints exports
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+cache=${EDGEFLEET_CACHE:-$HOME/.cache/edgefleet}
+mode=${1:-}
+# shellcheck source=tools/versions.env
+set -a; . "$here/versions.env"; set +a
+
+log() { if [ "$mode" != "--env" ] && [ "$mode" != "--quiet" ]; then echo "bootstrap: $*" >&2; fi; }
+die() { echo "bootstrap: error: $*" >&2; exit 1; }
+
+command -v go >/dev/null || die "Go is not installed; install Go >= 1.25 (Debian: golang, or go.dev)"
+mkdir -p "$cache/tools" "$cache/toolchain"
+
+# --- Node.js -----------------------------------------------------------------
+node_dir="$cache/node/$NODE_VERSION"
+node_bin="$node_dir/node_modules/node/bin"
+if [ ! -x "$node_bin/node" ]; then
+  log "installing Node.js $NODE_VERSION from the npm registry"
+  command -v npm >/dev/null || die "npm is needed once to fetch Node.js $NODE_VERSION (apt-get install npm)"
+  rm -rf "$node_dir.tmp"
+  # The `node` package ships the binary itself; its install script only
+  # re-links it, so scripts stay off (npm >= 11 would not run them anyway).
+  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$node_dir.tmp" "node@$NODE_VERSION" >&2
+  "$node_dir.tmp/node_modules/node/bin/node" --version >/dev/null || die "the node@$NODE_VERSION package gave no working binary"
+  rm -rf "$node_dir" && mv "$node_dir.tmp" "$node_dir"
+fi
+
+# --- Go tools ----------------------------------------------------------------
+keyof() { # keyof <wrapper dir>: hash of the pins and the wrapper's files
+  (cd "$here" && { cat versions.env; find "go/$1" -type f | LC_ALL=C sort | xargs sha256sum; }) | sha256sum | cut -c1-16
+}
+
+export GOFLAGS="-mod=readonly -trimpath"
+export CGO_ENABLED=${CGO_ENABLED:-0}
+# The checksum database is not reachable for every module this project needs;
+# each wrapper commits a complete go.sum, which go verifies instead.
+export GONOSUMDB="*"
+
+built=()
+build() { # build <tool> <ldflags> <pkg>=<binary>...
+  local tool=$1 ldflags=$2; shift 2
+  local key out tmp
+  key=$(keyof "$tool")
+  out="$cache/tools/$tool-$key"
+  built+=("$out/bin")
+  [ -f "$out/.complete" ] && return 0
+  log "building $tool (key $key); this takes minutes the first time"
+  tmp="$out.tmp.$$"
+  rm -rf "$tmp" && mkdir -p "$tmp/src" "$tmp/bin"
+  cp -R "$here/go/$tool/." "$tmp/src/"
+  if [ -x "$tmp/src/prebuild.sh" ]; then (cd "$tmp/src" && ./prebuild.sh) || die "$tool: prebuild failed"; fi
+  local spec pkg bin start
+  start=$(date +%s)
+  for spec in "$@"; do
+    pkg=${spec%%=*} bin=${spec#*=}
+    (cd "$tmp/src" && go build -ldflags "$ldflags" -o "$tmp/bin/$bin" "$pkg") \
+      || die "$tool: go build $pkg failed (see above)"
+  done
+  echo "$(($(date +%s) - start))" > "$tmp/.build-seconds"
+  touch "$tmp/.complete"
+  rm -rf "$out" && mv "$tmp" "$out"
+  rm -rf "$out/src"
+}
+
+build pulumi "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi=pulumi
+build language-nodejs "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_LANGUAGE_NODEJS_VERSION" \
+  github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs=pulumi-language-nodejs
+build kubernetes "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
+  ./cmd/pulumi-resource-kubernetes=pulumi-resource-kubernetes
+
+# --- Assemble the toolchain ----------------------------------------------------
+chain_key=$(printf '%s\n' "${built[@]}" "$NODE_VERSION" | sha256sum | cut -c1-16)
+chain="$cache/toolchain/$chain_key"
+if [ ! -f "$chain/.complete" ]; then
+  rm -rf "$chain" && mkdir -p "$chain/bin"
+  for d in "${built[@]}"; do ln -sf "$d"/* "$chain/bin/"; done
+  ln -sf "$node_bin/node" "$chain/bin/node"
+  # The engine runs dynamic providers and Node policy packs through these
+  # small scripts, which ship in the SDK's Go module next to the language host.
+  sdkdir=$(cd "$here/go/language-nodejs" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
+  install -m 0755 "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$sdkdir/nodejs/dist/pulumi-analyzer-policy" "$chain/bin/"
+  touch "$chain/.complete"
+fi
+
+export PULUMI_HOME="$cache/pulumi-home"
+export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+if [ ! -x "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes" ] ||
+   ! cmp -s "$chain/bin/pulumi-resource-kubernetes" \
+     "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes"; then
+  "$chain/bin/pulumi" plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" \
+    --file "$chain/bin/pulumi-resource-kubernetes" --reinstall >&2
+fi
+
+if [ "$mode" = "--env" ]; then
+  cat <<EOF
+export PATH="$chain/bin:\$PATH"
+export PULUMI_HOME="$PULUMI_HOME"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=false
+export EDGEFLEET_TOOLS_BIN="$chain/bin"
+EOF
+else
+  log "toolchain ready: $chain/bin"
+fi
