@@ -1,0 +1,232 @@
+/**
+ * /etc/rancher/k3s/config.yaml for one host, from typed args.
+ *
+ * K3s turns every key of config.yaml into a `--key=value` flag
+ * (pkg/configfilearg, see infra/K3S-NOTES.md §1). `k3s server` drops keys it
+ * does not know with a warning, but `k3s agent` has no such filter and
+ * refuses to start on any server-only key ("flag provided but not defined"),
+ * so the agent document below carries agent flags only, and server-only args
+ * on an agent are an error here rather than a dead node later.
+ */
+import { resolveSize, kubeletQuantities, type SizeSpec } from "./size";
+import { toYaml, type YamlValue } from "./yaml";
+
+export type NodeRole = "server" | "agent";
+export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+
+export interface NodeTaint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+
+export interface K3sConfigArgs {
+  role: NodeRole;
+  /** Kubernetes node name (defaults to the host's hostname in K3s; we always set it). */
+  nodeName: string;
+  /** Site (cluster) name; becomes the `edgefleet.dev/site` label. */
+  site: string;
+  /** Site profile (e.g. "retailCity"); becomes `edgefleet.dev/profile` and selects `disable`. */
+  profile: string;
+  size: SizeSpec;
+  /** Cluster has Wasm enabled: Wasm label on workload nodes, K3s's `runtimes` AddOn disabled on servers. */
+  wasm: boolean;
+  /** Root-only file holding the join token (written by configure.sh). */
+  tokenFile?: string;
+  /** https://<server>:6443 for every node that joins an existing cluster. */
+  serverUrl?: string;
+  /** First server of an embedded-etcd HA cluster. */
+  clusterInit?: boolean;
+  nodeIp?: string;
+  labels?: Record<string, string>;
+  taints?: NodeTaint[];
+  /** Extra packaged components to disable (servers), on top of the profile's. */
+  disable?: string[];
+  tlsSan?: string[];
+  /** Default true. */
+  secretsEncryption?: boolean;
+  /** Default true. Needs the sysctls from renderKubeletSysctls() on the host. */
+  protectKernelDefaults?: boolean;
+  /** Server runs the control plane only, no kubelet (the lab's servers). */
+  disableAgent?: boolean;
+}
+
+export const DEFAULT_TOKEN_FILE = "/etc/rancher/k3s/edgefleet-token";
+
+/**
+ * Packaged components each profile turns off. The retail case runs its own
+ * ingress and load balancing, so K3s's Traefik and ServiceLB go.
+ */
+export const PROFILE_DISABLES: Readonly<Record<string, readonly string[]>> = {
+  retailCity: ["traefik", "servicelb"],
+};
+
+/** K3s's bundled RuntimeClasses (manifests/runtimes.yaml, incl. `wasmedge`); Pulumi owns ours instead. */
+export const RUNTIMES_ADDON = "runtimes";
+
+export const LABEL_SITE = "edgefleet.dev/site";
+export const LABEL_PROFILE = "edgefleet.dev/profile";
+export const LABEL_WASM = "edgefleet.dev/wasm";
+export const LABEL_NODE_TYPE = "node-type";
+
+const NAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+function checkLabelKey(key: string, where: string): void {
+  const slash = key.indexOf("/");
+  const prefix = slash >= 0 ? key.slice(0, slash) : "";
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (!NAME_RE.test(name) || (prefix && (prefix.length > 253 || !DNS_SUBDOMAIN_RE.test(prefix)))) {
+    throw new Error(`${where}: "${key}" is not a valid label/taint key`);
+  }
+  // The kubelet may not set these on itself (NodeRestriction); K3s would start and the node would never register.
+  if (/(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix) && !/^(node|kubelet)\.kubernetes\.io$/.test(prefix)) {
+    throw new Error(`${where}: "${key}" is in a Kubernetes-reserved namespace the kubelet may not self-assign`);
+  }
+}
+
+function checkLabelValue(key: string, value: string, where: string): void {
+  if (!LABEL_VALUE_RE.test(value)) throw new Error(`${where}: value "${value}" of "${key}" is not a valid label value`);
+}
+
+/** The labels a node registers with, sorted by key. */
+export function nodeLabels(args: K3sConfigArgs): Array<[string, string]> {
+  const where = `node ${args.nodeName}`;
+  const own: Record<string, string> = {
+    [LABEL_SITE]: args.site,
+    [LABEL_PROFILE]: args.profile,
+  };
+  if (args.role === "agent") own[LABEL_NODE_TYPE] = "edge";
+  if (args.wasm) own[LABEL_WASM] = "true";
+  for (const [k, v] of Object.entries(args.labels ?? {})) {
+    if (k in own || k === LABEL_WASM || k === LABEL_NODE_TYPE) {
+      throw new Error(`${where}: label "${k}" is set by Edgefleet and cannot be given in the inventory`);
+    }
+    checkLabelKey(k, where);
+    checkLabelValue(k, v, where);
+  }
+  const all = { ...own, ...(args.labels ?? {}) };
+  for (const [k, v] of Object.entries(own)) checkLabelValue(k, v, where);
+  return Object.entries(all).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function formatTaint(t: NodeTaint): string {
+  return t.value === undefined || t.value === "" ? `${t.key}:${t.effect}` : `${t.key}=${t.value}:${t.effect}`;
+}
+
+/** kubelet flags for the size class: reservations, and the memory eviction threshold. */
+export function kubeletArgs(size: SizeSpec): string[] {
+  const c = resolveSize(size);
+  return [
+    // Setting any eviction-hard signal drops the kubelet's defaults for the
+    // others, so the upstream disk defaults are restated next to ours.
+    `eviction-hard=memory.available<${c.evictionHardMemoryMiB}Mi,nodefs.available<10%,imagefs.available<15%,nodefs.inodesFree<5%`,
+    `kube-reserved=${kubeletQuantities(c.kubeReserved)}`,
+    `system-reserved=${kubeletQuantities(c.systemReserved)}`,
+  ];
+}
+
+/** The `disable` list of a server: profile, extras, and `runtimes` when Wasm is on; sorted, unique. */
+export function disabledComponents(args: Pick<K3sConfigArgs, "profile" | "disable" | "wasm">): string[] {
+  const set = new Set<string>([...(PROFILE_DISABLES[args.profile] ?? []), ...(args.disable ?? [])]);
+  if (args.wasm) set.add(RUNTIMES_ADDON);
+  for (const d of set) {
+    if (!/^[a-z0-9][-a-z0-9.]*$/.test(d)) throw new Error(`"${d}" is not a K3s packaged-component name`);
+  }
+  return [...set].sort();
+}
+
+function validate(args: K3sConfigArgs): void {
+  const where = `node ${args.nodeName}`;
+  if (!DNS_SUBDOMAIN_RE.test(args.nodeName) || args.nodeName.length > 63) {
+    throw new Error(`${where}: node name must be a lowercase DNS label (got "${args.nodeName}")`);
+  }
+  if (args.serverUrl !== undefined && !/^https:\/\/[^/\s]+:\d+$/.test(args.serverUrl)) {
+    throw new Error(`${where}: serverUrl must look like https://<host>:6443 (got "${args.serverUrl}")`);
+  }
+  if (args.role === "agent") {
+    if (!args.serverUrl) throw new Error(`${where}: an agent needs serverUrl`);
+    const serverOnly: string[] = [];
+    if (args.clusterInit) serverOnly.push("clusterInit");
+    if (args.disableAgent) serverOnly.push("disableAgent");
+    if (args.tlsSan?.length) serverOnly.push("tlsSan");
+    if (args.disable?.length) serverOnly.push("disable");
+    if (serverOnly.length) {
+      throw new Error(`${where}: ${serverOnly.join(", ")} apply to servers only; k3s agent refuses unknown flags and would not start`);
+    }
+  } else if (args.clusterInit && args.serverUrl) {
+    throw new Error(`${where}: clusterInit (first server) and serverUrl (joining server) are mutually exclusive`);
+  }
+  if (args.tokenFile !== undefined && !args.tokenFile.startsWith("/")) {
+    throw new Error(`${where}: tokenFile must be an absolute path`);
+  }
+  for (const t of args.taints ?? []) {
+    checkLabelKey(t.key, where);
+    if (t.value !== undefined) checkLabelValue(t.key, t.value, where);
+    if (!["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(t.effect)) {
+      throw new Error(`${where}: taint effect "${String(t.effect)}" is not NoSchedule, PreferNoSchedule or NoExecute`);
+    }
+  }
+  for (const s of args.tlsSan ?? []) {
+    if (!/^[A-Za-z0-9.:*-]+$/.test(s)) throw new Error(`${where}: tls-san "${s}" is not a hostname or IP`);
+  }
+}
+
+/**
+ * The config.yaml document as an ordered map. Keys come out in one fixed order
+ * and every list is sorted, so equal args give byte-identical files whatever
+ * order the inventory lists things in.
+ */
+export function k3sConfigDocument(args: K3sConfigArgs): Record<string, YamlValue> {
+  validate(args);
+  const doc: Record<string, YamlValue> = {};
+  // The token stays in a root-only file; config.yaml holds no secret and can sit in plain state.
+  doc["token-file"] = args.tokenFile ?? DEFAULT_TOKEN_FILE;
+  if (args.serverUrl) doc["server"] = args.serverUrl;
+  if (args.role === "server" && args.clusterInit) doc["cluster-init"] = true;
+  doc["node-name"] = args.nodeName;
+  if (args.nodeIp) doc["node-ip"] = args.nodeIp;
+
+  const runsKubelet = !(args.role === "server" && args.disableAgent);
+  if (runsKubelet) {
+    doc["node-label"] = nodeLabels(args).map(([k, v]) => `${k}=${v}`);
+    const taints = [...(args.taints ?? [])].map(formatTaint).sort();
+    if (taints.length) doc["node-taint"] = taints;
+    doc["kubelet-arg"] = kubeletArgs(args.size);
+    if (args.protectKernelDefaults ?? true) doc["protect-kernel-defaults"] = true;
+  }
+
+  if (args.role === "server") {
+    if (args.disableAgent) doc["disable-agent"] = true;
+    const disable = disabledComponents(args);
+    if (disable.length) doc["disable"] = disable;
+    const sans = [...new Set(args.tlsSan ?? [])].sort();
+    if (sans.length) doc["tls-san"] = sans;
+    doc["write-kubeconfig-mode"] = "0600";
+    if (args.secretsEncryption ?? true) doc["secrets-encryption"] = true;
+  }
+  return doc;
+}
+
+export function renderK3sConfig(args: K3sConfigArgs): string {
+  return toYaml(k3sConfigDocument(args), "Managed by Edgefleet (Pulumi). Local edits are overwritten.");
+}
+
+/**
+ * Sysctls the kubelet checks when protect-kernel-defaults is on
+ * (pkg/kubelet/cm/container_manager_linux.go setupKernelTunables); with any
+ * of them different the kubelet exits instead of changing them.
+ */
+export function renderKubeletSysctls(): string {
+  return [
+    "# Managed by Edgefleet: values the kubelet requires with protect-kernel-defaults.",
+    "vm.overcommit_memory=1",
+    "vm.panic_on_oom=0",
+    "kernel.panic=10",
+    "kernel.panic_on_oops=1",
+    "kernel.keys.root_maxkeys=1000000",
+    "kernel.keys.root_maxbytes=25000000",
+    "",
+  ].join("\n");
+}
