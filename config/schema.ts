@@ -1,0 +1,410 @@
+/**
+ * The stack config, namespace `edgefleet`, as a zod schema, and the
+ * normalized types the program consumes (StackSpec, SiteSpec, HostSpec).
+ *
+ * Layout, from a stack file (stacks/Pulumi.<stack>.yaml):
+ *
+ *   edgefleet:region: cn-east
+ *   edgefleet:k3s:        { version, artifacts: { dir, k3s, images, wasmedgeShim } }
+ *   edgefleet:ssh:        { user, port, privateKey (secret), bastion? }
+ *   edgefleet:registry:   { mirrors: { <registry>: { endpoint: [url, ...] } } }   (optional)
+ *   edgefleet:upgrade:    { agentBatchSize }                                   (optional)
+ *   edgefleet:lab:        { hosts, kwokNodes, bridgeCidr }                     (lab stack only)
+ *   edgefleet:sites:
+ *     - name: hub-sh
+ *       profile: logisticsHub
+ *       hosts:
+ *         - { name: sh-s1, address: 192.0.2.11, role: server, size: 4c8g, hostKey: "ssh-ed25519 AAAA..." }
+ *
+ * Each host reads like a k0sctl host entry: where to reach it, what it is,
+ * how big it is, and the SSH host key it must present. Messages written here
+ * carry their own fix ("... Fix: ..."); config/validate.ts words the rest.
+ * Cross-field rules (duplicates, server counts, capacity, secrets) live in
+ * validate.ts, which needs the whole stack to judge them.
+ */
+import { z } from "zod";
+import { PROFILE_NAMES, type ProfileName } from "./profiles";
+import { parseCidr4, cidrContainsCidr, ipVersion } from "./net";
+import { parseCpuMillis, parseMemoryMiB } from "./quantity";
+import { SIZE_CLASS_NAMES, type Resources, type SizeClass, type SizeClassName } from "./sizeClasses";
+
+export const NAMESPACE = "edgefleet";
+
+/** The lab bridge must sit in the benchmarking range (RFC 2544), never in a routable one. */
+export const LAB_RANGE = "198.18.0.0/15";
+
+const show = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v) : String(JSON.stringify(v) ?? v));
+
+// A Kubernetes node name and K3s node-name: a DNS-1123 label keeps it valid everywhere it lands.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const K3S_VERSION = /^v1\.(\d+)\.(\d+)\+k3s(\d+)$/;
+const SHA256 = /^[a-f0-9]{64}$/;
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const TAINT = /^([^=:\s]+)(?:=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
+const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
+
+const dnsLabel = (what: string) =>
+  z.string().regex(DNS_LABEL, {
+    error: (iss) =>
+      `${show(iss.input)} is not a valid ${what}. Fix: use lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit.`,
+  });
+
+const ipAddress = z.string().refine((a) => ipVersion(a) !== 0, {
+  error: (iss) =>
+    `${show(iss.input)} is not an IPv4 or IPv6 address. Fix: write the host's IP literal (for example 192.0.2.10); DNS names are not used so that a site needs no resolver to be reached.`,
+});
+
+const port = z.int().min(1).max(65535);
+
+export function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf("/");
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length > 253 || !LABEL_PREFIX.test(prefix))) return false;
+  return LABEL_NAME.test(name);
+}
+
+const labels = z.record(z.string(), z.string()).superRefine((rec, ctx) => {
+  for (const [k, v] of Object.entries(rec)) {
+    if (!isLabelKey(k)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [k],
+        message: `label key ${show(k)} is not a valid Kubernetes label key. Fix: use [prefix/]name with name of at most 63 characters of letters, digits, '-', '_' and '.'.`,
+      });
+    }
+    if (v !== "" && !LABEL_NAME.test(v)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [k],
+        message: `label value ${show(v)} is not a valid Kubernetes label value. Fix: at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit.`,
+      });
+    }
+  }
+});
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+const taint = z.string().transform((s, ctx): Taint => {
+  const m = TAINT.exec(s);
+  if (!m || !isLabelKey(m[1]) || (m[2] !== undefined && m[2] !== "" && !LABEL_NAME.test(m[2]))) {
+    ctx.addIssue({
+      code: "custom",
+      input: s,
+      message: `${show(s)} is not a taint. Fix: write key[=value]:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute (K3s's node-taint form), for example dedicated=gateway:NoSchedule.`,
+    });
+    return z.NEVER;
+  }
+  return m[2] !== undefined ? { key: m[1], value: m[2], effect: m[3] as Taint["effect"] } : { key: m[1], effect: m[3] as Taint["effect"] };
+});
+
+/** True when `key` is an OpenSSH public key line whose blob names the same key type. */
+export function isSshPublicKey(key: string): boolean {
+  const parts = key.trim().split(/\s+/);
+  if (parts.length < 2 || !HOST_KEY_TYPES.includes(parts[0])) return false;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(parts[1])) return false;
+  const blob = Buffer.from(parts[1], "base64");
+  if (blob.length < 4) return false;
+  const typeLen = blob.readUInt32BE(0);
+  if (blob.length < 4 + typeLen || blob.subarray(4, 4 + typeLen).toString("latin1") !== parts[0]) return false;
+  // ed25519: string type + string(32-byte key) = 4+11+4+32.
+  return parts[0] !== "ssh-ed25519" || blob.length === 51;
+}
+
+const hostKey = z.string().refine(isSshPublicKey, {
+  error: (iss) =>
+    `${show(iss.input)} is not an SSH public host key. Fix: pin the host's key as one line "ssh-ed25519 AAAA..." (run \`ssh-keyscan -t ed25519 <address>\` over a trusted path, or read /etc/ssh/ssh_host_ed25519_key.pub on the host).`,
+});
+
+/** A host's (or simulated node's) size: a named class or explicit capacity. */
+export interface HostSize {
+  /** The class name, or "custom" for explicit capacity. */
+  name: SizeClassName | "custom";
+  /** Capacity and the reservations K3s keeps on it (from config/sizeClasses.ts). */
+  class: SizeClass;
+}
+
+/** Reservations for an explicit size: those of the largest named class that it covers (2c4g at least). */
+export function customSizeClass(capacity: Resources, classes: Record<SizeClassName, SizeClass>): SizeClass {
+  let base = classes["2c4g"];
+  for (const name of SIZE_CLASS_NAMES) {
+    const c = classes[name];
+    if (capacity.cpuMillis >= c.capacity.cpuMillis && capacity.memoryMiB >= c.capacity.memoryMiB) {
+      if (c.capacity.cpuMillis >= base.capacity.cpuMillis) base = c;
+    }
+  }
+  return { ...base, capacity };
+}
+
+/**
+ * Raw size as written: "2c4g" | "4c8g" | { cpu, memory }. Normalized later
+ * (validate.ts) against SIZE_CLASSES; here only the shape and units.
+ */
+export type RawSize = SizeClassName | { cpuMillis: number; memoryMiB: number };
+
+const SIZE_FIX = `Fix: use one of ${SIZE_CLASS_NAMES.join(", ")} or explicit capacity { cpu: 8, memory: 16Gi }.`;
+
+const size = z.unknown().transform((v, ctx): RawSize => {
+  if (typeof v === "string") {
+    if ((SIZE_CLASS_NAMES as string[]).includes(v)) return v as SizeClassName;
+    ctx.addIssue({ code: "custom", input: v, message: `unknown size class ${show(v)}. ${SIZE_FIX}` });
+    return z.NEVER;
+  }
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    const extra = Object.keys(o).filter((k) => k !== "cpu" && k !== "memory");
+    const cpuMillis = typeof o.cpu === "number" || typeof o.cpu === "string" ? parseCpuMillis(o.cpu) : undefined;
+    const memoryMiB = typeof o.memory === "string" || typeof o.memory === "number" ? parseMemoryMiB(o.memory) : undefined;
+    if (extra.length > 0) {
+      ctx.addIssue({ code: "custom", input: v, message: `unknown key(s) ${extra.join(", ")} in an explicit size. ${SIZE_FIX}` });
+    }
+    if (cpuMillis === undefined || cpuMillis < 1000) {
+      ctx.addIssue({ code: "custom", path: ["cpu"], input: o.cpu, message: `cpu ${show(o.cpu)} is not a CPU count of at least 1. Fix: give cores (4) or millicores ("4000m").` });
+    }
+    if (memoryMiB === undefined || memoryMiB < 2048) {
+      ctx.addIssue({ code: "custom", path: ["memory"], input: o.memory, message: `memory ${show(o.memory)} is not a memory size of at least 2Gi. Fix: give a quantity such as "16Gi".` });
+    }
+    if (extra.length > 0 || cpuMillis === undefined || memoryMiB === undefined || cpuMillis < 1000 || memoryMiB < 2048) return z.NEVER;
+    return { cpuMillis, memoryMiB };
+  }
+  ctx.addIssue({ code: "custom", input: v, message: `size ${show(v)} is neither a size class nor { cpu, memory }. ${SIZE_FIX}` });
+  return z.NEVER;
+});
+
+const cpuQuantity = z.union([z.string(), z.number()]).refine((q) => parseCpuMillis(q) !== undefined, {
+  error: (iss) => `${show(iss.input)} is not a CPU quantity. Fix: write millicores ("200m") or cores ("1").`,
+});
+const memoryQuantity = z.string().refine((q) => parseMemoryMiB(q) !== undefined, {
+  error: (iss) => `${show(iss.input)} is not a memory quantity. Fix: write a quantity with a binary suffix, such as "256Mi" or "1Gi".`,
+});
+const resourceList = z.strictObject({ cpu: cpuQuantity.optional(), memory: memoryQuantity.optional() });
+
+/** An image reference pinned by tag or digest; `:latest` and untagged images drift between sites. */
+export function isPinnedImage(image: string): boolean {
+  if (/\s/.test(image) || image.length === 0) return false;
+  if (/@sha256:[a-f0-9]{64}$/.test(image)) return true;
+  const lastSlash = image.lastIndexOf("/");
+  const colon = image.indexOf(":", lastSlash + 1);
+  if (colon < 0) return false;
+  const tag = image.slice(colon + 1);
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) && tag !== "latest";
+}
+
+const image = z.string().refine(isPinnedImage, {
+  error: (iss) =>
+    `image ${show(iss.input)} is not pinned. Fix: give a version tag or a digest (registry.example.com/tracker:1.4.2 or ...@sha256:<64 hex>), never :latest or no tag.`,
+});
+
+export const OverridesSchema = z.strictObject({
+  tracker: z
+    .strictObject({
+      replicas: z.int().min(0).optional(),
+      image: image.optional(),
+      resources: z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
+    })
+    .optional(),
+  monitoring: z
+    .strictObject({
+      /** Prometheus in agent mode, remote-writing to a central store instead of keeping local TSDB. */
+      agentMode: z.boolean().optional(),
+      remoteWriteUrl: z.url({ protocol: /^https?$/ }).optional(),
+    })
+    .optional(),
+  gatekeeper: z
+    .strictObject({
+      replicas: z.int().min(1).max(5).optional(),
+      failurePolicy: z.enum(["Ignore", "Fail"]).optional(),
+    })
+    .optional(),
+});
+export type SiteOverrides = z.output<typeof OverridesSchema>;
+
+export const HostSchema = z.strictObject({
+  name: dnsLabel("host name (it becomes the Kubernetes node name)"),
+  address: ipAddress,
+  /** SSH port; defaults to edgefleet:ssh.port. */
+  port: port.optional(),
+  /** SSH user; defaults to edgefleet:ssh.user. */
+  user: z.string().min(1).optional(),
+  role: z.enum(["server", "agent"]),
+  size,
+  labels: labels.optional(),
+  taints: z.array(taint).optional(),
+  hostKey,
+});
+export type RawHost = z.output<typeof HostSchema>;
+
+const profile = z.string().refine((p) => (PROFILE_NAMES as readonly string[]).includes(p), {
+  error: (iss) => `unknown profile ${show(iss.input)}. Fix: use one of ${PROFILE_NAMES.join(", ")}.`,
+});
+
+export const SiteSchema = z.strictObject({
+  name: dnsLabel("site name"),
+  profile: profile.transform((p) => p as ProfileName),
+  /** systemd units by K3s's conventions, or a supervised process for hosts without systemd (the lab). */
+  serviceMode: z.enum(["systemd", "supervise"]).default("systemd"),
+  /** Servers run no kubelet (K3s --disable-agent): for hosts that cannot run containerd. */
+  disableAgentOnServers: z.boolean().default(false),
+  /** Simulated edge nodes registered by KWOK (lab and scale runs). */
+  kwok: z.strictObject({ nodes: z.int().min(0).max(2000), size: size.optional() }).optional(),
+  overrides: OverridesSchema.default({}),
+  hosts: z.array(HostSchema).min(1, { error: "a site has no hosts. Fix: list at least one host with role: server." }),
+});
+export type RawSite = z.output<typeof SiteSchema>;
+
+const artifact = z.strictObject({
+  file: z.string().regex(/^[^/\\]+$/, { error: (iss) => `${show(iss.input)} is not a file name. Fix: give the file's name inside artifacts.dir, without a directory.` }),
+  sha256: z.string().regex(SHA256, {
+    error: (iss) => `${show(iss.input)} is not a sha256 checksum. Fix: give 64 lower-case hex characters, as printed by \`sha256sum <file>\`.`,
+  }),
+});
+
+export const K3sSchema = z.strictObject({
+  version: z.string().regex(K3S_VERSION, {
+    error: (iss) => `${show(iss.input)} is not a K3s release version. Fix: write it as K3s tags releases, for example v1.34.2+k3s1.`,
+  }),
+  artifacts: z.strictObject({
+    /** Local folder holding the air-gap artifacts, relative to the project root. */
+    dir: z.string().min(1),
+    k3s: artifact,
+    images: artifact,
+    wasmedgeShim: artifact,
+  }),
+});
+
+const bastion = z.strictObject({ address: ipAddress, port: port.default(22), user: z.string().min(1).optional(), hostKey });
+
+export const SshSchema = z.strictObject({
+  user: z.string().min(1),
+  port: port.default(22),
+  /** OpenSSH private key; must be set with `pulumi config set --secret --path edgefleet:ssh.privateKey`. */
+  privateKey: z.string().min(1),
+  bastion: bastion.optional(),
+});
+
+const registryHost = z.string().regex(/^(\*|[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?)$/, {
+  error: (iss) => `${show(iss.input)} is not a registry host. Fix: use a host[:port] such as docker.io or registry.example.com:5000, or "*".`,
+});
+
+/** Mirrors as K3s's registries.yaml writes them: images for <registry> are pulled from the endpoints. */
+export const RegistrySchema = z.strictObject({
+  mirrors: z.record(registryHost, z.strictObject({ endpoint: z.array(z.url({ protocol: /^https?$/ })).min(1) })),
+});
+
+export const UpgradeSchema = z.strictObject({ agentBatchSize: z.int().min(1).default(1) });
+
+export const LabSchema = z.strictObject({
+  /** Lab hosts (network namespaces with sshd) the lab script creates. */
+  hosts: z.int().min(1).max(64),
+  /** Simulated edge nodes in total; must equal the sum of the sites' kwok.nodes. */
+  kwokNodes: z.int().min(0).max(2000),
+  bridgeCidr: z.cidrv4().refine(
+    (c) => {
+      const inner = parseCidr4(c);
+      const outer = parseCidr4(LAB_RANGE);
+      return inner !== undefined && outer !== undefined && cidrContainsCidr(outer, inner);
+    },
+    { error: (iss) => `${show(iss.input)} is outside ${LAB_RANGE}. Fix: pick a block inside ${LAB_RANGE} (for example 198.18.0.0/24), the range reserved for lab networks.` },
+  ),
+});
+
+export const StackConfigSchema = z.strictObject({
+  [`${NAMESPACE}:region`]: dnsLabel("region name"),
+  [`${NAMESPACE}:k3s`]: K3sSchema,
+  [`${NAMESPACE}:ssh`]: SshSchema,
+  [`${NAMESPACE}:registry`]: RegistrySchema.optional(),
+  [`${NAMESPACE}:sites`]: z.array(SiteSchema).min(1, { error: "the stack has no sites. Fix: add at least one site under edgefleet:sites." }),
+  [`${NAMESPACE}:upgrade`]: UpgradeSchema.default({ agentBatchSize: 1 }),
+  [`${NAMESPACE}:lab`]: LabSchema.optional(),
+});
+export type RawStackConfig = z.output<typeof StackConfigSchema>;
+
+// ---------------------------------------------------------------------------
+// Normalized types: what infra/ and components/ consume. Defaults applied,
+// host SSH settings resolved, sizes resolved to size classes.
+
+export interface ArtifactSpec {
+  file: string;
+  sha256: string;
+}
+
+export interface K3sSpec {
+  version: string;
+  artifacts: { dir: string; k3s: ArtifactSpec; images: ArtifactSpec; wasmedgeShim: ArtifactSpec };
+}
+
+export interface BastionSpec {
+  address: string;
+  port: number;
+  user: string;
+  hostKey: string;
+}
+
+export interface SshSpec {
+  user: string;
+  port: number;
+  /** Plain text of a value the caller must wrap with pulumi.secret() before it reaches a resource. */
+  privateKey: string;
+  bastion?: BastionSpec;
+}
+
+export interface HostSpec {
+  name: string;
+  address: string;
+  /** Resolved: the host's port or edgefleet:ssh.port. */
+  port: number;
+  /** Resolved: the host's user or edgefleet:ssh.user. */
+  user: string;
+  role: "server" | "agent";
+  size: HostSize;
+  labels: Record<string, string>;
+  taints: Taint[];
+  /** Pinned SSH public host key, one OpenSSH line. */
+  hostKey: string;
+}
+
+export interface KwokSpec {
+  nodes: number;
+  size: HostSize;
+}
+
+export interface SiteSpec {
+  name: string;
+  profile: ProfileName;
+  serviceMode: "systemd" | "supervise";
+  disableAgentOnServers: boolean;
+  /** sqlite with one server, embedded etcd (cluster-init) with three or more. */
+  datastore: "sqlite" | "etcd";
+  kwok?: KwokSpec;
+  /** As written by the operator; components/ merges them onto the profile preset. */
+  overrides: SiteOverrides;
+  /** In inventory order. */
+  hosts: HostSpec[];
+}
+
+export interface RegistrySpec {
+  mirrors: Record<string, { endpoint: string[] }>;
+}
+
+export interface LabSpec {
+  hosts: number;
+  kwokNodes: number;
+  bridgeCidr: string;
+}
+
+export interface StackSpec {
+  /** The Pulumi stack name. */
+  stack: string;
+  region: string;
+  k3s: K3sSpec;
+  ssh: SshSpec;
+  registry?: RegistrySpec;
+  upgrade: { agentBatchSize: number };
+  sites: SiteSpec[];
+  lab?: LabSpec;
+}
