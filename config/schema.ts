@@ -125,6 +125,8 @@ const hostKey = z.string().refine(isSshPublicKey, {
 export interface HostSize {
   /** The class name, or "custom" for explicit capacity. */
   name: SizeClassName | "custom";
+  /** As declared, in infra/render/size.ts's SizeSpec form (class name or millicores/MiB). */
+  spec: RawSize;
   /** Capacity and the reservations K3s keeps on it (from config/sizeClasses.ts). */
   class: SizeClass;
 }
@@ -291,9 +293,20 @@ const registryHost = z.string().regex(/^(\*|[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)
   error: (iss) => `${show(iss.input)} is not a registry host. Fix: use a host[:port] such as docker.io or registry.example.com:5000, or "*".`,
 });
 
-/** Mirrors as K3s's registries.yaml writes them: images for <registry> are pulled from the endpoints. */
+/**
+ * Mirrors as K3s's registries.yaml writes them (`mirrors.<registry>.endpoint`,
+ * optional `rewrite`): images for <registry> are pulled from the endpoints, so
+ * air-gapped sites pull from a site or regional mirror. Credentials are not
+ * taken here: they would be plain config.
+ */
 export const RegistrySchema = z.strictObject({
-  mirrors: z.record(registryHost, z.strictObject({ endpoint: z.array(z.url({ protocol: /^https?$/ })).min(1) })),
+  mirrors: z.record(
+    registryHost,
+    z.strictObject({
+      endpoint: z.array(z.url({ protocol: /^https?$/ })).min(1),
+      rewrite: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
 });
 
 export const UpgradeSchema = z.strictObject({ agentBatchSize: z.int().min(1).default(1) });
@@ -387,8 +400,9 @@ export interface SiteSpec {
   hosts: HostSpec[];
 }
 
+/** Shaped like infra/render/registries.ts's RegistriesArgs.mirrors. */
 export interface RegistrySpec {
-  mirrors: Record<string, { endpoint: string[] }>;
+  mirrors: Record<string, { endpoints: string[]; rewrite?: Record<string, string> }>;
 }
 
 export interface LabSpec {

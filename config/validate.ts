@@ -145,8 +145,8 @@ function decode(key: string, value: unknown, problems: ConfigProblem[]): unknown
 }
 
 function resolveSize(raw: RawSize): HostSize {
-  if (typeof raw === "string") return { name: raw, class: SIZE_CLASSES[raw] };
-  return { name: "custom", class: customSizeClass(raw, SIZE_CLASSES) };
+  if (typeof raw === "string") return { name: raw, spec: raw, class: SIZE_CLASSES[raw] };
+  return { name: "custom", spec: raw, class: customSizeClass(raw, SIZE_CLASSES) };
 }
 
 const fmtCpu = (m: number) => `${m}m`;
@@ -379,7 +379,13 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
     sites,
   };
   const registry = cfg[`${NAMESPACE}:registry`];
-  if (registry) spec.registry = registry;
+  if (registry) {
+    spec.registry = {
+      mirrors: Object.fromEntries(
+        Object.entries(registry.mirrors).map(([name, m]) => [name, m.rewrite ? { endpoints: m.endpoint, rewrite: m.rewrite } : { endpoints: m.endpoint }]),
+      ),
+    };
+  }
   const lab = cfg[`${NAMESPACE}:lab`];
   if (lab) spec.lab = lab;
   return spec;

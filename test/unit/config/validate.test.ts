@@ -325,3 +325,18 @@ describe("validate: lab", () => {
     expectProblem(cfg, "edgefleet:sites[0].hosts[0].address", /outside the lab bridge 198\.19\.0\.0\/24/);
   });
 });
+
+describe("validate: registry mirrors", () => {
+  it("normalizes K3s's `endpoint` to infra's `endpoints`", () => {
+    const cfg = validConfig();
+    cfg["edgefleet:registry"] = { mirrors: { "registry.example.com": { endpoint: ["https://mirror.example.com:5000"] } } };
+    expect(validate("s", cfg, SECRET_KEYS).registry).toEqual({ mirrors: { "registry.example.com": { endpoints: ["https://mirror.example.com:5000"] } } });
+  });
+  it("fails on an endpoint that is not an http(s) URL and a bad registry name", () => {
+    const cfg = validConfig();
+    cfg["edgefleet:registry"] = { mirrors: { "Registry Example": { endpoint: ["https://mirror.example.com"] } } };
+    expectProblem(cfg, 'edgefleet:registry.mirrors["Registry Example"]', /not a registry host/);
+    cfg["edgefleet:registry"] = { mirrors: { "docker.io": { endpoint: ["ftp://mirror.example.com"] } } };
+    expectProblem(cfg, 'edgefleet:registry.mirrors["docker.io"].endpoint[0]', /not a valid url/);
+  });
+});
