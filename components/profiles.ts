@@ -1,0 +1,360 @@
+import { SIZE_CLASSES, SizeClassName, allocatable, Resources } from "../config/sizeClasses";
+import type { ResourceSpec } from "./render/common";
+
+/**
+ * The five site profiles, one per reference case in the seed documents
+ * (components/README.md maps each number to its source line). Values the cases
+ * state are marked "case"; values they leave open are ours and say why.
+ */
+export type ProfileName = "logistics-hub" | "retail-city" | "supply-chain" | "edge-general" | "factory-iiot";
+
+export const PROFILE_NAMES: ProfileName[] = [
+  "logistics-hub",
+  "retail-city",
+  "supply-chain",
+  "edge-general",
+  "factory-iiot",
+];
+
+/** The tracker ConfigMap keys, named as the cases name them. */
+export interface TrackerSettings {
+  cacheEnabled: boolean;
+  /** Go-style duration ("10s"). */
+  cacheTtl: string;
+  maxConnections: number;
+  queryTimeout: string;
+  syncEnabled: boolean;
+  syncInterval: string;
+  offlineMode: boolean;
+  localStorage: boolean;
+  /** SQLite file inside the tracker's /data mount. */
+  databasePath: string;
+}
+
+export type RedisPersistence = "none" | "rdb" | "aof";
+
+export interface ProfileExtras {
+  /** Redis cache; absent = no Redis at the site. */
+  redis?: { persistence: RedisPersistence; resources: ResourceSpec; storageGi: number };
+  /** RabbitMQ; `mqtt` turns on the MQTT plugin on 1883 for IoT devices. */
+  rabbitmq?: { mqtt: boolean; resources: ResourceSpec; storageGi: number };
+  /** SQLite on the node (hostPath); absent = the tracker's /data is an emptyDir. */
+  sqliteHostPath?: string;
+  /** An OPA server with the application authorization policy. */
+  authz: boolean;
+  /** Single-binary Loki for logs. */
+  loki: boolean;
+}
+
+export interface Profile {
+  name: ProfileName;
+  title: string;
+  /** Seed file the numbers come from (/work/shared/seeds/README.md). */
+  caseFile: string;
+  /** The case's whole fleet: edge nodes and tracker replicas counted in one cluster. */
+  fleet: { edgeNodes: number; trackerReplicas: number };
+  sizeClass: SizeClassName;
+  tracker: {
+    resources: ResourceSpec;
+    settings: TrackerSettings;
+    hpa: {
+      /** Upper bound per edge node before the capacity bound applies. */
+      maxReplicasPerEdgeNode: number;
+      targetCpuUtilizationPercent: number;
+    };
+  };
+  slo: { p50LatencyMs: number; p99LatencyMs: number; availability: number };
+  extras: ProfileExtras;
+}
+
+const res = (reqCpu: number, reqMem: number, limCpu: number, limMem: number): ResourceSpec => ({
+  requests: { cpuMillis: reqCpu, memoryMiB: reqMem },
+  limits: { cpuMillis: limCpu, memoryMiB: limMem },
+});
+
+export const PROFILES: Record<ProfileName, Profile> = {
+  "logistics-hub": {
+    name: "logistics-hub",
+    title: "Logistics hub (2000+ centres, 2M QPS)",
+    caseFile: "000_1f805247860e9912.txt",
+    fleet: { edgeNodes: 2000, trackerReplicas: 400 }, // case
+    sizeClass: "4c8g", // case: 4C8G
+    tracker: {
+      resources: res(200, 256, 1000, 1024), // case
+      settings: {
+        cacheEnabled: true, // case
+        cacheTtl: "10s", // case
+        maxConnections: 20000, // case
+        queryTimeout: "20ms", // case
+        syncEnabled: false, // ours: the case syncs nothing; Redis is its shared state
+        syncInterval: "60s",
+        offlineMode: false,
+        localStorage: true, // case: SQLite 3.45+ edge storage
+        databasePath: "/data/tracker.db",
+      },
+      // ours: the case runs at 60% CPU on average; 70% leaves a step before limits.
+      hpa: { maxReplicasPerEdgeNode: 4, targetCpuUtilizationPercent: 70 },
+    },
+    slo: { p50LatencyMs: 10, p99LatencyMs: 20, availability: 0.999 }, // case
+    extras: {
+      // ours: a 10 s TTL cache is rebuildable, so no persistence (no fork, no disk).
+      redis: { persistence: "none", resources: res(100, 256, 500, 512), storageGi: 0 },
+      rabbitmq: { mqtt: false, resources: res(200, 512, 1000, 1024), storageGi: 4 },
+      authz: false,
+      loki: false,
+    },
+  },
+  "retail-city": {
+    name: "retail-city",
+    title: "Retail city (500+ cities, 100k IoT devices, MQTT)",
+    caseFile: "001_9f1a6a03d628c3e7.txt",
+    fleet: { edgeNodes: 500, trackerReplicas: 100 }, // case
+    sizeClass: "2c4g", // case
+    tracker: {
+      resources: res(50, 128, 200, 256), // case
+      settings: {
+        cacheEnabled: true, // ours (no Redis in this case: in-process cache)
+        cacheTtl: "30s",
+        maxConnections: 5000,
+        queryTimeout: "30ms", // ours = the case's P99 target
+        syncEnabled: true,
+        syncInterval: "30s",
+        offlineMode: false,
+        localStorage: true, // case: SQLite local storage
+        databasePath: "/data/tracker.db",
+      },
+      hpa: { maxReplicasPerEdgeNode: 4, targetCpuUtilizationPercent: 70 },
+    },
+    slo: { p50LatencyMs: 15, p99LatencyMs: 30, availability: 0.999 }, // case
+    extras: {
+      // The case's "local message queue" for MQTT devices: RabbitMQ with its MQTT plugin.
+      rabbitmq: { mqtt: true, resources: res(150, 384, 500, 640), storageGi: 2 },
+      authz: false,
+      loki: false,
+    },
+  },
+  "supply-chain": {
+    name: "supply-chain",
+    title: "Supply chain (200+ cities, 10 s sync)",
+    caseFile: "002_bfc1cb90c5edd110.txt",
+    fleet: { edgeNodes: 200, trackerReplicas: 40 }, // case
+    sizeClass: "4c8g", // ours: the case names no node size; its requests match edge-general's 4C8G
+    tracker: {
+      resources: res(100, 128, 500, 512), // case
+      settings: {
+        cacheEnabled: true, // case
+        cacheTtl: "300s", // case
+        maxConnections: 10000,
+        queryTimeout: "30ms",
+        syncEnabled: true, // case
+        syncInterval: "10s", // case
+        offlineMode: true, // case: unstable network, offline autonomy
+        localStorage: true,
+        databasePath: "/data/tracker.db",
+      },
+      hpa: { maxReplicasPerEdgeNode: 4, targetCpuUtilizationPercent: 70 },
+    },
+    slo: { p50LatencyMs: 20, p99LatencyMs: 30, availability: 0.999 }, // case
+    extras: {
+      rabbitmq: { mqtt: false, resources: res(200, 512, 1000, 1024), storageGi: 4 },
+      authz: false,
+      loki: false,
+    },
+  },
+  "edge-general": {
+    name: "edge-general",
+    title: "Edge general (5000+ nodes, offline autonomy)",
+    caseFile: "003_59a526f9ffb833f0.txt",
+    fleet: { edgeNodes: 5000, trackerReplicas: 100 }, // case
+    sizeClass: "4c8g", // case
+    tracker: {
+      resources: res(100, 128, 500, 512), // case
+      settings: {
+        cacheEnabled: true,
+        cacheTtl: "60s",
+        maxConnections: 10000,
+        queryTimeout: "50ms", // ours = the case's P99 target
+        syncEnabled: true,
+        syncInterval: "60s", // case
+        offlineMode: true, // case
+        localStorage: true, // case
+        databasePath: "/data/tracker.db",
+      },
+      hpa: { maxReplicasPerEdgeNode: 4, targetCpuUtilizationPercent: 70 },
+    },
+    slo: { p50LatencyMs: 30, p99LatencyMs: 50, availability: 0.999 }, // case
+    extras: {
+      // ours: offline autonomy means the cache must survive a restart while the uplink is down.
+      redis: { persistence: "aof", resources: res(100, 256, 500, 512), storageGi: 2 },
+      rabbitmq: { mqtt: false, resources: res(200, 512, 1000, 1024), storageGi: 4 },
+      authz: false,
+      loki: false,
+    },
+  },
+  "factory-iiot": {
+    name: "factory-iiot",
+    title: "Factory IIoT (100+ factories, > 24 h offline)",
+    caseFile: "004_d6e61678b6827028.txt",
+    fleet: { edgeNodes: 100, trackerReplicas: 10 }, // case
+    sizeClass: "2c4g", // case
+    tracker: {
+      resources: res(50, 64, 200, 128), // case
+      settings: {
+        cacheEnabled: false, // ours: no cache tier in this case
+        cacheTtl: "0s",
+        maxConnections: 1000,
+        queryTimeout: "50ms", // ours = the case's P99 target
+        syncEnabled: true, // case: offline.sync_interval 300
+        syncInterval: "300s", // case
+        offlineMode: true, // case
+        localStorage: true, // case
+        databasePath: "/data/industrial-iot.db", // case
+      },
+      hpa: { maxReplicasPerEdgeNode: 4, targetCpuUtilizationPercent: 70 },
+    },
+    slo: { p50LatencyMs: 20, p99LatencyMs: 50, availability: 0.999 }, // case
+    extras: {
+      sqliteHostPath: "/var/lib/industrial-iot", // case
+      authz: true, // case: the `collect` Rego rule
+      loki: true, // case
+    },
+  },
+};
+
+export function getProfile(name: string): Profile {
+  if (!(name in PROFILES)) {
+    throw new Error(`unknown site profile "${name}"; expected one of ${PROFILE_NAMES.join(", ")}`);
+  }
+  return PROFILES[name as ProfileName];
+}
+
+/**
+ * Replicas per edge node in the case: its fleet's tracker replicas over its
+ * edge nodes (logistics 400/2000 = 0.2, retail 0.2, supply chain 0.2, edge
+ * general 0.02, factory 0.1).
+ */
+export function replicasPerEdgeNode(profile: Profile): number {
+  return profile.fleet.trackerReplicas / profile.fleet.edgeNodes;
+}
+
+/**
+ * A single site's tracker replicas: max(1, round(edgeNodes x R / N)) with R/N
+ * the case's replicas per edge node. Rounding per site alone does not keep a
+ * region's sum exact; a region's stack should call `regionTrackerReplicas`
+ * and pass each site's share as `SiteArgs.trackerReplicas`.
+ */
+export function siteTrackerReplicas(profile: Profile, edgeNodes: number): number {
+  assertNodes(edgeNodes);
+  return Math.max(1, Math.round(edgeNodes * replicasPerEdgeNode(profile)));
+}
+
+/**
+ * Splits a region's tracker total across its sites (each its own cluster).
+ *
+ * Formula: target T = round(sum(n_i) x R / N); every site first gets 1 (a site
+ * without a tracker serves nothing), the remaining T - S replicas go by the
+ * largest-remainder (Hamilton) method on the quotas q_i = n_i x (T - S) / sum(n),
+ * ties to the larger site, then name order. So the region's total is exactly T;
+ * for a region that is the case's whole fleet (sum(n) = N) it is the case's R.
+ * Fails when the region has more sites than T, since "at least one per site" and
+ * "sum = T" cannot both hold (e.g. 2000 single-node logistics sites with 400
+ * replicas: group centres into multi-node sites, or accept one per site).
+ */
+export function regionTrackerReplicas(profile: Profile, sites: Record<string, number>): Record<string, number> {
+  const names = Object.keys(sites).sort();
+  if (names.length === 0) throw new Error("a region needs at least one site");
+  names.forEach((n) => assertNodes(sites[n]));
+  const totalNodes = names.reduce((a, n) => a + sites[n], 0);
+  const target = Math.round(totalNodes * replicasPerEdgeNode(profile));
+  if (target < names.length) {
+    throw new Error(
+      `region of ${names.length} sites / ${totalNodes} edge nodes gets ${target} ${profile.name} trackers ` +
+        `(${profile.fleet.trackerReplicas} per ${profile.fleet.edgeNodes} nodes): fewer than one per site`,
+    );
+  }
+  const spare = target - names.length;
+  const quotas = names.map((n) => ({ n, q: (sites[n] * spare) / totalNodes }));
+  const out: Record<string, number> = {};
+  quotas.forEach(({ n, q }) => (out[n] = 1 + Math.floor(q)));
+  let left = target - Object.values(out).reduce((a, b) => a + b, 0);
+  const order = [...quotas].sort(
+    (a, b) => b.q - Math.floor(b.q) - (a.q - Math.floor(a.q)) || sites[b.n] - sites[a.n] || a.n.localeCompare(b.n),
+  );
+  for (const { n } of order) {
+    if (left === 0) break;
+    out[n] += 1;
+    left -= 1;
+  }
+  return out;
+}
+
+function assertNodes(edgeNodes: number): void {
+  if (!Number.isInteger(edgeNodes) || edgeNodes < 1) {
+    throw new Error(`edge node count must be a positive integer, got ${edgeNodes}`);
+  }
+}
+
+export interface CapacityInput {
+  profile: Profile;
+  edgeNodes: number;
+  trackerReplicas: number;
+  /** The tracker's per-pod request incl. RuntimeClass overhead (which the scheduler adds). */
+  trackerPodRequests: Resources;
+  /** Requests of everything but the trackers (footprint.ts computes it from the manifests). */
+  platformRequests: Resources;
+}
+
+export interface CapacityResult {
+  ok: boolean;
+  /** Site allocatable (edge nodes x the class's allocatable). */
+  allocatable: Resources;
+  /** Platform + replicas x tracker pod requests. */
+  requested: Resources;
+  /** How many tracker pods fit by requests next to the platform. */
+  maxTrackerReplicas: number;
+  error?: string;
+}
+
+/**
+ * Replicas x requests vs the site's allocatable. Works on the site's sum
+ * (the scheduler packs pods per node, so this is a necessary condition; the
+ * per-node checks below catch a pod or a platform that fits no single node).
+ */
+export function checkSiteCapacity(input: CapacityInput): CapacityResult {
+  const { profile, edgeNodes, trackerReplicas, trackerPodRequests: pod, platformRequests: plat } = input;
+  assertNodes(edgeNodes);
+  const node = allocatable(SIZE_CLASSES[profile.sizeClass]);
+  const site: Resources = { cpuMillis: node.cpuMillis * edgeNodes, memoryMiB: node.memoryMiB * edgeNodes };
+  const requested: Resources = {
+    cpuMillis: plat.cpuMillis + trackerReplicas * pod.cpuMillis,
+    memoryMiB: plat.memoryMiB + trackerReplicas * pod.memoryMiB,
+  };
+  const maxTrackerReplicas = Math.max(
+    0,
+    Math.floor(
+      Math.min((site.cpuMillis - plat.cpuMillis) / pod.cpuMillis, (site.memoryMiB - plat.memoryMiB) / pod.memoryMiB),
+    ),
+  );
+  const problems: string[] = [];
+  if (plat.cpuMillis > node.cpuMillis || plat.memoryMiB > node.memoryMiB) {
+    problems.push(
+      `the platform alone requests ${plat.cpuMillis}m CPU / ${plat.memoryMiB}Mi, more than one ` +
+        `${profile.sizeClass} node's allocatable ${node.cpuMillis}m / ${node.memoryMiB}Mi`,
+    );
+  }
+  if (requested.cpuMillis > site.cpuMillis || requested.memoryMiB > site.memoryMiB) {
+    problems.push(
+      `${trackerReplicas} trackers x ${pod.cpuMillis}m/${pod.memoryMiB}Mi + platform ` +
+        `${plat.cpuMillis}m/${plat.memoryMiB}Mi = ${requested.cpuMillis}m/${requested.memoryMiB}Mi exceeds ` +
+        `${edgeNodes} x ${profile.sizeClass} allocatable ${site.cpuMillis}m/${site.memoryMiB}Mi ` +
+        `(at most ${maxTrackerReplicas} trackers fit)`,
+    );
+  }
+  return {
+    ok: problems.length === 0,
+    allocatable: site,
+    requested,
+    maxTrackerReplicas,
+    error: problems.length ? `site capacity (${profile.name}): ${problems.join("; ")}` : undefined,
+  };
+}

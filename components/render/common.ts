@@ -1,0 +1,160 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { Resources } from "../../config/sizeClasses";
+
+/**
+ * Plain (no Output/Promise anywhere) shape of a Kubernetes input type. Render
+ * functions return these so tests can read every field without mocks, and the
+ * same value is accepted as resource args because plain values are Inputs.
+ */
+export type Plain<T> = pulumi.Unwrap<T>;
+
+export type DeploymentManifest = Plain<k8s.types.input.apps.v1.Deployment>;
+export type StatefulSetManifest = Plain<k8s.types.input.apps.v1.StatefulSet>;
+export type ServiceManifest = Plain<k8s.types.input.core.v1.Service>;
+export type ConfigMapManifest = Plain<k8s.types.input.core.v1.ConfigMap>;
+export type NetworkPolicyManifest = Plain<k8s.types.input.networking.v1.NetworkPolicy>;
+export type PdbManifest = Plain<k8s.types.input.policy.v1.PodDisruptionBudget>;
+export type HpaManifest = Plain<k8s.types.input.autoscaling.v2.HorizontalPodAutoscaler>;
+export type RuntimeClassManifest = Plain<k8s.types.input.node.v1.RuntimeClass>;
+export type ServiceAccountManifest = Plain<k8s.types.input.core.v1.ServiceAccount>;
+export type ClusterRoleManifest = Plain<k8s.types.input.rbac.v1.ClusterRole>;
+export type ClusterRoleBindingManifest = Plain<k8s.types.input.rbac.v1.ClusterRoleBinding>;
+export type ContainerManifest = Plain<k8s.types.input.core.v1.Container>;
+export type PodSpecManifest = Plain<k8s.types.input.core.v1.PodSpec>;
+export type SecurityContextManifest = Plain<k8s.types.input.core.v1.SecurityContext>;
+export type ResourceRequirementsManifest = Plain<k8s.types.input.core.v1.ResourceRequirements>;
+
+/** Requests and limits in the units of config/sizeClasses.ts (millicores, MiB). */
+export interface ResourceSpec {
+  requests: Resources;
+  limits: Resources;
+}
+
+export const MiB = 1024 * 1024;
+
+export function cpuQuantity(millis: number): string {
+  return `${millis}m`;
+}
+
+export function memoryQuantity(mib: number): string {
+  return `${mib}Mi`;
+}
+
+export function k8sResources(spec: ResourceSpec): ResourceRequirementsManifest {
+  if (spec.requests.cpuMillis > spec.limits.cpuMillis || spec.requests.memoryMiB > spec.limits.memoryMiB) {
+    throw new Error(
+      `requests (${spec.requests.cpuMillis}m/${spec.requests.memoryMiB}Mi) exceed limits ` +
+        `(${spec.limits.cpuMillis}m/${spec.limits.memoryMiB}Mi)`,
+    );
+  }
+  return {
+    requests: { cpu: cpuQuantity(spec.requests.cpuMillis), memory: memoryQuantity(spec.requests.memoryMiB) },
+    limits: { cpu: cpuQuantity(spec.limits.cpuMillis), memory: memoryQuantity(spec.limits.memoryMiB) },
+  };
+}
+
+/** Parses the quantities this package renders (and the common ones upstream manifests use). */
+export function parseCpuMillis(q: string | number | undefined): number {
+  if (q === undefined) return 0;
+  const s = String(q);
+  if (s.endsWith("m")) return Number(s.slice(0, -1));
+  const n = Number(s);
+  if (Number.isNaN(n)) throw new Error(`unparseable CPU quantity ${s}`);
+  return Math.round(n * 1000);
+}
+
+export function parseMemoryMiB(q: string | number | undefined): number {
+  if (q === undefined) return 0;
+  const s = String(q);
+  const units: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / MiB, M: 1e6 / MiB, G: 1e9 / MiB };
+  for (const [suffix, factor] of Object.entries(units)) {
+    if (s.endsWith(suffix)) return Number(s.slice(0, -suffix.length)) * factor;
+  }
+  const n = Number(s);
+  if (Number.isNaN(n)) throw new Error(`unparseable memory quantity ${s}`);
+  return n / MiB;
+}
+
+/**
+ * The hardened container securityContext every Edgefleet workload uses (the
+ * Kubernetes "restricted" Pod Security Standard plus a read-only root).
+ */
+export function hardenedContainerSecurity(uid: number): SecurityContextManifest {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+export function appLabels(app: string, component: string, site: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": app,
+    "app.kubernetes.io/component": component,
+    "app.kubernetes.io/part-of": "edgefleet",
+    "app.kubernetes.io/managed-by": "pulumi",
+    "edgefleet.dev/site": site,
+  };
+}
+
+/** The subset of labels used as selectors: stable across upgrades. */
+export function selectorLabels(app: string): Record<string, string> {
+  return { "app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "edgefleet" };
+}
+
+/** Pinned image reference; tags like `latest` are refused because they break offline sites' reproducibility. */
+export interface ImageRef {
+  registry: string;
+  repository: string;
+  tag?: string;
+  /** `sha256:<64 hex>`; wins over tag when both are given. */
+  digest?: string;
+}
+
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+export function imageRef(img: ImageRef): string {
+  const registry = img.registry.replace(/\/+$/, "");
+  if (!registry) throw new Error("image registry is empty");
+  if (!img.repository || /[:@]/.test(img.repository)) {
+    throw new Error(`image repository "${img.repository}" must be a bare path without tag or digest`);
+  }
+  if (img.digest !== undefined) {
+    if (!DIGEST_RE.test(img.digest)) {
+      throw new Error(`image digest "${img.digest}" is not sha256:<64 lowercase hex>`);
+    }
+    return `${registry}/${img.repository}@${img.digest}`;
+  }
+  const tag = img.tag ?? "";
+  if (tag.trim() === "") {
+    throw new Error(`image ${registry}/${img.repository}: tag is empty; pin a version tag or a sha256 digest`);
+  }
+  if (tag.toLowerCase() === "latest") {
+    throw new Error(
+      `image ${registry}/${img.repository}: tag "latest" is refused (not reproducible, and an offline site ` +
+        `cannot re-pull it); pin a version tag or a sha256 digest`,
+    );
+  }
+  if (!TAG_RE.test(tag)) throw new Error(`image tag "${tag}" is not a valid OCI tag`);
+  return `${registry}/${img.repository}:${tag}`;
+}
+
+/**
+ * Stamps a hash of the given ConfigMaps on a workload's pod template, so a
+ * config change rolls the pods (subPath mounts and env never refresh).
+ */
+export function withConfigHash<T extends DeploymentManifest | StatefulSetManifest>(workload: T, ...maps: ConfigMapManifest[]): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHash } = require("crypto") as typeof import("crypto");
+  const h = createHash("sha256");
+  for (const m of maps) h.update(JSON.stringify(m.data ?? {}));
+  const tpl = workload.spec!.template;
+  tpl.metadata = { ...(tpl.metadata ?? {}), annotations: { ...(tpl.metadata?.annotations ?? {}), "edgefleet.dev/config-hash": h.digest("hex").slice(0, 16) } };
+  return workload;
+}

@@ -1,0 +1,286 @@
+import {
+  appLabels,
+  ConfigMapManifest,
+  hardenedContainerSecurity,
+  k8sResources,
+  MiB,
+  NetworkPolicyManifest,
+  ResourceSpec,
+  selectorLabels,
+  ServiceManifest,
+  StatefulSetManifest,
+  withConfigHash,
+} from "./common";
+import { prometheusPeer } from "./redis";
+import { TRACKER_APP } from "./tracker";
+
+export const RABBITMQ_APP = "rabbitmq";
+/** Official image, pinned; the -management variant ships the management plugin's UI assets. */
+export const RABBITMQ_IMAGE = "rabbitmq:3.13.7-management";
+const RABBITMQ_UID = 999;
+export const AMQP_PORT = 5672;
+export const MQTT_PORT = 1883;
+export const MQTT_NODE_PORT = 31883;
+export const RABBITMQ_PROMETHEUS_PORT = 15692;
+export const RABBITMQ_MANAGEMENT_PORT = 15672;
+export const RABBITMQ_DEFINITIONS_SECRET = "rabbitmq-definitions";
+export const RABBITMQ_VHOST = "edgefleet";
+
+/**
+ * Memory and disk thresholds from the container's memory limit:
+ * - the high watermark is 60% of the limit: the Erlang VM allocates in
+ *   carriers and can overshoot the watermark before flow control bites, and
+ *   the rest of the limit holds the management plugin's stats and GC peaks;
+ * - the total-memory override tells RabbitMQ the limit (3.13 reads cgroups
+ *   too, older releases would read the node's RAM);
+ * - disk_free_limit is 1.5 x the watermark (RabbitMQ's production guidance),
+ *   so a memory-full node can still page messages to disk.
+ */
+export function rabbitmqThresholds(memoryLimitMiB: number) {
+  const limitBytes = memoryLimitMiB * MiB;
+  const watermark = Math.floor(limitBytes * 0.6);
+  return { totalMemoryBytes: limitBytes, watermarkBytes: watermark, diskFreeLimitBytes: Math.floor(watermark * 1.5) };
+}
+
+export interface RabbitConfArgs {
+  memoryLimitMiB: number;
+  mqtt: boolean;
+  definitionsPath?: string;
+}
+
+export function renderRabbitmqConf(a: RabbitConfArgs): string {
+  const t = rabbitmqThresholds(a.memoryLimitMiB);
+  const lines = [
+    "# Rendered by Edgefleet components/render/rabbitmq.ts",
+    `listeners.tcp.default = ${AMQP_PORT}`,
+    // guest may never connect from the network; the definitions below do not create it.
+    "loopback_users.guest = true",
+    `load_definitions = ${a.definitionsPath ?? "/etc/rabbitmq-definitions/definitions.json"}`,
+    `total_memory_available_override_value = ${t.totalMemoryBytes}`,
+    `vm_memory_high_watermark.absolute = ${t.watermarkBytes}`,
+    `disk_free_limit.absolute = ${t.diskFreeLimitBytes}`,
+    "log.console = true",
+    "log.console.level = info",
+    "log.file = false",
+    // Small nodes: keep management stats cheap; Prometheus does the history.
+    "management.rates_mode = none",
+    "management_agent.disable_metrics_collector = true",
+    `management.tcp.port = ${RABBITMQ_MANAGEMENT_PORT}`,
+    `prometheus.tcp.port = ${RABBITMQ_PROMETHEUS_PORT}`,
+  ];
+  if (a.mqtt) {
+    lines.push(
+      `mqtt.listeners.tcp.default = ${MQTT_PORT}`,
+      "mqtt.allow_anonymous = false",
+      `mqtt.vhost = ${RABBITMQ_VHOST}`,
+      "mqtt.exchange = amq.topic",
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+export function rabbitmqPlugins(mqtt: boolean): string[] {
+  return ["rabbitmq_management", "rabbitmq_prometheus", ...(mqtt ? ["rabbitmq_mqtt"] : [])];
+}
+
+export function renderEnabledPlugins(mqtt: boolean): string {
+  return `[${rabbitmqPlugins(mqtt).join(",")}].\n`;
+}
+
+export interface RabbitUser {
+  name: string;
+  password: string;
+  /** Regexes on resource names, RabbitMQ's permission model. */
+  configure: string;
+  write: string;
+  read: string;
+}
+
+/**
+ * definitions.json: the vhost, the application's users and their
+ * permissions. No `guest` user. Passwords go in as `password` (hashed by
+ * RabbitMQ on import); the file lives in a Secret.
+ */
+export function renderDefinitions(users: RabbitUser[]): string {
+  if (users.some((u) => u.name === "guest")) throw new Error("the guest user is not allowed");
+  for (const u of users) {
+    if (!/^[A-Za-z0-9]{16,}$/.test(u.password)) throw new Error(`user ${u.name}: password must be >= 16 alphanumerics`);
+  }
+  return (
+    JSON.stringify(
+      {
+        users: users.map((u) => ({ name: u.name, password: u.password, tags: [] })),
+        vhosts: [{ name: RABBITMQ_VHOST }],
+        permissions: users.map((u) => ({
+          user: u.name,
+          vhost: RABBITMQ_VHOST,
+          configure: u.configure,
+          write: u.write,
+          read: u.read,
+        })),
+      },
+      null,
+      2,
+    ) + "\n"
+  );
+}
+
+/** The users a site gets: the tracker app, plus MQTT devices when MQTT is on (publish-only to amq.topic). */
+export function rabbitUsers(mqtt: boolean, passwords: { tracker: string; devices?: string }): RabbitUser[] {
+  const users: RabbitUser[] = [{ name: "tracker", password: passwords.tracker, configure: ".*", write: ".*", read: ".*" }];
+  if (mqtt) {
+    if (!passwords.devices) throw new Error("MQTT needs a devices password");
+    // MQTT sessions declare their own queues (mqtt-subscription-*), hence configure on those.
+    users.push({
+      name: "devices",
+      password: passwords.devices,
+      configure: "^mqtt-subscription-.*",
+      write: "^(amq\\.topic|mqtt-subscription-.*)$",
+      read: "^(amq\\.topic|mqtt-subscription-.*)$",
+    });
+  }
+  return users;
+}
+
+export interface RabbitRenderArgs {
+  site: string;
+  namespace: string;
+  monitoringNamespace: string;
+  mqtt: boolean;
+  resources: ResourceSpec;
+  storageGi: number;
+  image?: string;
+}
+
+export interface RabbitManifests {
+  configMap: ConfigMapManifest;
+  statefulSet: StatefulSetManifest;
+  service: ServiceManifest;
+  mqttService?: ServiceManifest;
+  networkPolicy: NetworkPolicyManifest;
+}
+
+export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
+  const t = rabbitmqThresholds(a.resources.limits.memoryMiB);
+  if (a.storageGi * 1024 * MiB < 2 * t.diskFreeLimitBytes) {
+    throw new Error(`rabbitmq storage ${a.storageGi}Gi is under twice disk_free_limit (${t.diskFreeLimitBytes} bytes)`);
+  }
+  const labels = appLabels(RABBITMQ_APP, "queue", a.site);
+  const selector = selectorLabels(RABBITMQ_APP);
+  const meta = (name: string) => ({ name, namespace: a.namespace, labels });
+  const ports = [
+    { name: "amqp", containerPort: AMQP_PORT },
+    { name: "management", containerPort: RABBITMQ_MANAGEMENT_PORT },
+    { name: "prometheus", containerPort: RABBITMQ_PROMETHEUS_PORT },
+    ...(a.mqtt ? [{ name: "mqtt", containerPort: MQTT_PORT }] : []),
+  ];
+  const ingress = [
+    { from: [{ podSelector: { matchLabels: selectorLabels(TRACKER_APP) } }], ports: [{ protocol: "TCP", port: AMQP_PORT }] },
+    { from: [prometheusPeer(a.monitoringNamespace)], ports: [{ protocol: "TCP", port: RABBITMQ_PROMETHEUS_PORT }] },
+    // IoT devices are outside the cluster; MQTT itself authenticates them (anonymous is off).
+    ...(a.mqtt ? [{ ports: [{ protocol: "TCP", port: MQTT_PORT }] }] : []),
+  ];
+  const out: RabbitManifests = {
+    configMap: {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: meta("rabbitmq-config"),
+      data: {
+        "rabbitmq.conf": renderRabbitmqConf({ memoryLimitMiB: a.resources.limits.memoryMiB, mqtt: a.mqtt }),
+        enabled_plugins: renderEnabledPlugins(a.mqtt),
+      },
+    },
+    statefulSet: {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: meta("rabbitmq"),
+      spec: {
+        serviceName: "rabbitmq",
+        replicas: 1,
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels: { ...labels, ...selector } },
+          spec: {
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: 60,
+            securityContext: { runAsNonRoot: true, fsGroup: RABBITMQ_UID, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [
+              {
+                name: "rabbitmq",
+                image: a.image ?? RABBITMQ_IMAGE,
+                imagePullPolicy: "IfNotPresent",
+                ports,
+                env: [
+                  // Whole /etc/rabbitmq is our ConfigMap: the image's conf.d (which sets
+                  // loopback_users.guest = false) is not mounted, so it cannot re-open guest.
+                  { name: "RABBITMQ_CONFIG_FILE", value: "/etc/rabbitmq/rabbitmq.conf" },
+                  { name: "RABBITMQ_ENABLED_PLUGINS_FILE", value: "/etc/rabbitmq/enabled_plugins" },
+                ],
+                resources: k8sResources(a.resources),
+                securityContext: hardenedContainerSecurity(RABBITMQ_UID),
+                readinessProbe: { tcpSocket: { port: "amqp" }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+                livenessProbe: {
+                  tcpSocket: { port: "amqp" },
+                  initialDelaySeconds: 60,
+                  periodSeconds: 30,
+                  timeoutSeconds: 5,
+                  failureThreshold: 6,
+                },
+                volumeMounts: [
+                  { name: "config", mountPath: "/etc/rabbitmq", readOnly: true },
+                  { name: "definitions", mountPath: "/etc/rabbitmq-definitions", readOnly: true },
+                  { name: "data", mountPath: "/var/lib/rabbitmq" },
+                  { name: "tmp", mountPath: "/tmp" },
+                ],
+              },
+            ],
+            volumes: [
+              { name: "config", configMap: { name: "rabbitmq-config" } },
+              { name: "definitions", secret: { secretName: RABBITMQ_DEFINITIONS_SECRET } },
+              { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+            ],
+          },
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: "data" },
+            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${a.storageGi}Gi` } } },
+          },
+        ],
+      },
+    },
+    service: {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: meta("rabbitmq"),
+      spec: {
+        selector,
+        ports: ports
+          .filter((p) => p.name !== "mqtt")
+          .map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name })),
+      },
+    },
+    mqttService: a.mqtt
+      ? {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: meta("rabbitmq-mqtt"),
+          // NodePort: the IoT profile's K3s runs without servicelb, so no LoadBalancer.
+          spec: {
+            type: "NodePort",
+            selector,
+            ports: [{ name: "mqtt", port: MQTT_PORT, targetPort: "mqtt", nodePort: MQTT_NODE_PORT }],
+          },
+        }
+      : undefined,
+    networkPolicy: {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: meta("rabbitmq"),
+      spec: { podSelector: { matchLabels: selector }, policyTypes: ["Ingress"], ingress },
+    },
+  };
+  withConfigHash(out.statefulSet, out.configMap);
+  return out;
+}

@@ -1,0 +1,314 @@
+import { SIZE_CLASSES, SizeClassName, allocatable, Resources } from "../../config/sizeClasses";
+import {
+  checkSiteCapacity,
+  CapacityResult,
+  Profile,
+  RedisPersistence,
+  siteTrackerReplicas,
+  TrackerSettings,
+} from "../profiles";
+import { DeploymentManifest, parseCpuMillis, parseMemoryMiB, ResourceSpec, StatefulSetManifest } from "./common";
+import { FailurePolicy, gatekeeperWorkloads, transformGatekeeper, GatekeeperTransformArgs } from "./gatekeeper";
+import { renderGrafana } from "./grafana";
+import { renderLoki } from "./loki";
+import { renderOpa } from "./opa";
+import { renderPrometheus, renderRules } from "./prometheus";
+import { renderRabbitmq } from "./rabbitmq";
+import { renderRedis } from "./redis";
+import { WASMEDGE_OVERHEAD } from "./runtimeClass";
+import { trackerPodRequests } from "./tracker";
+
+const res = (reqCpu: number, reqMem: number, limCpu: number, limMem: number): ResourceSpec => ({
+  requests: { cpuMillis: reqCpu, memoryMiB: reqMem },
+  limits: { cpuMillis: limCpu, memoryMiB: limMem },
+});
+
+/** Platform sizing per node class: everything must fit one node next to K3s (see FOOTPRINT.md). */
+export const PLATFORM_SIZES: Record<
+  SizeClassName,
+  {
+    prometheus: { resources: ResourceSpec; storageGi: number; retentionTime: string };
+    grafana: ResourceSpec;
+    gatekeeperController: ResourceSpec;
+    gatekeeperAudit: ResourceSpec;
+    opa: ResourceSpec;
+    loki: { resources: ResourceSpec; storageGi: number; retentionHours: number };
+  }
+> = {
+  "2c4g": {
+    prometheus: { resources: res(100, 256, 300, 512), storageGi: 2, retentionTime: "7d" },
+    grafana: res(50, 96, 200, 192),
+    gatekeeperController: res(100, 256, 300, 384),
+    gatekeeperAudit: res(50, 192, 200, 384),
+    opa: res(25, 48, 100, 128),
+    loki: { resources: res(100, 128, 300, 384), storageGi: 4, retentionHours: 168 },
+  },
+  "4c8g": {
+    prometheus: { resources: res(200, 512, 500, 1024), storageGi: 8, retentionTime: "15d" },
+    grafana: res(50, 96, 200, 192),
+    gatekeeperController: res(100, 256, 500, 512),
+    gatekeeperAudit: res(100, 256, 300, 512),
+    opa: res(50, 64, 200, 256),
+    loki: { resources: res(100, 192, 500, 512), storageGi: 8, retentionHours: 168 },
+  },
+};
+
+export interface SiteOverrides {
+  trackerReplicas?: number;
+  hpaMaxReplicas?: number;
+  trackerResources?: ResourceSpec;
+  trackerSettings?: Partial<TrackerSettings>;
+  /** false removes Redis from a profile that has it. */
+  redis?: false | { persistence?: RedisPersistence; resources?: ResourceSpec; storageGi?: number };
+  rabbitmq?: false | { mqtt?: boolean; resources?: ResourceSpec; storageGi?: number };
+  loki?: boolean;
+  authz?: boolean;
+  monitoring?: {
+    /** Prometheus agent mode: scrape and remote-write only, no local TSDB, rules or Grafana. */
+    agentMode?: boolean;
+    remoteWriteUrl?: string;
+    retentionTime?: string;
+    storageGi?: number;
+    prometheusResources?: ResourceSpec;
+    /** Defaults to !agentMode: an agent has nothing Grafana could query. */
+    grafana?: boolean;
+    grafanaResources?: ResourceSpec;
+  };
+  gatekeeper?: {
+    controllerReplicas?: number;
+    auditReplicas?: number;
+    controllerResources?: ResourceSpec;
+    auditResources?: ResourceSpec;
+    validatingFailurePolicy?: FailurePolicy;
+    mutatingFailurePolicy?: FailurePolicy;
+    auditIntervalSeconds?: number;
+    imageRegistry?: string;
+  };
+  opaResources?: ResourceSpec;
+}
+
+/** Everything a Site renders, with every default filled in. Plain data. */
+export interface ResolvedSite {
+  site: string;
+  profile: Profile;
+  edgeNodes: number;
+  appNamespace: string;
+  monitoringNamespace: string;
+  tracker: {
+    replicas: number;
+    hpaMaxReplicas: number;
+    resources: ResourceSpec;
+    settings: TrackerSettings;
+    targetCpuUtilizationPercent: number;
+    sqliteHostPath?: string;
+  };
+  redis?: { persistence: RedisPersistence; resources: ResourceSpec; storageGi: number };
+  rabbitmq?: { mqtt: boolean; resources: ResourceSpec; storageGi: number };
+  prometheus: {
+    agentMode: boolean;
+    remoteWriteUrl?: string;
+    resources: ResourceSpec;
+    storageGi: number;
+    retentionTime: string;
+  };
+  grafana?: { resources: ResourceSpec };
+  gatekeeper: GatekeeperTransformArgs;
+  opa?: { resources: ResourceSpec };
+  loki?: { resources: ResourceSpec; storageGi: number; retentionHours: number };
+  capacity: CapacityResult;
+}
+
+export interface ResolveArgs {
+  site: string;
+  profile: Profile;
+  edgeNodes: number;
+  overrides?: SiteOverrides;
+  appNamespace?: string;
+  monitoringNamespace?: string;
+}
+
+/** Profile preset + stack overrides -> the site's settings, or a clear error when it cannot fit. */
+export function resolveSite(a: ResolveArgs, gatekeeperYaml: string): ResolvedSite {
+  const o = a.overrides ?? {};
+  const p = a.profile;
+  const sizes = PLATFORM_SIZES[p.sizeClass];
+  const ex = p.extras;
+  const redis =
+    o.redis === false || (!ex.redis && !o.redis)
+      ? undefined
+      : {
+          persistence: o.redis?.persistence ?? ex.redis?.persistence ?? "none",
+          resources: o.redis?.resources ?? ex.redis?.resources ?? res(100, 256, 500, 512),
+          storageGi: o.redis?.storageGi ?? ex.redis?.storageGi ?? 2,
+        };
+  const rabbitmq =
+    o.rabbitmq === false || (!ex.rabbitmq && !o.rabbitmq)
+      ? undefined
+      : {
+          mqtt: o.rabbitmq?.mqtt ?? ex.rabbitmq?.mqtt ?? false,
+          resources: o.rabbitmq?.resources ?? ex.rabbitmq?.resources ?? res(150, 384, 500, 640),
+          storageGi: o.rabbitmq?.storageGi ?? ex.rabbitmq?.storageGi ?? 2,
+        };
+  const m = o.monitoring ?? {};
+  const agentMode = m.agentMode ?? false;
+  const g = o.gatekeeper ?? {};
+  const resolved: PlatformSpec = {
+    site: a.site,
+    profile: p,
+    edgeNodes: a.edgeNodes,
+    appNamespace: a.appNamespace ?? "edgefleet",
+    monitoringNamespace: a.monitoringNamespace ?? "edgefleet-monitoring",
+    redis,
+    rabbitmq,
+    prometheus: {
+      agentMode,
+      remoteWriteUrl: m.remoteWriteUrl,
+      resources: m.prometheusResources ?? sizes.prometheus.resources,
+      storageGi: m.storageGi ?? sizes.prometheus.storageGi,
+      // An agent holds its WAL for the factory case's > 24 h offline window.
+      retentionTime: m.retentionTime ?? (agentMode ? "48h" : sizes.prometheus.retentionTime),
+    },
+    grafana: (m.grafana ?? !agentMode) ? { resources: m.grafanaResources ?? sizes.grafana } : undefined,
+    gatekeeper: {
+      controllerReplicas: g.controllerReplicas ?? 1,
+      auditReplicas: g.auditReplicas ?? 1,
+      controllerResources: g.controllerResources ?? sizes.gatekeeperController,
+      auditResources: g.auditResources ?? sizes.gatekeeperAudit,
+      // Fail-open by default: with one webhook replica, Fail would block every
+      // admission (our own rollouts included) whenever that pod restarts; audit
+      // still reports what slipped through.
+      validatingFailurePolicy: g.validatingFailurePolicy ?? "Ignore",
+      mutatingFailurePolicy: g.mutatingFailurePolicy ?? "Ignore",
+      auditIntervalSeconds: g.auditIntervalSeconds ?? (p.sizeClass === "2c4g" ? 300 : 120),
+      imageRegistry: g.imageRegistry,
+    },
+    opa: (o.authz ?? ex.authz) ? { resources: o.opaResources ?? sizes.opa } : undefined,
+    loki: (o.loki ?? ex.loki) ? sizes.loki : undefined,
+  };
+  const trackerResources = o.trackerResources ?? p.tracker.resources;
+  const podRequests = trackerPodRequests({ ...p, tracker: { ...p.tracker, resources: trackerResources } }, WASMEDGE_OVERHEAD);
+  const platform = platformFootprint(resolved, gatekeeperYaml);
+  const replicas = o.trackerReplicas ?? siteTrackerReplicas(p, a.edgeNodes);
+  const capacity = checkSiteCapacity({
+    profile: p,
+    edgeNodes: a.edgeNodes,
+    trackerReplicas: replicas,
+    trackerPodRequests: podRequests,
+    platformRequests: platform.total.requests,
+  });
+  if (!capacity.ok) throw new Error(capacity.error);
+  const hpaMax =
+    o.hpaMaxReplicas ??
+    Math.max(replicas, Math.min(a.edgeNodes * p.tracker.hpa.maxReplicasPerEdgeNode, capacity.maxTrackerReplicas));
+  if (hpaMax > capacity.maxTrackerReplicas) {
+    throw new Error(
+      `site capacity (${p.name}): HPA maxReplicas ${hpaMax} exceeds the ${capacity.maxTrackerReplicas} trackers that fit`,
+    );
+  }
+  return {
+    ...resolved,
+    tracker: {
+      replicas,
+      hpaMaxReplicas: hpaMax,
+      resources: trackerResources,
+      settings: { ...p.tracker.settings, ...(o.trackerSettings ?? {}) },
+      targetCpuUtilizationPercent: p.tracker.hpa.targetCpuUtilizationPercent,
+      sqliteHostPath: ex.sqliteHostPath,
+    },
+    capacity,
+  };
+}
+
+export interface WorkloadRow {
+  name: string;
+  replicas: number;
+  requests: Resources;
+  limits: Resources;
+}
+
+export interface Footprint {
+  rows: WorkloadRow[];
+  total: { requests: Resources; limits: Resources };
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+function rowsOf(w: DeploymentManifest | StatefulSetManifest): WorkloadRow[] {
+  const replicas = w.spec?.replicas ?? 1;
+  return (w.spec?.template.spec?.containers ?? []).map((c) => {
+    const r: any = c.resources ?? {};
+    return {
+      name: `${w.kind}/${w.metadata?.name}/${c.name}`,
+      replicas,
+      requests: { cpuMillis: parseCpuMillis(r.requests?.cpu), memoryMiB: parseMemoryMiB(r.requests?.memory) },
+      limits: { cpuMillis: parseCpuMillis(r.limits?.cpu), memoryMiB: parseMemoryMiB(r.limits?.memory) },
+    };
+  });
+}
+
+/**
+ * The platform's own requests and limits (everything but trackers), summed
+ * from the manifests the Site renders, not from a separate table.
+ */
+export function platformWorkloads(s: PlatformSpec, gatekeeperYaml: string): WorkloadRow[] {
+  const base = { site: s.site, namespace: s.appNamespace, monitoringNamespace: s.monitoringNamespace };
+  const rows: WorkloadRow[] = [];
+  if (s.redis) rows.push(...rowsOf(renderRedis({ ...base, ...s.redis }).statefulSet));
+  if (s.rabbitmq) rows.push(...rowsOf(renderRabbitmq({ ...base, ...s.rabbitmq }).statefulSet));
+  rows.push(
+    ...rowsOf(
+      renderPrometheus(
+        {
+          site: s.site,
+          profile: s.profile.name,
+          namespace: s.monitoringNamespace,
+          targets: { appNamespace: s.appNamespace, redis: !!s.redis, rabbitmq: !!s.rabbitmq },
+          ...s.prometheus,
+        },
+        renderRules({ profile: s.profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq }),
+      ).statefulSet,
+    ),
+  );
+  if (s.grafana) {
+    rows.push(
+      ...rowsOf(
+        renderGrafana({
+          site: s.site,
+          namespace: s.monitoringNamespace,
+          prometheusUrl: "http://prometheus:9090",
+          p99SloMs: s.profile.slo.p99LatencyMs,
+          resources: s.grafana.resources,
+        }).deployment,
+      ),
+    );
+  }
+  if (s.opa) rows.push(...rowsOf(renderOpa({ ...base, policyRego: "package footprint\n", resources: s.opa.resources }).deployment));
+  if (s.loki) rows.push(...rowsOf(renderLoki({ site: s.site, namespace: s.monitoringNamespace, ...s.loki }).statefulSet));
+  for (const w of gatekeeperWorkloads(transformGatekeeper(gatekeeperYaml, s.gatekeeper))) {
+    rows.push({
+      name: `Deployment/${w.name}`,
+      replicas: w.replicas,
+      requests: { cpuMillis: parseCpuMillis(w.resources.requests?.cpu), memoryMiB: parseMemoryMiB(w.resources.requests?.memory) },
+      limits: { cpuMillis: parseCpuMillis(w.resources.limits?.cpu), memoryMiB: parseMemoryMiB(w.resources.limits?.memory) },
+    });
+  }
+  return rows;
+}
+
+export function platformFootprint(s: PlatformSpec, gatekeeperYaml: string): Footprint {
+  const rows = platformWorkloads(s, gatekeeperYaml);
+  const sum = (f: (r: WorkloadRow) => number) => rows.reduce((a, r) => a + f(r) * r.replicas, 0);
+  return {
+    rows,
+    total: {
+      requests: { cpuMillis: sum((r) => r.requests.cpuMillis), memoryMiB: sum((r) => r.requests.memoryMiB) },
+      limits: { cpuMillis: sum((r) => r.limits.cpuMillis), memoryMiB: sum((r) => r.limits.memoryMiB) },
+    },
+  };
+}
+
+export function nodeAllocatable(p: Profile): Resources {
+  return allocatable(SIZE_CLASSES[p.sizeClass]);
+}
+
+/** What the platform footprint depends on: a resolved site minus its trackers. */
+export type PlatformSpec = Omit<ResolvedSite, "tracker" | "capacity">;
