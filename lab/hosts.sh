@@ -257,16 +257,14 @@ ensure_sshd() {
 # Every process whose mount or network namespace is the host's: sshd, its
 # sessions and whatever they started.
 host_pids() {
-  local name=$1 ino="" pid
+  local name=$1 ino=""
   if is_mountpoint "$NS_DIR/$name.mnt"; then
     ino=$(stat -L -c %i "$NS_DIR/$name.mnt")
   fi
   {
     ip netns pids "$name" 2>/dev/null || true
     if [[ -n $ino ]]; then
-      for pid in /proc/[0-9]*; do
-        [[ $(readlink "$pid/ns/mnt" 2>/dev/null) == "mnt:[$ino]" ]] && echo "${pid#/proc/}"
-      done
+      find /proc/[0-9]*/ns -maxdepth 1 -name mnt -lname "mnt:\[$ino\]" 2>/dev/null | cut -d/ -f3
     fi
   } | sort -un
 }
