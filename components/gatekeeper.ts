@@ -1,0 +1,42 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import { K8sComponentArgs } from "./k8sOptions";
+import { checkConstraints, GatekeeperTransformArgs, prepareTemplates, transformGatekeeper } from "./render/gatekeeper";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface GatekeeperArgs extends K8sComponentArgs, GatekeeperTransformArgs {
+  /** Upstream deploy/gatekeeper.yaml of the pinned release (see components/README.md). */
+  manifestPath: string;
+  /** ConstraintTemplates from policies/gatekeeper/<policy>/template.yaml, parsed. */
+  templates: Record<string, any>[];
+  /** Constraints rendered by policies/ (kinds defined by the templates above). */
+  constraints: Record<string, any>[];
+}
+
+/**
+ * Gatekeeper, transformed for small nodes, then the site's templates and
+ * constraints in that order (each a ConfigGroup waiting on the previous).
+ */
+export class Gatekeeper extends pulumi.ComponentResource {
+  constructor(name: string, args: GatekeeperArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("edgefleet:components:Gatekeeper", name, {}, opts);
+    const { provider, manifestPath, templates, constraints, ...transform } = args;
+    checkConstraints(constraints, templates);
+    const objs = transformGatekeeper(fs.readFileSync(manifestPath, "utf8"), transform);
+    const install = new k8s.yaml.v2.ConfigGroup(`${name}-install`, { objs }, { parent: this, providers: [provider] });
+    const tpl = new k8s.yaml.v2.ConfigGroup(
+      `${name}-templates`,
+      { objs: prepareTemplates(templates) },
+      { parent: this, providers: [provider], dependsOn: [install] },
+    );
+    if (constraints.length) {
+      new k8s.yaml.v2.ConfigGroup(
+        `${name}-constraints`,
+        { objs: constraints },
+        { parent: this, providers: [provider], dependsOn: [tpl] },
+      );
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,157 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import { Gatekeeper } from "./gatekeeper";
+import { Grafana } from "./grafana";
+import { childOptions } from "./k8sOptions";
+import { Loki } from "./loki";
+import { OpaServer } from "./opaServer";
+import { getProfile, ProfileName } from "./profiles";
+import { Prometheus } from "./prometheus";
+import { RabbitMQ, RABBITMQ_APP_SECRET } from "./rabbitmq";
+import { Redis } from "./redis";
+import { ImageRef, imageRef } from "./render/common";
+import { OPA_PORT } from "./render/opa";
+import { REDIS_AUTH_SECRET } from "./render/redis";
+import { resolveSite, ResolvedSite, SiteOverrides } from "./render/site";
+import { Tracker } from "./tracker";
+import { WasmEdgeRuntimeClass } from "./wasmEdgeRuntimeClass";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface SiteArgs {
+  provider: k8s.Provider;
+  /** Site name (stack); labels every object and Prometheus's external labels. */
+  site: string;
+  profile: ProfileName;
+  /** Nodes labelled node-type=edge (and edgefleet.dev/wasm=true) in this site's cluster. */
+  edgeNodes: number;
+  /** Tracker image: `${registry}/${repository}:${tag}` or `@sha256:...`; never `latest`. */
+  trackerImage: ImageRef;
+  overrides?: SiteOverrides;
+  gatekeeper: {
+    /** Path of upstream's deploy/gatekeeper.yaml for v3.23.1. */
+    manifestPath: string;
+    templates: Record<string, any>[];
+    constraints: Record<string, any>[];
+  };
+  /** Rego of the application authorization policy (policies/authz/); required when the profile has authz. */
+  authzPolicyRego?: string;
+  appNamespace?: string;
+  monitoringNamespace?: string;
+}
+
+/** One edge site's layer: RuntimeClass, trackers and the profile's platform. */
+export class Site extends pulumi.ComponentResource {
+  /** The settings the site was rendered with (replicas, sizes, capacity). */
+  public readonly resolved: ResolvedSite;
+  public readonly grafanaAdminPassword?: pulumi.Output<string>;
+
+  constructor(name: string, args: SiteArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("edgefleet:components:Site", name, {}, opts);
+    const profile = getProfile(args.profile);
+    // Fail on a bad image before anything is registered.
+    imageRef(args.trackerImage);
+    const s = resolveSite(
+      {
+        site: args.site,
+        profile,
+        edgeNodes: args.edgeNodes,
+        overrides: args.overrides,
+        appNamespace: args.appNamespace,
+        monitoringNamespace: args.monitoringNamespace,
+      },
+      fs.readFileSync(args.gatekeeper.manifestPath, "utf8"),
+    );
+    this.resolved = s;
+    if (s.opa && !args.authzPolicyRego) throw new Error(`profile ${profile.name} runs OPA: authzPolicyRego is required`);
+    const provider = args.provider;
+    const child = { parent: this };
+    const ns = (n: string) =>
+      new k8s.core.v1.Namespace(
+        `${name}-${n}`,
+        { metadata: { name: n, labels: { "app.kubernetes.io/part-of": "edgefleet", "edgefleet.dev/site": s.site } } },
+        childOptions(this, provider),
+      );
+    const appNs = ns(s.appNamespace);
+    const monNs = ns(s.monitoringNamespace);
+    const inApp = { ...child, dependsOn: [appNs] };
+    const inMon = { ...child, dependsOn: [monNs] };
+    const base = { provider, site: s.site, namespace: s.appNamespace, monitoringNamespace: s.monitoringNamespace };
+
+    const rc = new WasmEdgeRuntimeClass(`${name}-wasmedge`, { provider }, child);
+    const redis = s.redis ? new Redis(`${name}-redis`, { ...base, ...s.redis }, inApp) : undefined;
+    const rabbit = s.rabbitmq ? new RabbitMQ(`${name}-rabbitmq`, { ...base, ...s.rabbitmq }, inApp) : undefined;
+    const opa =
+      s.opa && args.authzPolicyRego
+        ? new OpaServer(`${name}-opa`, { ...base, policyRego: args.authzPolicyRego, resources: s.opa.resources }, inApp)
+        : undefined;
+
+    const secretEnv = [
+      ...(redis ? [{ name: "REDIS_PASSWORD", secret: REDIS_AUTH_SECRET, key: "password" }] : []),
+      ...(rabbit ? [{ name: "AMQP_URL", secret: RABBITMQ_APP_SECRET, key: "url" }] : []),
+    ];
+    new Tracker(
+      `${name}-tracker`,
+      {
+        provider,
+        site: s.site,
+        namespace: s.appNamespace,
+        image: args.trackerImage,
+        replicas: s.tracker.replicas,
+        hpaMaxReplicas: s.tracker.hpaMaxReplicas,
+        targetCpuUtilizationPercent: s.tracker.targetCpuUtilizationPercent,
+        resources: s.tracker.resources,
+        settings: s.tracker.settings,
+        runtimeClassName: "wasmedge",
+        sqliteHostPath: s.tracker.sqliteHostPath,
+        endpoints: {
+          redis: s.redis ? `redis.${s.appNamespace}.svc:6379` : undefined,
+          rabbitmq: s.rabbitmq ? `rabbitmq.${s.appNamespace}.svc:5672` : undefined,
+          opa: s.opa ? `http://opa.${s.appNamespace}.svc:${OPA_PORT}` : undefined,
+        },
+        secretEnv,
+      },
+      { ...child, dependsOn: [appNs, rc, ...[redis, rabbit, opa].filter((x): x is NonNullable<typeof x> => !!x)] },
+    );
+
+    const prom = new Prometheus(
+      `${name}-prometheus`,
+      {
+        provider,
+        site: s.site,
+        profile: profile.name,
+        namespace: s.monitoringNamespace,
+        targets: { appNamespace: s.appNamespace, redis: !!s.redis, rabbitmq: !!s.rabbitmq },
+        ...s.prometheus,
+        rules: { profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq },
+      },
+      inMon,
+    );
+    if (s.grafana) {
+      const g = new Grafana(
+        `${name}-grafana`,
+        {
+          provider,
+          site: s.site,
+          namespace: s.monitoringNamespace,
+          prometheusUrl: `http://prometheus.${s.monitoringNamespace}.svc:9090`,
+          p99SloMs: profile.slo.p99LatencyMs,
+          resources: s.grafana.resources,
+        },
+        { ...inMon, dependsOn: [monNs, prom] },
+      );
+      this.grafanaAdminPassword = g.adminPassword;
+    }
+    if (s.loki) new Loki(`${name}-loki`, { provider, site: s.site, namespace: s.monitoringNamespace, ...s.loki }, inMon);
+    new Gatekeeper(
+      `${name}-gatekeeper`,
+      { provider, ...s.gatekeeper, ...args.gatekeeper },
+      child,
+    );
+    this.registerOutputs({
+      trackerReplicas: s.tracker.replicas,
+      hpaMaxReplicas: s.tracker.hpaMaxReplicas,
+      grafanaAdminPassword: this.grafanaAdminPassword,
+    });
+  }
+}

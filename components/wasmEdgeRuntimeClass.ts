@@ -1,0 +1,25 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Resources } from "../config/sizeClasses";
+import { childOptions, K8sComponentArgs } from "./k8sOptions";
+import { renderRuntimeClass } from "./render/runtimeClass";
+
+export interface WasmEdgeRuntimeClassArgs extends K8sComponentArgs {
+  overhead?: Resources;
+}
+
+/** The `wasmedge` RuntimeClass the trackers run under. */
+export class WasmEdgeRuntimeClass extends pulumi.ComponentResource {
+  public readonly runtimeClassName: pulumi.Output<string>;
+
+  constructor(name: string, args: WasmEdgeRuntimeClassArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("edgefleet:components:WasmEdgeRuntimeClass", name, {}, opts);
+    const rc = new k8s.node.v1.RuntimeClass(
+      name,
+      renderRuntimeClass({ overhead: args.overhead }),
+      childOptions(this, args.provider),
+    );
+    this.runtimeClassName = rc.metadata.name;
+    this.registerOutputs({ runtimeClassName: this.runtimeClassName });
+  }
+}
