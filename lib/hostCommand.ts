@@ -265,7 +265,7 @@ const provider = makeProvider();
 
 export class HostCommand extends pulumi.dynamic.Resource {
   /** The script's stdout when `captureStdout` is set. */
-  public readonly stdout!: pulumi.Output<string | undefined>;
+  declare public readonly stdout: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: HostCommandArgs, opts?: pulumi.CustomResourceOptions) {
     const secretOutputs = ["connection", "secretEnvironment"];

@@ -54,7 +54,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
 
 export class RandomSecret extends pulumi.dynamic.Resource {
   /** The generated value; a secret output. */
-  public readonly result!: pulumi.Output<string>;
+  declare public readonly result: pulumi.Output<string>;
 
   constructor(name: string, args: RandomSecretArgs, opts?: pulumi.CustomResourceOptions) {
     super(provider, name, { ...args, result: undefined }, {

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the tests and the lab need from Debian's archive and npm, once
+# per machine: a second run only checks. Go tools come from tools/bootstrap.sh.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck disable=SC2207
+wanted=($(sed -e 's/#.*//' "$repo/scripts/debian-packages.txt" | xargs))
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "deps: need root to apt-get install: ${missing[*]}" >&2; exit 1; }
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # Debian starts services on install; the tests start their own instances.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+# node_modules: reinstall only when the lock file changed.
+stamp="$repo/node_modules/.edgefleet-lock-sha"
+want=$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  (cd "$repo" && npm ci --no-audit --no-fund --ignore-scripts >&2)
+  echo "$want" > "$stamp"
+fi

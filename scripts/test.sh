@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The one test command (README: `make test`). Sets up what is missing (Debian
+# packages, node_modules, the pinned toolchain), then runs every check and
+# exits non-zero if any failed. The last line is "test: N passed, M failed".
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+bash scripts/deps.sh
+eval "$(tools/bootstrap.sh --env)"
+export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}
+
+passed=0 failed=0 failures=()
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+check() { # check <name> <command...>: one pass or fail
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+jest_project() { # jest_project <project>: counts each jest test
+  local project=$1 json="$out/jest-$1.json" rc=0
+  echo "== jest ($project)"
+  npx jest --selectProjects "$project" --json --outputFile="$json" || rc=$?
+  if [ -s "$json" ]; then
+    local p f
+    p=$(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests)' "$json")
+    f=$(node -e 'const r=require(process.argv[1]);console.log(r.numFailedTests+r.numRuntimeErrorTestSuites)' "$json")
+    passed=$((passed + p)) failed=$((failed + f))
+    if [ "$f" -gt 0 ] || [ "$rc" -ne 0 ]; then failures+=("jest $project"); fi
+    if [ "$f" -eq 0 ] && [ "$rc" -ne 0 ]; then failed=$((failed + 1)); fi
+  else
+    failed=$((failed + 1)); failures+=("jest $project (no report)")
+  fi
+}
+
+check "toolchain versions" scripts/check-toolchain.sh
+check "typecheck" npx tsc --noEmit -p tsconfig.json
+check "lint" npx eslint .
+check "format" npx prettier --check .
+for t in test/shell/*.test.sh; do
+  [ -e "$t" ] && check "shell: $t" bash "$t"
+done
+jest_project unit
+check "preview example stacks" scripts/preview-all.sh
+jest_project integration
+
+if [ ${#failures[@]} -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi
+echo "test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
