@@ -1,0 +1,61 @@
+/**
+ * shellcheck on every shell file we ship or test with, plus the rendered
+ * supervisor. Fails (never skips) when shellcheck is missing: install it with
+ * `apt-get install -y shellcheck`.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderSupervisor } from "../../../infra/render/service";
+
+const repo = path.join(__dirname, "../../..");
+
+function shellFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...shellFiles(p));
+    else if (e.name.endsWith(".sh") || fs.readFileSync(p, "utf8").startsWith("#!/usr/bin/env bash")) out.push(p);
+  }
+  return out;
+}
+
+const files = [...shellFiles(path.join(repo, "infra/scripts")), ...shellFiles(path.join(repo, "test/shell"))].sort();
+
+describe("shellcheck", () => {
+  it("is installed", () => {
+    const r = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
+    if (r.error || r.status !== 0) {
+      throw new Error("shellcheck is not installed; run `apt-get install -y shellcheck` (the host scripts must be checked)");
+    }
+  });
+
+  it("covers every host script", () => {
+    for (const s of ["preflight.sh", "install.sh", "configure.sh", "service.sh", "wait-ready.sh", "drain.sh", "uninstall.sh"]) {
+      expect(files).toContain(path.join(repo, "infra/scripts", s));
+    }
+  });
+
+  it.each(files.map((f) => [path.relative(repo, f)]))("%s is clean", (rel) => {
+    try {
+      execFileSync("shellcheck", ["-x", "--shell=bash", "--severity=style", rel], { cwd: repo, encoding: "utf8" });
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string };
+      throw new Error(`shellcheck ${rel}:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+    }
+  });
+
+  it("passes the rendered supervisor for both roles", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-sc-"));
+    try {
+      for (const role of ["server", "agent"] as const) {
+        const f = path.join(dir, `${role}-supervise`);
+        fs.writeFileSync(f, renderSupervisor({ role }));
+        execFileSync("shellcheck", ["--shell=bash", "--severity=style", f], { encoding: "utf8" });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
