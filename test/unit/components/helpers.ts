@@ -1,0 +1,59 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import { gatekeeperManifestPath } from "../../../components/footprint";
+
+/** The upstream Gatekeeper manifest; throws (the test fails) when it is missing. */
+export function gatekeeperYaml(): string {
+  return fs.readFileSync(gatekeeperManifestPath(), "utf8");
+}
+
+export interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  provider?: string;
+}
+
+/** Installs Pulumi mocks recording every resource; dynamic RandomSecrets get a fixed 32-char result. */
+export function installMocks(): Registered[] {
+  const registered: Registered[] = [];
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        const state = args.type === "pulumi-nodejs:dynamic:Resource" ? { ...args.inputs, result: "MockSecretValue0123456789abcdefXY" } : args.inputs;
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        return args.inputs;
+      },
+    },
+    "project",
+    "stack",
+    false,
+  );
+  return registered;
+}
+
+/** Waits until registrations stop arriving. */
+export async function settle(registered: Registered[]): Promise<void> {
+  let last = -1;
+  for (let i = 0; i < 200 && registered.length !== last; i++) {
+    last = registered.length;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function byType(registered: Registered[], type: string): Registered[] {
+  return registered.filter((r) => r.type === type);
+}
+
+export function one(registered: Registered[], type: string, name?: string): Registered {
+  const found = registered.filter((r) => r.type === type && (!name || r.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${registered.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+  return found[0];
+}
+
+export function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}

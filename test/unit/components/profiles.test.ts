@@ -1,0 +1,150 @@
+import { allocatable, SIZE_CLASSES } from "../../../config/sizeClasses";
+import {
+  checkSiteCapacity,
+  getProfile,
+  PROFILE_NAMES,
+  PROFILES,
+  regionTrackerReplicas,
+  siteTrackerReplicas,
+} from "../../../components/profiles";
+
+describe("profiles (the five cases)", () => {
+  it.each([
+    ["logistics-hub", 2000, 400, "4c8g", [200, 256, 1000, 1024], 20],
+    ["retail-city", 500, 100, "2c4g", [50, 128, 200, 256], 30],
+    ["supply-chain", 200, 40, "4c8g", [100, 128, 500, 512], 30],
+    ["edge-general", 5000, 100, "4c8g", [100, 128, 500, 512], 50],
+    ["factory-iiot", 100, 10, "2c4g", [50, 64, 200, 128], 50],
+  ] as const)("%s carries the case's fleet, node class, tracker resources and P99", (name, nodes, replicas, size, r, p99) => {
+    const p = getProfile(name);
+    expect(p.fleet).toEqual({ edgeNodes: nodes, trackerReplicas: replicas });
+    expect(p.sizeClass).toBe(size);
+    expect(p.tracker.resources).toEqual({
+      requests: { cpuMillis: r[0], memoryMiB: r[1] },
+      limits: { cpuMillis: r[2], memoryMiB: r[3] },
+    });
+    expect(p.slo.p99LatencyMs).toBe(p99);
+    expect(p.slo.availability).toBe(0.999);
+  });
+
+  it("keeps the cases' ConfigMap settings", () => {
+    expect(PROFILES["logistics-hub"].tracker.settings).toMatchObject({
+      cacheEnabled: true,
+      cacheTtl: "10s",
+      maxConnections: 20000,
+      queryTimeout: "20ms",
+    });
+    expect(PROFILES["supply-chain"].tracker.settings).toMatchObject({
+      syncEnabled: true,
+      syncInterval: "10s",
+      cacheEnabled: true,
+      cacheTtl: "300s",
+    });
+    expect(PROFILES["edge-general"].tracker.settings).toMatchObject({ offlineMode: true, localStorage: true, syncInterval: "60s" });
+    expect(PROFILES["factory-iiot"].tracker.settings).toMatchObject({
+      databasePath: "/data/industrial-iot.db",
+      offlineMode: true,
+      syncInterval: "300s",
+    });
+  });
+
+  it("has the extras the cases name", () => {
+    expect(PROFILES["logistics-hub"].extras.redis).toBeDefined();
+    expect(PROFILES["logistics-hub"].extras.rabbitmq?.mqtt).toBe(false);
+    expect(PROFILES["retail-city"].extras.rabbitmq?.mqtt).toBe(true);
+    expect(PROFILES["retail-city"].extras.redis).toBeUndefined();
+    expect(PROFILES["supply-chain"].extras.rabbitmq).toBeDefined();
+    expect(PROFILES["edge-general"].extras.redis?.persistence).toBe("aof");
+    expect(PROFILES["factory-iiot"].extras).toMatchObject({ sqliteHostPath: "/var/lib/industrial-iot", authz: true, loki: true });
+  });
+
+  it("rejects an unknown profile", () => {
+    expect(() => getProfile("bogus")).toThrow(/unknown site profile "bogus"/);
+  });
+});
+
+describe("tracker replicas from edge nodes", () => {
+  it("a single site: max(1, round(nodes x R/N))", () => {
+    const p = PROFILES["logistics-hub"];
+    expect(siteTrackerReplicas(p, 1)).toBe(1);
+    expect(siteTrackerReplicas(p, 10)).toBe(2);
+    expect(siteTrackerReplicas(p, 2000)).toBe(400);
+    expect(() => siteTrackerReplicas(p, 0)).toThrow(/positive integer/);
+  });
+
+  it.each(PROFILE_NAMES)("a region made of the whole %s fleet totals the case's replicas", (name) => {
+    const p = PROFILES[name];
+    // Uneven site sizes summing to the case's fleet.
+    const sites: Record<string, number> = {};
+    let left = p.fleet.edgeNodes;
+    const sizes = [7, 3, 12, 5, 9, 4, 20];
+    for (let i = 0; left > 0; i++) {
+      const n = Math.min(left, sizes[i % sizes.length] * Math.max(1, Math.floor(p.fleet.edgeNodes / 400)));
+      sites[`site-${String(i).padStart(4, "0")}`] = n;
+      left -= n;
+    }
+    if (Object.keys(sites).length > p.fleet.trackerReplicas) {
+      expect(() => regionTrackerReplicas(p, sites)).toThrow(/fewer than one per site/);
+      return;
+    }
+    const out = regionTrackerReplicas(p, sites);
+    expect(Object.values(out).reduce((a, b) => a + b, 0)).toBe(p.fleet.trackerReplicas);
+    expect(Math.min(...Object.values(out))).toBeGreaterThanOrEqual(1);
+  });
+
+  it("apportions by largest remainder, bigger sites first", () => {
+    // supply chain: 0.2 per node; 200 nodes -> 40 replicas.
+    const out = regionTrackerReplicas(PROFILES["supply-chain"], { a: 100, b: 60, c: 40 });
+    expect(out).toEqual({ a: 20, b: 12, c: 8 });
+  });
+
+  it("explains when sites outnumber the region's replicas", () => {
+    const sites = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`c${i}`, 1]));
+    expect(() => regionTrackerReplicas(PROFILES["logistics-hub"], sites)).toThrow(
+      /2000 sites \/ 2000 edge nodes gets 400 logistics-hub trackers .* fewer than one per site/,
+    );
+  });
+});
+
+describe("checkSiteCapacity", () => {
+  const p = PROFILES["factory-iiot"];
+  const node = allocatable(SIZE_CLASSES["2c4g"]);
+
+  it("passes when replicas x requests fit next to the platform", () => {
+    const r = checkSiteCapacity({
+      profile: p,
+      edgeNodes: 1,
+      trackerReplicas: 10,
+      trackerPodRequests: { cpuMillis: 60, memoryMiB: 88 },
+      platformRequests: { cpuMillis: 500, memoryMiB: 1000 },
+    });
+    expect(r.ok).toBe(true);
+    expect(r.error).toBeUndefined();
+    expect(r.allocatable).toEqual(node);
+    expect(r.maxTrackerReplicas).toBe(Math.floor(Math.min((node.cpuMillis - 500) / 60, (node.memoryMiB - 1000) / 88)));
+  });
+
+  it("returns a clear error when trackers do not fit", () => {
+    const r = checkSiteCapacity({
+      profile: p,
+      edgeNodes: 1,
+      trackerReplicas: 100,
+      trackerPodRequests: { cpuMillis: 60, memoryMiB: 88 },
+      platformRequests: { cpuMillis: 500, memoryMiB: 1000 },
+    });
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/100 trackers x 60m\/88Mi \+ platform 500m\/1000Mi = 6500m\/9800Mi exceeds 1 x 2c4g allocatable 1650m\/3128Mi \(at most 19 trackers fit\)/);
+  });
+
+  it("flags a platform that fits no single node", () => {
+    const r = checkSiteCapacity({
+      profile: p,
+      edgeNodes: 3,
+      trackerReplicas: 1,
+      trackerPodRequests: { cpuMillis: 60, memoryMiB: 88 },
+      platformRequests: { cpuMillis: 2000, memoryMiB: 1000 },
+    });
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/the platform alone requests 2000m CPU/);
+  });
+});

@@ -1,0 +1,301 @@
+import { parse } from "yaml";
+import { PROFILES } from "../../../components/profiles";
+import { imageRef, k8sResources } from "../../../components/render/common";
+import { checkConstraints, prepareTemplates, transformGatekeeper } from "../../../components/render/gatekeeper";
+import { renderLokiConfig } from "../../../components/render/loki";
+import { OPA_SYSTEM_AUTHZ, renderOpa } from "../../../components/render/opa";
+import {
+  rabbitmqThresholds,
+  rabbitUsers,
+  renderDefinitions,
+  renderEnabledPlugins,
+  renderRabbitmq,
+  renderRabbitmqConf,
+} from "../../../components/render/rabbitmq";
+import { redisMaxmemoryBytes, renderRedis, renderRedisAuthConf, renderRedisConf } from "../../../components/render/redis";
+import { renderRuntimeClass } from "../../../components/render/runtimeClass";
+import { renderTracker, TrackerRenderArgs } from "../../../components/render/tracker";
+import { gatekeeperYaml } from "./helpers";
+
+const MiB = 1024 * 1024;
+
+describe("imageRef", () => {
+  const base = { registry: "registry.example.com/", repository: "edgefleet/tracker" };
+  it("joins registry, repository and tag or digest", () => {
+    expect(imageRef({ ...base, tag: "1.4.2" })).toBe("registry.example.com/edgefleet/tracker:1.4.2");
+    const digest = `sha256:${"a".repeat(64)}`;
+    expect(imageRef({ ...base, tag: "1.4.2", digest })).toBe(`registry.example.com/edgefleet/tracker@${digest}`);
+  });
+  it.each(["latest", "LATEST", "", "  "])("rejects tag %j", (tag) => {
+    expect(() => imageRef({ ...base, tag })).toThrow(/latest|empty/);
+  });
+  it("rejects a missing tag, a bad digest and a repository carrying a tag", () => {
+    expect(() => imageRef(base)).toThrow(/tag is empty/);
+    expect(() => imageRef({ ...base, digest: "sha256:abc" })).toThrow(/not sha256/);
+    expect(() => imageRef({ ...base, repository: "x:1", tag: "1" })).toThrow(/bare path/);
+  });
+});
+
+describe("RuntimeClass", () => {
+  it("is wasmedge, scheduled on Wasm nodes, with overhead", () => {
+    const rc = renderRuntimeClass();
+    expect(rc.metadata?.name).toBe("wasmedge");
+    expect(rc.handler).toBe("wasmedge");
+    expect(rc.scheduling?.nodeSelector).toEqual({ "edgefleet.dev/wasm": "true" });
+    expect(rc.overhead?.podFixed).toEqual({ cpu: "10m", memory: "24Mi" });
+  });
+});
+
+describe("tracker", () => {
+  const p = PROFILES["factory-iiot"];
+  const args: TrackerRenderArgs = {
+    site: "f1",
+    namespace: "edgefleet",
+    image: "r.example/t:1",
+    replicas: 2,
+    hpaMaxReplicas: 6,
+    targetCpuUtilizationPercent: 70,
+    resources: p.tracker.resources,
+    settings: p.tracker.settings,
+    runtimeClassName: "wasmedge",
+    sqliteHostPath: "/var/lib/industrial-iot",
+    endpoints: { opa: "http://opa.edgefleet.svc:8181" },
+  };
+  const m = renderTracker(args);
+  const pod = m.deployment.spec!.template.spec!;
+  const c = pod.containers[0];
+
+  it("runs under wasmedge on edge nodes with the profile's resources", () => {
+    expect(pod.runtimeClassName).toBe("wasmedge");
+    expect(pod.nodeSelector).toEqual({ "node-type": "edge" });
+    expect(m.deployment.spec!.replicas).toBe(2);
+    expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } });
+  });
+
+  it("is hardened", () => {
+    expect(c.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
+  it("spreads across nodes and probes HTTP", () => {
+    expect(pod.topologySpreadConstraints?.[0]).toMatchObject({ maxSkew: 1, topologyKey: "kubernetes.io/hostname" });
+    expect(c.readinessProbe?.httpGet).toMatchObject({ path: "/readyz", port: "http" });
+    expect(c.livenessProbe?.httpGet).toMatchObject({ path: "/healthz", port: "http" });
+  });
+
+  it("mounts the factory SQLite hostPath as an existing directory", () => {
+    expect(pod.volumes?.find((v) => v.name === "data")?.hostPath).toEqual({ path: "/var/lib/industrial-iot", type: "Directory" });
+    expect(c.volumeMounts?.find((v) => v.name === "data")?.mountPath).toBe("/data");
+    const other = renderTracker({ ...args, sqliteHostPath: undefined });
+    expect(other.deployment.spec!.template.spec!.volumes!.find((v) => v.name === "data")?.emptyDir).toBeDefined();
+  });
+
+  it("carries the cases' settings in the ConfigMap", () => {
+    const d = m.configMap.data!;
+    expect(d).toMatchObject({
+      cache_enabled: "false",
+      sync_enabled: "true",
+      sync_interval: "300s",
+      offline_mode: "true",
+      local_storage: "true",
+      database_path: "/data/industrial-iot.db",
+      max_connections: "1000",
+      query_timeout: "50ms",
+      opa_url: "http://opa.edgefleet.svc:8181",
+    });
+    expect(JSON.parse(d["config.json"])).toMatchObject({
+      database: { type: "sqlite", path: "/data/industrial-iot.db" },
+      offline: { enabled: true, sync_interval: 300 },
+    });
+  });
+
+  it("has PDB, HPA on CPU from the profile, Service, and a config hash", () => {
+    expect(m.pdb.spec).toMatchObject({ maxUnavailable: 1 });
+    expect(m.hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
+    expect(m.hpa.spec!.metrics![0].resource).toEqual({ name: "cpu", target: { type: "Utilization", averageUtilization: 70 } });
+    expect(m.service.spec!.ports![0]).toMatchObject({ port: 80, targetPort: "http" });
+    expect(m.deployment.spec!.template.metadata!.annotations!["edgefleet.dev/config-hash"]).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("rejects an HPA max below the floor", () => {
+    expect(() => renderTracker({ ...args, hpaMaxReplicas: 1 })).toThrow(/below minReplicas/);
+  });
+});
+
+describe("redis", () => {
+  it("derives maxmemory with headroom and evicts allkeys-lru", () => {
+    expect(redisMaxmemoryBytes(512, "none")).toBe(384 * MiB);
+    expect(redisMaxmemoryBytes(512, "aof")).toBe(256 * MiB);
+    const conf = renderRedisConf({ memoryLimitMiB: 512, persistence: "none" });
+    expect(conf).toContain(`maxmemory ${384 * MiB}\n`);
+    expect(conf).toContain("maxmemory-policy allkeys-lru");
+    expect(conf).toContain('save ""');
+    expect(conf).toContain("appendonly no");
+    expect(conf).not.toMatch(/requirepass/);
+    expect(conf.trimEnd().split("\n").pop()).toBe("include /etc/redis/auth/auth.conf");
+    expect(renderRedisConf({ memoryLimitMiB: 512, persistence: "aof" })).toContain("appendonly yes");
+  });
+
+  it("keeps the password out of argv: probes use REDISCLI_AUTH from the Secret", () => {
+    const m = renderRedis({
+      site: "s",
+      namespace: "edgefleet",
+      monitoringNamespace: "mon",
+      persistence: "aof",
+      resources: PROFILES["edge-general"].extras.redis!.resources,
+      storageGi: 2,
+    });
+    const [redis, exporter] = m.statefulSet.spec!.template.spec!.containers;
+    expect(redis.image).toMatch(/^redis:7\.2\.\d+-alpine$/);
+    expect(redis.env).toContainEqual({ name: "REDISCLI_AUTH", valueFrom: { secretKeyRef: { name: "redis-auth", key: "password" } } });
+    const probe = redis.readinessProbe!.exec!.command!.join(" ");
+    expect(probe).toContain("redis-cli");
+    expect(probe).not.toMatch(/-a |--pass|REDIS_PASSWORD/);
+    expect(exporter.ports![0].containerPort).toBe(9121);
+    expect(m.statefulSet.spec!.volumeClaimTemplates![0].spec!.resources!.requests).toEqual({ storage: "2Gi" });
+    const ing = m.networkPolicy.spec!.ingress!;
+    expect(ing[0].from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/name": "tracker", "app.kubernetes.io/part-of": "edgefleet" } } }]);
+    expect(ing[0].ports).toEqual([{ protocol: "TCP", port: 6379 }]);
+    expect(ing[1].ports).toEqual([{ protocol: "TCP", port: 9121 }]);
+    expect(ing[1].from![0].namespaceSelector!.matchLabels).toEqual({ "kubernetes.io/metadata.name": "mon" });
+  });
+
+  it("refuses weak passwords in auth.conf", () => {
+    expect(renderRedisAuthConf("A".repeat(32))).toBe(`requirepass ${"A".repeat(32)}\n`);
+    expect(() => renderRedisAuthConf("short")).toThrow();
+  });
+});
+
+describe("rabbitmq", () => {
+  it("sets absolute thresholds from the memory limit", () => {
+    const t = rabbitmqThresholds(1024);
+    expect(t).toEqual({ totalMemoryBytes: 1024 * MiB, watermarkBytes: Math.floor(1024 * MiB * 0.6), diskFreeLimitBytes: Math.floor(Math.floor(1024 * MiB * 0.6) * 1.5) });
+    const conf = renderRabbitmqConf({ memoryLimitMiB: 1024, mqtt: true });
+    expect(conf).toContain(`vm_memory_high_watermark.absolute = ${t.watermarkBytes}`);
+    expect(conf).toContain(`disk_free_limit.absolute = ${t.diskFreeLimitBytes}`);
+    expect(conf).toContain("mqtt.allow_anonymous = false");
+    expect(conf).toContain("mqtt.listeners.tcp.default = 1883");
+    expect(renderRabbitmqConf({ memoryLimitMiB: 1024, mqtt: false })).not.toMatch(/mqtt/);
+  });
+
+  it("enables management, prometheus and (IoT) mqtt", () => {
+    expect(renderEnabledPlugins(true)).toBe("[rabbitmq_management,rabbitmq_prometheus,rabbitmq_mqtt].\n");
+    expect(renderEnabledPlugins(false)).toBe("[rabbitmq_management,rabbitmq_prometheus].\n");
+  });
+
+  it("defines app users and never guest", () => {
+    const defs = JSON.parse(renderDefinitions(rabbitUsers(true, { tracker: "T".repeat(32), devices: "D".repeat(32) })));
+    expect(defs.users.map((u: { name: string }) => u.name)).toEqual(["tracker", "devices"]);
+    expect(defs.vhosts).toEqual([{ name: "edgefleet" }]);
+    expect(() => renderDefinitions([{ name: "guest", password: "G".repeat(32), configure: "", write: "", read: "" }])).toThrow(/guest/);
+  });
+
+  it("renders a TCP readiness probe, MQTT NodePort and a NetworkPolicy", () => {
+    const m = renderRabbitmq({
+      site: "s",
+      namespace: "edgefleet",
+      monitoringNamespace: "mon",
+      mqtt: true,
+      resources: PROFILES["retail-city"].extras.rabbitmq!.resources,
+      storageGi: 2,
+    });
+    const c = m.statefulSet.spec!.template.spec!.containers[0];
+    expect(c.image).toMatch(/^rabbitmq:3\.13\.\d+-management$/);
+    expect(c.readinessProbe!.tcpSocket).toEqual({ port: "amqp" });
+    expect(m.mqttService!.spec).toMatchObject({ type: "NodePort" });
+    const ports = m.networkPolicy.spec!.ingress!.flatMap((i) => i.ports!.map((p) => p.port));
+    expect(ports).toEqual([5672, 15692, 1883]);
+    expect(() => renderRabbitmq({ site: "s", namespace: "n", monitoringNamespace: "m", mqtt: false, resources: PROFILES["logistics-hub"].extras.rabbitmq!.resources, storageGi: 1 })).toThrow(/twice disk_free_limit/);
+  });
+});
+
+describe("OPA server", () => {
+  const m = renderOpa({ site: "s", namespace: "edgefleet", monitoringNamespace: "mon", policyRego: "package industrial\n", resources: { requests: { cpuMillis: 25, memoryMiB: 48 }, limits: { cpuMillis: 100, memoryMiB: 128 } } });
+  it("serves the policy with its own API locked to decisions", () => {
+    const c = m.deployment.spec!.template.spec!.containers[0];
+    expect(c.args).toEqual(expect.arrayContaining(["--server", "--addr=0.0.0.0:8181", "--authorization=basic"]));
+    expect(m.configMap.data!["authz.rego"]).toBe("package industrial\n");
+    expect(m.configMap.data!["system-authz.rego"]).toBe(OPA_SYSTEM_AUTHZ);
+  });
+  it("rejects policies under package system", () => {
+    expect(() => renderOpa({ site: "s", namespace: "n", monitoringNamespace: "m", policyRego: "package system.x\n", resources: k8sSpec() })).toThrow(/package system/);
+  });
+});
+
+function k8sSpec() {
+  return { requests: { cpuMillis: 1, memoryMiB: 1 }, limits: { cpuMillis: 1, memoryMiB: 1 } };
+}
+
+describe("k8sResources", () => {
+  it("refuses requests above limits", () => {
+    expect(() => k8sResources({ requests: { cpuMillis: 2, memoryMiB: 1 }, limits: { cpuMillis: 1, memoryMiB: 1 } })).toThrow(/exceed/);
+  });
+});
+
+describe("Loki", () => {
+  it("is single-binary on the filesystem with retention", () => {
+    const c = parse(renderLokiConfig({ retentionHours: 168 }));
+    expect(c.common.storage.filesystem.chunks_directory).toBe("/loki/chunks");
+    expect(c.schema_config.configs[0]).toMatchObject({ store: "tsdb", schema: "v13" });
+    expect(c.limits_config.retention_period).toBe("168h");
+    expect(c.compactor.retention_enabled).toBe(true);
+  });
+});
+
+describe("Gatekeeper transform (upstream v3.23.1 manifest)", () => {
+  const yaml = gatekeeperYaml();
+  const small = {
+    controllerReplicas: 1,
+    controllerResources: { requests: { cpuMillis: 100, memoryMiB: 256 }, limits: { cpuMillis: 300, memoryMiB: 384 } },
+    auditResources: { requests: { cpuMillis: 50, memoryMiB: 192 }, limits: { cpuMillis: 200, memoryMiB: 384 } },
+    validatingFailurePolicy: "Fail" as const,
+    auditIntervalSeconds: 300,
+  };
+  const objs = transformGatekeeper(yaml, small);
+  const get = (kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name)!;
+
+  it("keeps every upstream object (CRDs included)", () => {
+    expect(objs.filter((o) => o.kind === "CustomResourceDefinition").length).toBe(17);
+  });
+
+  it("sets replicas, resources, pull policy and audit interval", () => {
+    const ctl = get("Deployment", "gatekeeper-controller-manager");
+    expect(ctl.spec.replicas).toBe(1);
+    const c = ctl.spec.template.spec.containers[0];
+    expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "300m", memory: "384Mi" } });
+    expect(c.imagePullPolicy).toBe("IfNotPresent");
+    expect(c.image).toBe("openpolicyagent/gatekeeper:v3.23.1");
+    const audit = get("Deployment", "gatekeeper-audit").spec.template.spec.containers[0];
+    expect(audit.args).toContain("--audit-interval=300");
+  });
+
+  it("sets the validating failurePolicy and lets a one-replica site drain", () => {
+    const vwc = get("ValidatingWebhookConfiguration", "gatekeeper-validating-webhook-configuration");
+    expect(vwc.webhooks.find((w: { name: string }) => w.name === "validation.gatekeeper.sh").failurePolicy).toBe("Fail");
+    expect(get("PodDisruptionBudget", "gatekeeper-controller-manager").spec).toMatchObject({ maxUnavailable: 1 });
+    expect(get("PodDisruptionBudget", "gatekeeper-controller-manager").spec.minAvailable).toBeUndefined();
+  });
+
+  it("rejects a manifest of another version", () => {
+    expect(() => transformGatekeeper(yaml.replace(/v3\.23\.1/g, "v3.15.0"), small)).toThrow(/not the pinned v3.23.1/);
+  });
+
+  it("rewrites images to an offline registry mirror", () => {
+    const o = transformGatekeeper(yaml, { ...small, imageRegistry: "mirror.local:5000" });
+    const ctl = o.find((x) => x.kind === "Deployment" && x.metadata.name === "gatekeeper-controller-manager")!;
+    expect(ctl.spec.template.spec.containers[0].image).toBe("mirror.local:5000/openpolicyagent/gatekeeper:v3.23.1");
+  });
+
+  it("waits for templates and checks constraint kinds", () => {
+    const tpl = { apiVersion: "templates.gatekeeper.sh/v1", kind: "ConstraintTemplate", metadata: { name: "k8srequiredresources" }, spec: { crd: { spec: { names: { kind: "K8sRequiredResources" } } } } };
+    expect(prepareTemplates([tpl])[0].metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.status.created}=true");
+    expect(() => checkConstraints([{ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "K8sRequiredResources", metadata: { name: "x" } }], [tpl])).not.toThrow();
+    expect(() => checkConstraints([{ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "Other", metadata: { name: "x" } }], [tpl])).toThrow(/no ConstraintTemplate defines kind Other/);
+  });
+});
