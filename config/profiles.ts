@@ -7,7 +7,13 @@
  */
 import type { SizeClassName } from "./sizeClasses";
 
-export const PROFILE_NAMES = ["logisticsHub", "retailCity", "supplyChain", "edgeGeneral", "factoryIiot"] as const;
+export const PROFILE_NAMES = [
+  "logisticsHub",
+  "retailCity",
+  "supplyChain",
+  "edgeGeneral",
+  "factoryIiot",
+] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export interface TrackerResources {
@@ -25,26 +31,41 @@ export interface ProfileCaseFacts {
 export const PROFILE_CASE_FACTS: Record<ProfileName, ProfileCaseFacts> = {
   // 000 smart logistics: logistics-tracker 200m/256Mi requests, 1000m/1Gi limits; nodes 4C8G.
   logisticsHub: {
-    tracker: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1000m", memory: "1Gi" } },
+    tracker: {
+      requests: { cpu: "200m", memory: "256Mi" },
+      limits: { cpu: "1000m", memory: "1Gi" },
+    },
     caseNodeSize: "4c8g",
   },
   // 001 retail e-commerce: logistics-system 50m/128Mi requests, 200m/256Mi limits; nodes 2C4G.
   retailCity: {
-    tracker: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+    tracker: {
+      requests: { cpu: "50m", memory: "128Mi" },
+      limits: { cpu: "200m", memory: "256Mi" },
+    },
     caseNodeSize: "2c4g",
   },
   // 002 supply chain: supply-chain-tracker 100m/128Mi requests, 500m/512Mi limits; no node size stated.
   supplyChain: {
-    tracker: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+    tracker: {
+      requests: { cpu: "100m", memory: "128Mi" },
+      limits: { cpu: "500m", memory: "512Mi" },
+    },
   },
   // 003 cross-industry edge: edge-service 100m/128Mi requests, 500m/512Mi limits; nodes 4C8G.
   edgeGeneral: {
-    tracker: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+    tracker: {
+      requests: { cpu: "100m", memory: "128Mi" },
+      limits: { cpu: "500m", memory: "512Mi" },
+    },
     caseNodeSize: "4c8g",
   },
   // 004 factory IIoT: industrial-iot 50m/64Mi requests, 200m/128Mi limits; nodes 2C4G.
   factoryIiot: {
-    tracker: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+    tracker: {
+      requests: { cpu: "50m", memory: "64Mi" },
+      limits: { cpu: "200m", memory: "128Mi" },
+    },
     caseNodeSize: "2c4g",
   },
 };

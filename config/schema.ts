@@ -26,23 +26,37 @@ import { z } from "zod";
 import { PROFILE_NAMES, type ProfileName } from "./profiles";
 import { parseCidr4, cidrContainsCidr, ipVersion } from "./net";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
-import { SIZE_CLASS_NAMES, type Resources, type SizeClass, type SizeClassName } from "./sizeClasses";
+import {
+  SIZE_CLASS_NAMES,
+  type Resources,
+  type SizeClass,
+  type SizeClassName,
+} from "./sizeClasses";
 
 export const NAMESPACE = "edgefleet";
 
 /** The lab bridge must sit in the benchmarking range (RFC 2544), never in a routable one. */
 export const LAB_RANGE = "198.18.0.0/15";
 
-const show = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v) : String(JSON.stringify(v) ?? v));
+const show = (v: unknown): string =>
+  typeof v === "string" ? JSON.stringify(v) : String(JSON.stringify(v) ?? v);
 
 // A Kubernetes node name and K3s node-name: a DNS-1123 label keeps it valid everywhere it lands.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const K3S_VERSION = /^v1\.(\d+)\.(\d+)\+k3s(\d+)$/;
 const SHA256 = /^[a-f0-9]{64}$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const TAINT = /^([^=:\s]+)(?:=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
-const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
+const LABEL_PREFIX =
+  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const TAINT =
+  /^([^=:\s]+)(?:=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
+const HOST_KEY_TYPES = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "ssh-rsa",
+];
 
 const dnsLabel = (what: string) =>
   z.string().regex(DNS_LABEL, {
@@ -61,7 +75,11 @@ export function isLabelKey(key: string): boolean {
   const slash = key.lastIndexOf("/");
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !LABEL_PREFIX.test(prefix))) return false;
+  if (
+    prefix !== undefined &&
+    (prefix.length > 253 || !LABEL_PREFIX.test(prefix))
+  )
+    return false;
   return LABEL_NAME.test(name);
 }
 
@@ -92,7 +110,11 @@ export interface Taint {
 
 const taint = z.string().transform((s, ctx): Taint => {
   const m = TAINT.exec(s);
-  if (!m || !isLabelKey(m[1]) || (m[2] !== undefined && m[2] !== "" && !LABEL_NAME.test(m[2]))) {
+  if (
+    !m ||
+    !isLabelKey(m[1]) ||
+    (m[2] !== undefined && m[2] !== "" && !LABEL_NAME.test(m[2]))
+  ) {
     ctx.addIssue({
       code: "custom",
       input: s,
@@ -100,7 +122,9 @@ const taint = z.string().transform((s, ctx): Taint => {
     });
     return z.NEVER;
   }
-  return m[2] !== undefined ? { key: m[1], value: m[2], effect: m[3] as Taint["effect"] } : { key: m[1], effect: m[3] as Taint["effect"] };
+  return m[2] !== undefined
+    ? { key: m[1], value: m[2], effect: m[3] as Taint["effect"] }
+    : { key: m[1], effect: m[3] as Taint["effect"] };
 });
 
 /** True when `key` is an OpenSSH public key line whose blob names the same key type. */
@@ -111,7 +135,11 @@ export function isSshPublicKey(key: string): boolean {
   const blob = Buffer.from(parts[1], "base64");
   if (blob.length < 4) return false;
   const typeLen = blob.readUInt32BE(0);
-  if (blob.length < 4 + typeLen || blob.subarray(4, 4 + typeLen).toString("latin1") !== parts[0]) return false;
+  if (
+    blob.length < 4 + typeLen ||
+    blob.subarray(4, 4 + typeLen).toString("latin1") !== parts[0]
+  )
+    return false;
   // ed25519: string type + string(32-byte key) = 4+11+4+32.
   return parts[0] !== "ssh-ed25519" || blob.length === 51;
 }
@@ -132,11 +160,17 @@ export interface HostSize {
 }
 
 /** Reservations for an explicit size: those of the largest named class that it covers (2c4g at least). */
-export function customSizeClass(capacity: Resources, classes: Record<SizeClassName, SizeClass>): SizeClass {
+export function customSizeClass(
+  capacity: Resources,
+  classes: Record<SizeClassName, SizeClass>,
+): SizeClass {
   let base = classes["2c4g"];
   for (const name of SIZE_CLASS_NAMES) {
     const c = classes[name];
-    if (capacity.cpuMillis >= c.capacity.cpuMillis && capacity.memoryMiB >= c.capacity.memoryMiB) {
+    if (
+      capacity.cpuMillis >= c.capacity.cpuMillis &&
+      capacity.memoryMiB >= c.capacity.memoryMiB
+    ) {
       if (c.capacity.cpuMillis >= base.capacity.cpuMillis) base = c;
     }
   }
@@ -154,37 +188,81 @@ const SIZE_FIX = `Fix: use one of ${SIZE_CLASS_NAMES.join(", ")} or explicit cap
 const size = z.unknown().transform((v, ctx): RawSize => {
   if (typeof v === "string") {
     if ((SIZE_CLASS_NAMES as string[]).includes(v)) return v as SizeClassName;
-    ctx.addIssue({ code: "custom", input: v, message: `unknown size class ${show(v)}. ${SIZE_FIX}` });
+    ctx.addIssue({
+      code: "custom",
+      input: v,
+      message: `unknown size class ${show(v)}. ${SIZE_FIX}`,
+    });
     return z.NEVER;
   }
   if (v !== null && typeof v === "object" && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
     const extra = Object.keys(o).filter((k) => k !== "cpu" && k !== "memory");
-    const cpuMillis = typeof o.cpu === "number" || typeof o.cpu === "string" ? parseCpuMillis(o.cpu) : undefined;
-    const memoryMiB = typeof o.memory === "string" || typeof o.memory === "number" ? parseMemoryMiB(o.memory) : undefined;
+    const cpuMillis =
+      typeof o.cpu === "number" || typeof o.cpu === "string"
+        ? parseCpuMillis(o.cpu)
+        : undefined;
+    const memoryMiB =
+      typeof o.memory === "string" || typeof o.memory === "number"
+        ? parseMemoryMiB(o.memory)
+        : undefined;
     if (extra.length > 0) {
-      ctx.addIssue({ code: "custom", input: v, message: `unknown key(s) ${extra.join(", ")} in an explicit size. ${SIZE_FIX}` });
+      ctx.addIssue({
+        code: "custom",
+        input: v,
+        message: `unknown key(s) ${extra.join(", ")} in an explicit size. ${SIZE_FIX}`,
+      });
     }
     if (cpuMillis === undefined || cpuMillis < 1000) {
-      ctx.addIssue({ code: "custom", path: ["cpu"], input: o.cpu, message: `cpu ${show(o.cpu)} is not a CPU count of at least 1. Fix: give cores (4) or millicores ("4000m").` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["cpu"],
+        input: o.cpu,
+        message: `cpu ${show(o.cpu)} is not a CPU count of at least 1. Fix: give cores (4) or millicores ("4000m").`,
+      });
     }
     if (memoryMiB === undefined || memoryMiB < 2048) {
-      ctx.addIssue({ code: "custom", path: ["memory"], input: o.memory, message: `memory ${show(o.memory)} is not a memory size of at least 2Gi. Fix: give a quantity such as "16Gi".` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["memory"],
+        input: o.memory,
+        message: `memory ${show(o.memory)} is not a memory size of at least 2Gi. Fix: give a quantity such as "16Gi".`,
+      });
     }
-    if (extra.length > 0 || cpuMillis === undefined || memoryMiB === undefined || cpuMillis < 1000 || memoryMiB < 2048) return z.NEVER;
+    if (
+      extra.length > 0 ||
+      cpuMillis === undefined ||
+      memoryMiB === undefined ||
+      cpuMillis < 1000 ||
+      memoryMiB < 2048
+    )
+      return z.NEVER;
     return { cpuMillis, memoryMiB };
   }
-  ctx.addIssue({ code: "custom", input: v, message: `size ${show(v)} is neither a size class nor { cpu, memory }. ${SIZE_FIX}` });
+  ctx.addIssue({
+    code: "custom",
+    input: v,
+    message: `size ${show(v)} is neither a size class nor { cpu, memory }. ${SIZE_FIX}`,
+  });
   return z.NEVER;
 });
 
-const cpuQuantity = z.union([z.string(), z.number()]).refine((q) => parseCpuMillis(q) !== undefined, {
-  error: (iss) => `${show(iss.input)} is not a CPU quantity. Fix: write millicores ("200m") or cores ("1").`,
+const cpuQuantity = z
+  .union([z.string(), z.number()])
+  .refine((q) => parseCpuMillis(q) !== undefined, {
+    error: (iss) =>
+      `${show(iss.input)} is not a CPU quantity. Fix: write millicores ("200m") or cores ("1").`,
+  });
+const memoryQuantity = z
+  .string()
+  .refine((q) => parseMemoryMiB(q) !== undefined, {
+    error: (iss) =>
+      `${show(iss.input)} is not a memory quantity. Fix: write a quantity with a binary suffix, such as "256Mi" or "1Gi".`,
+  });
+const resourceList = z.strictObject({
+  cpu: cpuQuantity.optional(),
+  memory: memoryQuantity.optional(),
 });
-const memoryQuantity = z.string().refine((q) => parseMemoryMiB(q) !== undefined, {
-  error: (iss) => `${show(iss.input)} is not a memory quantity. Fix: write a quantity with a binary suffix, such as "256Mi" or "1Gi".`,
-});
-const resourceList = z.strictObject({ cpu: cpuQuantity.optional(), memory: memoryQuantity.optional() });
 
 /** An image reference pinned by tag or digest; `:latest` and untagged images drift between sites. */
 export function isPinnedImage(image: string): boolean {
@@ -207,7 +285,12 @@ export const OverridesSchema = z.strictObject({
     .strictObject({
       replicas: z.int().min(0).optional(),
       image: image.optional(),
-      resources: z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
+      resources: z
+        .strictObject({
+          requests: resourceList.optional(),
+          limits: resourceList.optional(),
+        })
+        .optional(),
     })
     .optional(),
   monitoring: z
@@ -241,9 +324,12 @@ export const HostSchema = z.strictObject({
 });
 export type RawHost = z.output<typeof HostSchema>;
 
-const profile = z.string().refine((p) => (PROFILE_NAMES as readonly string[]).includes(p), {
-  error: (iss) => `unknown profile ${show(iss.input)}. Fix: use one of ${PROFILE_NAMES.join(", ")}.`,
-});
+const profile = z
+  .string()
+  .refine((p) => (PROFILE_NAMES as readonly string[]).includes(p), {
+    error: (iss) =>
+      `unknown profile ${show(iss.input)}. Fix: use one of ${PROFILE_NAMES.join(", ")}.`,
+  });
 
 export const SiteSchema = z.strictObject({
   name: dnsLabel("site name"),
@@ -253,22 +339,36 @@ export const SiteSchema = z.strictObject({
   /** Servers run no kubelet (K3s --disable-agent): for hosts that cannot run containerd. */
   disableAgentOnServers: z.boolean().default(false),
   /** Simulated edge nodes registered by KWOK (lab and scale runs). */
-  kwok: z.strictObject({ nodes: z.int().min(0).max(2000), size: size.optional() }).optional(),
+  kwok: z
+    .strictObject({ nodes: z.int().min(0).max(2000), size: size.optional() })
+    .optional(),
   overrides: OverridesSchema.default({}),
-  hosts: z.array(HostSchema).min(1, { error: "a site has no hosts. Fix: list at least one host with role: server." }),
+  hosts: z
+    .array(HostSchema)
+    .min(1, {
+      error:
+        "a site has no hosts. Fix: list at least one host with role: server.",
+    }),
 });
 export type RawSite = z.output<typeof SiteSchema>;
 
 const artifact = z.strictObject({
-  file: z.string().regex(/^[^/\\]+$/, { error: (iss) => `${show(iss.input)} is not a file name. Fix: give the file's name inside artifacts.dir, without a directory.` }),
+  file: z
+    .string()
+    .regex(/^[^/\\]+$/, {
+      error: (iss) =>
+        `${show(iss.input)} is not a file name. Fix: give the file's name inside artifacts.dir, without a directory.`,
+    }),
   sha256: z.string().regex(SHA256, {
-    error: (iss) => `${show(iss.input)} is not a sha256 checksum. Fix: give 64 lower-case hex characters, as printed by \`sha256sum <file>\`.`,
+    error: (iss) =>
+      `${show(iss.input)} is not a sha256 checksum. Fix: give 64 lower-case hex characters, as printed by \`sha256sum <file>\`.`,
   }),
 });
 
 export const K3sSchema = z.strictObject({
   version: z.string().regex(K3S_VERSION, {
-    error: (iss) => `${show(iss.input)} is not a K3s release version. Fix: write it as K3s tags releases, for example v1.34.2+k3s1.`,
+    error: (iss) =>
+      `${show(iss.input)} is not a K3s release version. Fix: write it as K3s tags releases, for example v1.34.2+k3s1.`,
   }),
   artifacts: z.strictObject({
     /** Local folder holding the air-gap artifacts, relative to the project root. */
@@ -279,7 +379,12 @@ export const K3sSchema = z.strictObject({
   }),
 });
 
-const bastion = z.strictObject({ address: ipAddress, port: port.default(22), user: z.string().min(1).optional(), hostKey });
+const bastion = z.strictObject({
+  address: ipAddress,
+  port: port.default(22),
+  user: z.string().min(1).optional(),
+  hostKey,
+});
 
 export const SshSchema = z.strictObject({
   user: z.string().min(1),
@@ -289,9 +394,12 @@ export const SshSchema = z.strictObject({
   bastion: bastion.optional(),
 });
 
-const registryHost = z.string().regex(/^(\*|[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?)$/, {
-  error: (iss) => `${show(iss.input)} is not a registry host. Fix: use a host[:port] such as docker.io or registry.example.com:5000, or "*".`,
-});
+const registryHost = z
+  .string()
+  .regex(/^(\*|[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?)$/, {
+    error: (iss) =>
+      `${show(iss.input)} is not a registry host. Fix: use a host[:port] such as docker.io or registry.example.com:5000, or "*".`,
+  });
 
 /**
  * Mirrors as K3s's registries.yaml writes them (`mirrors.<registry>.endpoint`,
@@ -309,7 +417,9 @@ export const RegistrySchema = z.strictObject({
   ),
 });
 
-export const UpgradeSchema = z.strictObject({ agentBatchSize: z.int().min(1).default(1) });
+export const UpgradeSchema = z.strictObject({
+  agentBatchSize: z.int().min(1).default(1),
+});
 
 export const LabSchema = z.strictObject({
   /** Lab hosts (network namespaces with sshd) the lab script creates. */
@@ -320,9 +430,16 @@ export const LabSchema = z.strictObject({
     (c) => {
       const inner = parseCidr4(c);
       const outer = parseCidr4(LAB_RANGE);
-      return inner !== undefined && outer !== undefined && cidrContainsCidr(outer, inner);
+      return (
+        inner !== undefined &&
+        outer !== undefined &&
+        cidrContainsCidr(outer, inner)
+      );
     },
-    { error: (iss) => `${show(iss.input)} is outside ${LAB_RANGE}. Fix: pick a block inside ${LAB_RANGE} (for example 198.18.0.0/24), the range reserved for lab networks.` },
+    {
+      error: (iss) =>
+        `${show(iss.input)} is outside ${LAB_RANGE}. Fix: pick a block inside ${LAB_RANGE} (for example 198.18.0.0/24), the range reserved for lab networks.`,
+    },
   ),
 });
 
@@ -331,7 +448,12 @@ export const StackConfigSchema = z.strictObject({
   [`${NAMESPACE}:k3s`]: K3sSchema,
   [`${NAMESPACE}:ssh`]: SshSchema,
   [`${NAMESPACE}:registry`]: RegistrySchema.optional(),
-  [`${NAMESPACE}:sites`]: z.array(SiteSchema).min(1, { error: "the stack has no sites. Fix: add at least one site under edgefleet:sites." }),
+  [`${NAMESPACE}:sites`]: z
+    .array(SiteSchema)
+    .min(1, {
+      error:
+        "the stack has no sites. Fix: add at least one site under edgefleet:sites.",
+    }),
   [`${NAMESPACE}:upgrade`]: UpgradeSchema.default({ agentBatchSize: 1 }),
   [`${NAMESPACE}:lab`]: LabSchema.optional(),
 });
@@ -348,7 +470,12 @@ export interface ArtifactSpec {
 
 export interface K3sSpec {
   version: string;
-  artifacts: { dir: string; k3s: ArtifactSpec; images: ArtifactSpec; wasmedgeShim: ArtifactSpec };
+  artifacts: {
+    dir: string;
+    k3s: ArtifactSpec;
+    images: ArtifactSpec;
+    wasmedgeShim: ArtifactSpec;
+  };
 }
 
 export interface BastionSpec {
@@ -402,7 +529,10 @@ export interface SiteSpec {
 
 /** Shaped like infra/render/registries.ts's RegistriesArgs.mirrors. */
 export interface RegistrySpec {
-  mirrors: Record<string, { endpoints: string[]; rewrite?: Record<string, string> }>;
+  mirrors: Record<
+    string,
+    { endpoints: string[]; rewrite?: Record<string, string> }
+  >;
 }
 
 export interface LabSpec {

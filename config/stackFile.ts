@@ -17,7 +17,13 @@ export interface StackFileConfig {
 }
 
 function isSecure(v: unknown): v is { secure: string } {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string";
+  return (
+    v !== null &&
+    typeof v === "object" &&
+    !Array.isArray(v) &&
+    Object.keys(v).length === 1 &&
+    typeof (v as { secure?: unknown }).secure === "string"
+  );
 }
 
 function strip(v: unknown, found: { secret: boolean }): unknown {
@@ -27,17 +33,21 @@ function strip(v: unknown, found: { secret: boolean }): unknown {
   }
   if (Array.isArray(v)) return v.map((x) => strip(x, found));
   if (v !== null && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x, found)]));
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, strip(x, found)]),
+    );
   }
   return v;
 }
 
 export function parseStackFile(text: string): StackFileConfig {
   const doc: unknown = parse(text) ?? {};
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new Error("stack file: expected a YAML mapping at the top");
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+    throw new Error("stack file: expected a YAML mapping at the top");
   const top = doc as Record<string, unknown>;
   const config = top.config ?? {};
-  if (config === null || typeof config !== "object" || Array.isArray(config)) throw new Error("stack file: `config` must be a mapping");
+  if (config === null || typeof config !== "object" || Array.isArray(config))
+    throw new Error("stack file: `config` must be a mapping");
   const rawConfig: Record<string, unknown> = {};
   const secretKeys = new Set<string>();
   for (const [key, value] of Object.entries(config)) {
@@ -46,6 +56,7 @@ export function parseStackFile(text: string): StackFileConfig {
     if (found.secret) secretKeys.add(key);
   }
   const out: StackFileConfig = { rawConfig, secretKeys };
-  if (typeof top.encryptionsalt === "string") out.encryptionSalt = top.encryptionsalt;
+  if (typeof top.encryptionsalt === "string")
+    out.encryptionSalt = top.encryptionsalt;
   return out;
 }

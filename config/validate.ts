@@ -42,9 +42,14 @@ export class ConfigError extends Error {
   }
 }
 
-export function formatProblems(stackName: string, problems: ConfigProblem[]): string {
+export function formatProblems(
+  stackName: string,
+  problems: ConfigProblem[],
+): string {
   const n = problems.length;
-  const lines = [`stack ${stackName}: ${n} problem${n === 1 ? "" : "s"} in the ${NAMESPACE} config; nothing was created.`];
+  const lines = [
+    `stack ${stackName}: ${n} problem${n === 1 ? "" : "s"} in the ${NAMESPACE} config; nothing was created.`,
+  ];
   problems.forEach((p, i) => {
     lines.push(`  ${i + 1}. [${stackName}] ${p.path}: ${p.problem}`);
     lines.push(`     fix: ${p.fix}`);
@@ -53,7 +58,9 @@ export function formatProblems(stackName: string, problems: ConfigProblem[]): st
 }
 
 /** Keys whose values Pulumi hands the program as JSON text. */
-const STRUCTURED = ["k3s", "ssh", "registry", "sites", "upgrade", "lab"].map((k) => `${NAMESPACE}:${k}`);
+const STRUCTURED = ["k3s", "ssh", "registry", "sites", "upgrade", "lab"].map(
+  (k) => `${NAMESPACE}:${k}`,
+);
 const SSH_KEY = `${NAMESPACE}:ssh`;
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -86,20 +93,41 @@ const EXPECTED: Record<string, string> = {
 };
 
 /** Zod's issues worded as problem + fix. Messages written in schema.ts carry their own "Fix:". */
-function fromZodIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): ConfigProblem[] {
+function fromZodIssue(
+  issue: z.core.$ZodIssue,
+  prefix: PropertyKey[] = [],
+): ConfigProblem[] {
   const path = [...prefix, ...issue.path];
   const at = formatPath(path);
   const fixIdx = issue.message.indexOf(" Fix: ");
   if (fixIdx >= 0) {
-    return [{ path: at, problem: issue.message.slice(0, fixIdx).replace(/\.$/, ""), fix: issue.message.slice(fixIdx + 6) }];
+    return [
+      {
+        path: at,
+        problem: issue.message.slice(0, fixIdx).replace(/\.$/, ""),
+        fix: issue.message.slice(fixIdx + 6),
+      },
+    ];
   }
   switch (issue.code) {
     case "invalid_type": {
       const expected = EXPECTED[issue.expected] ?? issue.expected;
       if (issue.input === undefined) {
-        return [{ path: at, problem: "is missing", fix: `set it to ${expected} (stacks/Pulumi.edge-general.yaml shows every key).` }];
+        return [
+          {
+            path: at,
+            problem: "is missing",
+            fix: `set it to ${expected} (stacks/Pulumi.edge-general.yaml shows every key).`,
+          },
+        ];
       }
-      return [{ path: at, problem: `expected ${expected}, found ${kindOf(issue.input)}`, fix: `write ${expected} here.` }];
+      return [
+        {
+          path: at,
+          problem: `expected ${expected}, found ${kindOf(issue.input)}`,
+          fix: `write ${expected} here.`,
+        },
+      ];
     }
     case "unrecognized_keys":
       return issue.keys.map((k) => ({
@@ -109,44 +137,85 @@ function fromZodIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): Conf
       }));
     case "invalid_value":
       return [
-        { path: at, problem: `${show(issue.input)} is not allowed`, fix: `use one of ${issue.values.map((v) => show(v)).join(", ")}.` },
+        {
+          path: at,
+          problem: `${show(issue.input)} is not allowed`,
+          fix: `use one of ${issue.values.map((v) => show(v)).join(", ")}.`,
+        },
       ];
     case "too_small":
       return [
         {
           path: at,
-          problem: issue.origin === "array" ? `needs at least ${issue.minimum} entr${issue.minimum === 1 ? "y" : "ies"}` : `${show(issue.input)} is below the minimum ${String(issue.minimum)}`,
-          fix: issue.origin === "array" ? "add the missing entries." : `use a value of at least ${String(issue.minimum)}.`,
+          problem:
+            issue.origin === "array"
+              ? `needs at least ${issue.minimum} entr${issue.minimum === 1 ? "y" : "ies"}`
+              : `${show(issue.input)} is below the minimum ${String(issue.minimum)}`,
+          fix:
+            issue.origin === "array"
+              ? "add the missing entries."
+              : `use a value of at least ${String(issue.minimum)}.`,
         },
       ];
     case "too_big":
-      return [{ path: at, problem: `${show(issue.input)} is above the maximum ${String(issue.maximum)}`, fix: `use a value of at most ${String(issue.maximum)}.` }];
+      return [
+        {
+          path: at,
+          problem: `${show(issue.input)} is above the maximum ${String(issue.maximum)}`,
+          fix: `use a value of at most ${String(issue.maximum)}.`,
+        },
+      ];
     case "invalid_format":
-      return [{ path: at, problem: `${show(issue.input)} is not a valid ${issue.format}`, fix: `write a valid ${issue.format}${issue.format === "url" ? " (http or https)" : ""}.` }];
+      return [
+        {
+          path: at,
+          problem: `${show(issue.input)} is not a valid ${issue.format}`,
+          fix: `write a valid ${issue.format}${issue.format === "url" ? " (http or https)" : ""}.`,
+        },
+      ];
     case "invalid_key":
     case "invalid_element":
       return issue.issues.flatMap((inner) => fromZodIssue(inner, path));
     default:
-      return [{ path: at, problem: issue.message, fix: "see config/schema.ts for the expected form." }];
+      return [
+        {
+          path: at,
+          problem: issue.message,
+          fix: "see config/schema.ts for the expected form.",
+        },
+      ];
   }
 }
 
 /** Pulumi passes structured values as JSON text; tests and stack-file readers pass objects. */
-function decode(key: string, value: unknown, problems: ConfigProblem[]): unknown {
+function decode(
+  key: string,
+  value: unknown,
+  problems: ConfigProblem[],
+): unknown {
   if (typeof value !== "string" || !STRUCTURED.includes(key)) return value;
   const t = value.trim();
   if (!t.startsWith("{") && !t.startsWith("[")) return value;
   try {
     return JSON.parse(t);
   } catch {
-    problems.push({ path: key, problem: "is not valid structured config", fix: "write it as a YAML mapping or list in the stack file." });
+    problems.push({
+      path: key,
+      problem: "is not valid structured config",
+      fix: "write it as a YAML mapping or list in the stack file.",
+    });
     return undefined;
   }
 }
 
 function resolveSize(raw: RawSize): HostSize {
-  if (typeof raw === "string") return { name: raw, spec: raw, class: SIZE_CLASSES[raw] };
-  return { name: "custom", spec: raw, class: customSizeClass(raw, SIZE_CLASSES) };
+  if (typeof raw === "string")
+    return { name: raw, spec: raw, class: SIZE_CLASSES[raw] };
+  return {
+    name: "custom",
+    spec: raw,
+    class: customSizeClass(raw, SIZE_CLASSES),
+  };
 }
 
 const fmtCpu = (m: number) => `${m}m`;
@@ -154,8 +223,10 @@ const fmtMem = (mib: number) => `${Math.round(mib)}Mi`;
 
 /** How many pods of `req` the node's allocatable holds (the scheduler packs per node, not in sum). */
 function podsPerNode(alloc: Resources, req: Resources): number {
-  const byCpu = req.cpuMillis > 0 ? Math.floor(alloc.cpuMillis / req.cpuMillis) : Infinity;
-  const byMem = req.memoryMiB > 0 ? Math.floor(alloc.memoryMiB / req.memoryMiB) : Infinity;
+  const byCpu =
+    req.cpuMillis > 0 ? Math.floor(alloc.cpuMillis / req.cpuMillis) : Infinity;
+  const byMem =
+    req.memoryMiB > 0 ? Math.floor(alloc.memoryMiB / req.memoryMiB) : Infinity;
   return Math.min(byCpu, byMem);
 }
 
@@ -168,27 +239,56 @@ interface EdgeNodes {
 function edgeNodesOf(site: RawSite): EdgeNodes {
   const agents = site.hosts.filter((h) => h.role === "agent");
   const kwokNodes = site.kwok?.nodes ?? 0;
-  const kwokSize = resolveSize(site.kwok?.size ?? PROFILE_CASE_FACTS[site.profile].caseNodeSize ?? "4c8g");
+  const kwokSize = resolveSize(
+    site.kwok?.size ?? PROFILE_CASE_FACTS[site.profile].caseNodeSize ?? "4c8g",
+  );
   const alloc = agents.map((h) => allocatable(resolveSize(h.size).class));
   for (let i = 0; i < kwokNodes; i++) alloc.push(allocatable(kwokSize.class));
   if (alloc.length > 0) {
-    const parts = [agents.length > 0 ? `${agents.length} agent${agents.length === 1 ? "" : "s"}` : "", kwokNodes > 0 ? `${kwokNodes} KWOK node${kwokNodes === 1 ? "" : "s"}` : ""];
+    const parts = [
+      agents.length > 0
+        ? `${agents.length} agent${agents.length === 1 ? "" : "s"}`
+        : "",
+      kwokNodes > 0
+        ? `${kwokNodes} KWOK node${kwokNodes === 1 ? "" : "s"}`
+        : "",
+    ];
     return { what: parts.filter(Boolean).join(" and "), allocatable: alloc };
   }
-  if (site.disableAgentOnServers) return { what: "no schedulable nodes (servers run with disableAgentOnServers)", allocatable: [] };
+  if (site.disableAgentOnServers)
+    return {
+      what: "no schedulable nodes (servers run with disableAgentOnServers)",
+      allocatable: [],
+    };
   const servers = site.hosts.filter((h) => h.role === "server");
-  return { what: `${servers.length} server${servers.length === 1 ? "" : "s"} (the site has no agents)`, allocatable: servers.map((h) => allocatable(resolveSize(h.size).class)) };
+  return {
+    what: `${servers.length} server${servers.length === 1 ? "" : "s"} (the site has no agents)`,
+    allocatable: servers.map((h) => allocatable(resolveSize(h.size).class)),
+  };
 }
 
 /** Server count from the raw roles, so it is reported even when another field of the site is broken. */
-function checkServers(raw: unknown, at: string, problems: ConfigProblem[]): void {
+function checkServers(
+  raw: unknown,
+  at: string,
+  problems: ConfigProblem[],
+): void {
   if (raw === null || typeof raw !== "object") return;
   const site = raw as { name?: unknown; hosts?: unknown };
   if (!Array.isArray(site.hosts) || site.hosts.length === 0) return;
   const name = typeof site.name === "string" ? site.name : at;
-  const servers = site.hosts.filter((h: unknown) => h !== null && typeof h === "object" && (h as { role?: unknown }).role === "server").length;
+  const servers = site.hosts.filter(
+    (h: unknown) =>
+      h !== null &&
+      typeof h === "object" &&
+      (h as { role?: unknown }).role === "server",
+  ).length;
   if (servers === 0) {
-    problems.push({ path: `${at}.hosts`, problem: `site ${name} has no server`, fix: "give one host (or three, for HA with embedded etcd) role: server." });
+    problems.push({
+      path: `${at}.hosts`,
+      problem: `site ${name} has no server`,
+      fix: "give one host (or three, for HA with embedded etcd) role: server.",
+    });
   } else if (servers > 1 && servers % 2 === 0) {
     problems.push({
       path: `${at}.hosts`,
@@ -209,8 +309,14 @@ function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
     cpu: tracker?.resources?.limits?.cpu ?? facts.limits.cpu,
     memory: tracker?.resources?.limits?.memory ?? facts.limits.memory,
   };
-  const reqR: Resources = { cpuMillis: parseCpuMillis(req.cpu) ?? 0, memoryMiB: parseMemoryMiB(req.memory) ?? 0 };
-  const limR: Resources = { cpuMillis: parseCpuMillis(lim.cpu) ?? 0, memoryMiB: parseMemoryMiB(lim.memory) ?? 0 };
+  const reqR: Resources = {
+    cpuMillis: parseCpuMillis(req.cpu) ?? 0,
+    memoryMiB: parseMemoryMiB(req.memory) ?? 0,
+  };
+  const limR: Resources = {
+    cpuMillis: parseCpuMillis(lim.cpu) ?? 0,
+    memoryMiB: parseMemoryMiB(lim.memory) ?? 0,
+  };
   const resAt = `${at}.overrides.tracker.resources`;
   if (reqR.cpuMillis > limR.cpuMillis) {
     problems.push({
@@ -230,15 +336,27 @@ function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
   const replicas = tracker?.replicas;
   if (replicas !== undefined && replicas > 0) {
     const nodes = edgeNodesOf(site);
-    const fits = nodes.allocatable.reduce((n, a) => n + podsPerNode(a, reqR), 0);
+    const fits = nodes.allocatable.reduce(
+      (n, a) => n + podsPerNode(a, reqR),
+      0,
+    );
     if (replicas > fits) {
-      const total = nodes.allocatable.reduce((s, a) => ({ cpuMillis: s.cpuMillis + a.cpuMillis, memoryMiB: s.memoryMiB + a.memoryMiB }), { cpuMillis: 0, memoryMiB: 0 });
+      const total = nodes.allocatable.reduce(
+        (s, a) => ({
+          cpuMillis: s.cpuMillis + a.cpuMillis,
+          memoryMiB: s.memoryMiB + a.memoryMiB,
+        }),
+        { cpuMillis: 0, memoryMiB: 0 },
+      );
       problems.push({
         path: `${at}.overrides.tracker.replicas`,
         problem:
           `${replicas} trackers x ${fmtCpu(reqR.cpuMillis)}/${fmtMem(reqR.memoryMiB)} requested need ${fmtCpu(replicas * reqR.cpuMillis)}/${fmtMem(replicas * reqR.memoryMiB)}, ` +
           `but site ${site.name}'s edge nodes, ${nodes.what}, allocate ${fmtCpu(total.cpuMillis)}/${fmtMem(total.memoryMiB)} and hold at most ${fits}`,
-        fix: fits > 0 ? `lower replicas to ${fits} or less, lower the tracker requests, or add agents to the site.` : "add agents to the site (or let servers run workloads), or lower the tracker requests.",
+        fix:
+          fits > 0
+            ? `lower replicas to ${fits} or less, lower the tracker requests, or add agents to the site.`
+            : "add agents to the site (or let servers run workloads), or lower the tracker requests.",
       });
     }
   }
@@ -247,7 +365,8 @@ function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
   if (mon?.agentMode && !mon.remoteWriteUrl) {
     problems.push({
       path: `${at}.overrides.monitoring.remoteWriteUrl`,
-      problem: "Prometheus agent mode keeps no local data, so without a remote-write target every sample is dropped",
+      problem:
+        "Prometheus agent mode keeps no local data, so without a remote-write target every sample is dropped",
       fix: "set remoteWriteUrl to the central store's write endpoint, or set agentMode: false.",
     });
   }
@@ -271,7 +390,12 @@ function checkDuplicates(rawSites: unknown, problems: ConfigProblem[]): void {
     const siteName = typeof site.name === "string" ? site.name : `#${i}`;
     if (typeof site.name === "string") {
       const prev = siteNames.get(site.name);
-      if (prev) problems.push({ path: `${siteAt}.name`, problem: `site name ${show(site.name)} is already used by ${prev}`, fix: "give each site of the stack its own name." });
+      if (prev)
+        problems.push({
+          path: `${siteAt}.name`,
+          problem: `site name ${show(site.name)} is already used by ${prev}`,
+          fix: "give each site of the stack its own name.",
+        });
       else siteNames.set(site.name, siteAt);
     }
     if (!Array.isArray(site.hosts)) return;
@@ -362,7 +486,13 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
       overrides: s.overrides,
       hosts,
     };
-    if (s.kwok) site.kwok = { nodes: s.kwok.nodes, size: resolveSize(s.kwok.size ?? PROFILE_CASE_FACTS[s.profile].caseNodeSize ?? "4c8g") };
+    if (s.kwok)
+      site.kwok = {
+        nodes: s.kwok.nodes,
+        size: resolveSize(
+          s.kwok.size ?? PROFILE_CASE_FACTS[s.profile].caseNodeSize ?? "4c8g",
+        ),
+      };
     return site;
   });
   const spec: StackSpec = {
@@ -373,7 +503,15 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
       user: ssh.user,
       port: ssh.port,
       privateKey: ssh.privateKey,
-      ...(ssh.bastion ? { bastion: { ...ssh.bastion, user: ssh.bastion.user ?? ssh.user, hostKey: ssh.bastion.hostKey.trim() } } : {}),
+      ...(ssh.bastion
+        ? {
+            bastion: {
+              ...ssh.bastion,
+              user: ssh.bastion.user ?? ssh.user,
+              hostKey: ssh.bastion.hostKey.trim(),
+            },
+          }
+        : {}),
     },
     upgrade: cfg[`${NAMESPACE}:upgrade`],
     sites,
@@ -382,7 +520,12 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
   if (registry) {
     spec.registry = {
       mirrors: Object.fromEntries(
-        Object.entries(registry.mirrors).map(([name, m]) => [name, m.rewrite ? { endpoints: m.endpoint, rewrite: m.rewrite } : { endpoints: m.endpoint }]),
+        Object.entries(registry.mirrors).map(([name, m]) => [
+          name,
+          m.rewrite
+            ? { endpoints: m.endpoint, rewrite: m.rewrite }
+            : { endpoints: m.endpoint },
+        ]),
       ),
     };
   }
@@ -401,22 +544,29 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
  * @param secretKeys the config keys Pulumi holds as secrets (a key is secret
  *                   when any value under it was set with --secret)
  */
-export function validate(stackName: string, rawConfig: Record<string, unknown>, secretKeys: ReadonlySet<string>): StackSpec {
+export function validate(
+  stackName: string,
+  rawConfig: Record<string, unknown>,
+  secretKeys: ReadonlySet<string>,
+): StackSpec {
   const problems: ConfigProblem[] = [];
   const ours: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rawConfig)) {
-    if (key.startsWith(`${NAMESPACE}:`)) ours[key] = decode(key, value, problems);
+    if (key.startsWith(`${NAMESPACE}:`))
+      ours[key] = decode(key, value, problems);
   }
 
   const parsed = StackConfigSchema.safeParse(ours, { reportInput: true });
-  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((i) => fromZodIssue(i)));
+  if (!parsed.success)
+    problems.push(...parsed.error.issues.flatMap((i) => fromZodIssue(i)));
 
   const ssh = ours[SSH_KEY];
   const hasKey = ssh !== null && typeof ssh === "object" && "privateKey" in ssh;
   if (hasKey && !secretKeys.has(SSH_KEY)) {
     problems.push({
       path: `${SSH_KEY}.privateKey`,
-      problem: "the SSH private key is stored in plain text in the stack config",
+      problem:
+        "the SSH private key is stored in plain text in the stack config",
       fix: `remove it from the stack file and set it as a secret: pulumi config set --secret --path '${SSH_KEY}.privateKey' < <key file>.`,
     });
   }
@@ -428,11 +578,13 @@ export function validate(stackName: string, rawConfig: Record<string, unknown>, 
     rawSites.forEach((raw: unknown, i) => {
       checkServers(raw, `${NAMESPACE}:sites[${i}]`, problems);
       const site = SiteSchema.safeParse(raw);
-      if (site.success) checkSite(site.data, `${NAMESPACE}:sites[${i}]`, problems);
+      if (site.success)
+        checkSite(site.data, `${NAMESPACE}:sites[${i}]`, problems);
     });
   }
   if (parsed.success) checkLab(parsed.data, problems);
 
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(stackName, problems);
+  if (problems.length > 0 || !parsed.success)
+    throw new ConfigError(stackName, problems);
   return normalize(stackName, parsed.data);
 }

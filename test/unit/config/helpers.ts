@@ -16,7 +16,12 @@ const SHA = (c: string) => c.repeat(64);
 
 /** A valid config for a two-site stack, as parsed objects; tests break one thing at a time. */
 export function validConfig(): Record<string, unknown> {
-  const host = (name: string, address: string, role: string, size: unknown = "4c8g") => ({ name, address, role, size, hostKey: fakeHostKey(name) });
+  const host = (
+    name: string,
+    address: string,
+    role: string,
+    size: unknown = "4c8g",
+  ) => ({ name, address, role, size, hostKey: fakeHostKey(name) });
   return {
     "edgefleet:region": "cn-east",
     "edgefleet:k3s": {
@@ -33,13 +38,22 @@ export function validConfig(): Record<string, unknown> {
       {
         name: "hub-a",
         profile: "logisticsHub",
-        hosts: [host("a-s1", "192.0.2.11", "server"), host("a-s2", "192.0.2.12", "server"), host("a-s3", "192.0.2.13", "server"), host("a-a1", "192.0.2.21", "agent"), host("a-a2", "192.0.2.22", "agent")],
+        hosts: [
+          host("a-s1", "192.0.2.11", "server"),
+          host("a-s2", "192.0.2.12", "server"),
+          host("a-s3", "192.0.2.13", "server"),
+          host("a-a1", "192.0.2.21", "agent"),
+          host("a-a2", "192.0.2.22", "agent"),
+        ],
       },
       {
         name: "hub-b",
         profile: "retailCity",
         overrides: { tracker: { replicas: 4 } },
-        hosts: [host("b-s1", "198.51.100.11", "server", "2c4g"), host("b-a1", "198.51.100.21", "agent", { cpu: 8, memory: "16Gi" })],
+        hosts: [
+          host("b-s1", "198.51.100.11", "server", "2c4g"),
+          host("b-a1", "198.51.100.21", "agent", { cpu: 8, memory: "16Gi" }),
+        ],
       },
     ],
     "edgefleet:upgrade": { agentBatchSize: 2 },

@@ -7,7 +7,10 @@ type Site = Json & { hosts: Json[]; overrides?: Json };
 const sites = (c: Json) => c["edgefleet:sites"] as Site[];
 
 /** The problems validate() reports for `cfg`, as "path: problem | fix" lines; [] when it passes. */
-function problemsOf(cfg: Json, secretKeys: ReadonlySet<string> = SECRET_KEYS): string[] {
+function problemsOf(
+  cfg: Json,
+  secretKeys: ReadonlySet<string> = SECRET_KEYS,
+): string[] {
   try {
     validate("test-stack", cfg, secretKeys);
     return [];
@@ -17,10 +20,17 @@ function problemsOf(cfg: Json, secretKeys: ReadonlySet<string> = SECRET_KEYS): s
   }
 }
 
-function expectProblem(cfg: Json, path: string, text: RegExp, secretKeys?: ReadonlySet<string>): void {
+function expectProblem(
+  cfg: Json,
+  path: string,
+  text: RegExp,
+  secretKeys?: ReadonlySet<string>,
+): void {
   const ps = problemsOf(cfg, secretKeys);
   const hit = ps.filter((p) => p.startsWith(`${path}: `));
-  expect({ path, hit: hit.some((p) => text.test(p)), all: ps }).toEqual(expect.objectContaining({ path, hit: true }));
+  expect({ path, hit: hit.some((p) => text.test(p)), all: ps }).toEqual(
+    expect.objectContaining({ path, hit: true }),
+  );
 }
 
 describe("validate: the passing base", () => {
@@ -35,10 +45,21 @@ describe("validate: the passing base", () => {
     expect(a.serviceMode).toBe("systemd");
     expect(a.disableAgentOnServers).toBe(false);
     // Host SSH settings fall back to the stack's.
-    expect(a.hosts[0]).toMatchObject({ port: 22, user: "edgefleet", labels: {}, taints: [] });
+    expect(a.hosts[0]).toMatchObject({
+      port: 22,
+      user: "edgefleet",
+      labels: {},
+      taints: [],
+    });
     expect(a.hosts[0].size.name).toBe("4c8g");
     // Explicit capacity takes the 4c8g reservations (the largest class it covers).
-    expect(b.hosts[1].size).toMatchObject({ name: "custom", class: { capacity: { cpuMillis: 8000, memoryMiB: 16384 }, kubeReserved: { cpuMillis: 400 } } });
+    expect(b.hosts[1].size).toMatchObject({
+      name: "custom",
+      class: {
+        capacity: { cpuMillis: 8000, memoryMiB: 16384 },
+        kubeReserved: { cpuMillis: 400 },
+      },
+    });
     expect(spec.upgrade.agentBatchSize).toBe(2);
     expect(spec.lab).toBeUndefined();
   });
@@ -46,7 +67,8 @@ describe("validate: the passing base", () => {
   it("takes Pulumi's JSON-text values as the engine passes them", () => {
     const cfg = validConfig();
     const asText: Record<string, string> = {};
-    for (const [k, v] of Object.entries(cfg)) asText[k] = typeof v === "string" ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(cfg))
+      asText[k] = typeof v === "string" ? v : JSON.stringify(v);
     expect(validate("test-stack", asText, SECRET_KEYS).sites).toHaveLength(2);
   });
 
@@ -56,10 +78,17 @@ describe("validate: the passing base", () => {
       port: 2222,
       user: "ops",
       labels: { "node-type": "edge", "topology.kubernetes.io/zone": "dock-3" },
-      taints: ["dedicated=scanner:NoSchedule", "edge.example.com/flaky:PreferNoSchedule"],
+      taints: [
+        "dedicated=scanner:NoSchedule",
+        "edge.example.com/flaky:PreferNoSchedule",
+      ],
     });
     const h = validate("s", cfg, SECRET_KEYS).sites[0].hosts[3];
-    expect(h).toMatchObject({ port: 2222, user: "ops", labels: { "node-type": "edge" } });
+    expect(h).toMatchObject({
+      port: 2222,
+      user: "ops",
+      labels: { "node-type": "edge" },
+    });
     expect(h.taints).toEqual([
       { key: "dedicated", value: "scanner", effect: "NoSchedule" },
       { key: "edge.example.com/flaky", effect: "PreferNoSchedule" },
@@ -81,9 +110,15 @@ describe("validate: one error listing every problem", () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as ConfigError).message;
-    expect(msg).toMatch(/^stack logistics-hub: 3 problems in the edgefleet config; nothing was created\./);
-    expect(msg).toContain('[logistics-hub] edgefleet:sites[1].hosts[1].address: "198.51.100.300" is not an IPv4 or IPv6 address');
-    expect(msg).toContain('[logistics-hub] edgefleet:sites[0].profile: unknown profile "harbour"');
+    expect(msg).toMatch(
+      /^stack logistics-hub: 3 problems in the edgefleet config; nothing was created\./,
+    );
+    expect(msg).toContain(
+      '[logistics-hub] edgefleet:sites[1].hosts[1].address: "198.51.100.300" is not an IPv4 or IPv6 address',
+    );
+    expect(msg).toContain(
+      '[logistics-hub] edgefleet:sites[0].profile: unknown profile "harbour"',
+    );
     expect(msg).toContain("[logistics-hub] edgefleet:k3s.version:");
     expect(msg.match(/ fix: /g)).toHaveLength(3);
   });
@@ -105,12 +140,20 @@ describe("validate: duplicate host names and addresses within a stack", () => {
   it("fails on a host name used twice, even across sites", () => {
     const cfg = validConfig();
     sites(cfg)[1].hosts[1].name = "a-a1";
-    expectProblem(cfg, "edgefleet:sites[1].hosts[1].name", /already used by edgefleet:sites\[0\]\.hosts\[3\]/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].hosts[1].name",
+      /already used by edgefleet:sites\[0\]\.hosts\[3\]/,
+    );
   });
   it("fails on an address used twice", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[4].address = "192.0.2.21";
-    expectProblem(cfg, "edgefleet:sites[0].hosts[4].address", /192\.0\.2\.21 is already used by edgefleet:sites\[0\]\.hosts\[3\]/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].hosts[4].address",
+      /192\.0\.2\.21 is already used by edgefleet:sites\[0\]\.hosts\[3\]/,
+    );
   });
   it("fails on a site name used twice", () => {
     const cfg = validConfig();
@@ -131,11 +174,17 @@ describe("validate: servers", () => {
   it("fails on an even number of embedded-etcd servers", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[2].role = "agent";
-    expectProblem(cfg, "edgefleet:sites[0].hosts", /2 servers.*odd count.*quorum/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].hosts",
+      /2 servers.*odd count.*quorum/,
+    );
   });
   it("passes one server (sqlite) and three servers (etcd)", () => {
     const spec = validate("s", validConfig(), SECRET_KEYS);
-    expect(spec.sites.map((s) => s.hosts.filter((h) => h.role === "server").length)).toEqual([3, 1]);
+    expect(
+      spec.sites.map((s) => s.hosts.filter((h) => h.role === "server").length),
+    ).toEqual([3, 1]);
   });
 });
 
@@ -143,47 +192,95 @@ describe("validate: profiles and size classes", () => {
   it("fails on an unknown profile, listing the known ones", () => {
     const cfg = validConfig();
     sites(cfg)[1].profile = "retail";
-    expectProblem(cfg, "edgefleet:sites[1].profile", /unknown profile "retail".*logisticsHub, retailCity, supplyChain, edgeGeneral, factoryIiot/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].profile",
+      /unknown profile "retail".*logisticsHub, retailCity, supplyChain, edgeGeneral, factoryIiot/,
+    );
   });
   it("fails on an unknown size class", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[3].size = "8c16g";
-    expectProblem(cfg, "edgefleet:sites[0].hosts[3].size", /unknown size class "8c16g"/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].hosts[3].size",
+      /unknown size class "8c16g"/,
+    );
   });
   it("fails on an explicit size with a malformed memory", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[3].size = { cpu: 8, memory: "16 gigs" };
-    expectProblem(cfg, "edgefleet:sites[0].hosts[3].size.memory", /not a memory size/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].hosts[3].size.memory",
+      /not a memory size/,
+    );
   });
   it("passes named and explicit sizes", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[3].size = { cpu: "6000m", memory: "12Gi" };
-    expect(validate("s", cfg, SECRET_KEYS).sites[0].hosts[3].size.class.capacity).toEqual({ cpuMillis: 6000, memoryMiB: 12288 });
+    expect(
+      validate("s", cfg, SECRET_KEYS).sites[0].hosts[3].size.class.capacity,
+    ).toEqual({ cpuMillis: 6000, memoryMiB: 12288 });
   });
 });
 
 describe("validate: tracker requests and limits", () => {
   it("fails when a request is above its limit", () => {
     const cfg = validConfig();
-    sites(cfg)[1].overrides = { tracker: { resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "200m" } } } };
-    expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.resources.requests.cpu", /"500m" is above its limit "200m"/);
+    sites(cfg)[1].overrides = {
+      tracker: {
+        resources: {
+          requests: { cpu: "500m", memory: "512Mi" },
+          limits: { cpu: "200m" },
+        },
+      },
+    };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.resources.requests.cpu",
+      /"500m" is above its limit "200m"/,
+    );
     // The memory limit is the profile's (retail case: 256Mi).
-    expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.resources.requests.memory", /"512Mi" is above its limit "256Mi"/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.resources.requests.memory",
+      /"512Mi" is above its limit "256Mi"/,
+    );
   });
   it("passes requests at or below limits", () => {
     const cfg = validConfig();
-    sites(cfg)[1].overrides = { tracker: { resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "200m", memory: "256Mi" } } } };
+    sites(cfg)[1].overrides = {
+      tracker: {
+        resources: {
+          requests: { cpu: "200m", memory: "256Mi" },
+          limits: { cpu: "200m", memory: "256Mi" },
+        },
+      },
+    };
     expect(problemsOf(cfg)).toEqual([]);
   });
   it("fails on an unpinned image", () => {
     const cfg = validConfig();
-    sites(cfg)[1].overrides = { tracker: { image: "registry.example.com/logistics-system:latest" } };
-    expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.image", /is not pinned/);
+    sites(cfg)[1].overrides = {
+      tracker: { image: "registry.example.com/logistics-system:latest" },
+    };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.image",
+      /is not pinned/,
+    );
   });
   it("passes a tag or a digest", () => {
     const cfg = validConfig();
-    sites(cfg)[1].overrides = { tracker: { image: "registry.example.com:5000/logistics-system:1.4.2" } };
-    sites(cfg)[0].overrides = { tracker: { image: `registry.example.com/logistics-tracker@sha256:${"f".repeat(64)}` } };
+    sites(cfg)[1].overrides = {
+      tracker: { image: "registry.example.com:5000/logistics-system:1.4.2" },
+    };
+    sites(cfg)[0].overrides = {
+      tracker: {
+        image: `registry.example.com/logistics-tracker@sha256:${"f".repeat(64)}`,
+      },
+    };
     expect(problemsOf(cfg)).toEqual([]);
   });
 });
@@ -193,7 +290,11 @@ describe("validate: replicas that cannot fit the site", () => {
   it("fails when the agents cannot hold the replicas", () => {
     const cfg = validConfig();
     sites(cfg)[0].overrides = { tracker: { replicas: 35 } };
-    expectProblem(cfg, "edgefleet:sites[0].overrides.tracker.replicas", /35 trackers x 200m\/256Mi.*2 agents.*hold at most 34.*\| lower replicas to 34/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].overrides.tracker.replicas",
+      /35 trackers x 200m\/256Mi.*2 agents.*hold at most 34.*\| lower replicas to 34/,
+    );
   });
   it("passes when they fit exactly", () => {
     const cfg = validConfig();
@@ -205,7 +306,11 @@ describe("validate: replicas that cannot fit the site", () => {
     // retailCity 50m/128Mi on one 2c4g server (1650m/3128Mi): 24 by memory.
     sites(cfg)[1].hosts = [sites(cfg)[1].hosts[0]];
     sites(cfg)[1].overrides = { tracker: { replicas: 25 } };
-    expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.replicas", /1 server \(the site has no agents\).*at most 24/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.replicas",
+      /1 server \(the site has no agents\).*at most 24/,
+    );
     sites(cfg)[1].overrides = { tracker: { replicas: 24 } };
     expect(problemsOf(cfg)).toEqual([]);
   });
@@ -214,24 +319,47 @@ describe("validate: replicas that cannot fit the site", () => {
     sites(cfg)[1].hosts = [sites(cfg)[1].hosts[0]];
     sites(cfg)[1].disableAgentOnServers = true;
     sites(cfg)[1].overrides = { tracker: { replicas: 1 } };
-    expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.replicas", /no schedulable nodes/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.replicas",
+      /no schedulable nodes/,
+    );
     sites(cfg)[1].kwok = { nodes: 2, size: "2c4g" };
     sites(cfg)[1].overrides = { tracker: { replicas: 48 } };
     expect(problemsOf(cfg)).toEqual([]);
   });
   it("uses overridden requests", () => {
     const cfg = validConfig();
-    sites(cfg)[0].overrides = { tracker: { replicas: 4, resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "2", memory: "1Gi" } } } };
-    expectProblem(cfg, "edgefleet:sites[0].overrides.tracker.replicas", /hold at most 2/);
+    sites(cfg)[0].overrides = {
+      tracker: {
+        replicas: 4,
+        resources: {
+          requests: { cpu: "2", memory: "1Gi" },
+          limits: { cpu: "2", memory: "1Gi" },
+        },
+      },
+    };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].overrides.tracker.replicas",
+      /hold at most 2/,
+    );
   });
 });
 
 describe("validate: K3s version and checksums", () => {
-  it.each(["1.34.2+k3s1", "v1.34.2", "v1.34+k3s1", "v1.34.2-k3s1", "latest"])("fails on version %s", (v) => {
-    const cfg = validConfig();
-    (cfg["edgefleet:k3s"] as Json).version = v;
-    expectProblem(cfg, "edgefleet:k3s.version", /is not a K3s release version.*v1\.34\.2\+k3s1/);
-  });
+  it.each(["1.34.2+k3s1", "v1.34.2", "v1.34+k3s1", "v1.34.2-k3s1", "latest"])(
+    "fails on version %s",
+    (v) => {
+      const cfg = validConfig();
+      (cfg["edgefleet:k3s"] as Json).version = v;
+      expectProblem(
+        cfg,
+        "edgefleet:k3s.version",
+        /is not a K3s release version.*v1\.34\.2\+k3s1/,
+      );
+    },
+  );
   it("passes v1.35.4+k3s2", () => {
     const cfg = validConfig();
     (cfg["edgefleet:k3s"] as Json).version = "v1.35.4+k3s2";
@@ -239,17 +367,31 @@ describe("validate: K3s version and checksums", () => {
   });
   it("fails on a short or upper-case checksum", () => {
     const cfg = validConfig();
-    const art = (cfg["edgefleet:k3s"] as { artifacts: Record<string, Json> }).artifacts;
+    const art = (cfg["edgefleet:k3s"] as { artifacts: Record<string, Json> })
+      .artifacts;
     art.images.sha256 = "abc123";
     art.wasmedgeShim.sha256 = "A".repeat(64);
-    expectProblem(cfg, "edgefleet:k3s.artifacts.images.sha256", /is not a sha256 checksum.*sha256sum/);
-    expectProblem(cfg, "edgefleet:k3s.artifacts.wasmedgeShim.sha256", /is not a sha256 checksum/);
+    expectProblem(
+      cfg,
+      "edgefleet:k3s.artifacts.images.sha256",
+      /is not a sha256 checksum.*sha256sum/,
+    );
+    expectProblem(
+      cfg,
+      "edgefleet:k3s.artifacts.wasmedgeShim.sha256",
+      /is not a sha256 checksum/,
+    );
   });
 });
 
 describe("validate: secrets", () => {
   it("fails when the SSH private key is not a secret", () => {
-    expectProblem(validConfig(), "edgefleet:ssh.privateKey", /plain text.*pulumi config set --secret --path 'edgefleet:ssh.privateKey'/, new Set());
+    expectProblem(
+      validConfig(),
+      "edgefleet:ssh.privateKey",
+      /plain text.*pulumi config set --secret --path 'edgefleet:ssh.privateKey'/,
+      new Set(),
+    );
   });
   it("fails when the SSH private key is missing", () => {
     const cfg = validConfig();
@@ -262,11 +404,18 @@ describe("validate: secrets", () => {
 });
 
 describe("validate: addresses and host keys", () => {
-  it.each(["192.0.2.256", "192.0.2", "edge-1.example.com", "::g"])("fails on address %s", (a) => {
-    const cfg = validConfig();
-    sites(cfg)[0].hosts[0].address = a;
-    expectProblem(cfg, "edgefleet:sites[0].hosts[0].address", /is not an IPv4 or IPv6 address/);
-  });
+  it.each(["192.0.2.256", "192.0.2", "edge-1.example.com", "::g"])(
+    "fails on address %s",
+    (a) => {
+      const cfg = validConfig();
+      sites(cfg)[0].hosts[0].address = a;
+      expectProblem(
+        cfg,
+        "edgefleet:sites[0].hosts[0].address",
+        /is not an IPv4 or IPv6 address/,
+      );
+    },
+  );
   it("passes IPv6", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[0].address = "2001:db8::11";
@@ -275,15 +424,37 @@ describe("validate: addresses and host keys", () => {
   it("fails on a malformed host key and a key whose blob names another type", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[0].hostKey = "AAAAC3NzaC1lZDI1NTE5AAAAI";
-    sites(cfg)[0].hosts[1].hostKey = fakeHostKey("x").replace("ssh-ed25519", "ssh-rsa");
-    expectProblem(cfg, "edgefleet:sites[0].hosts[0].hostKey", /is not an SSH public host key.*ssh-keyscan/);
-    expectProblem(cfg, "edgefleet:sites[0].hosts[1].hostKey", /is not an SSH public host key/);
+    sites(cfg)[0].hosts[1].hostKey = fakeHostKey("x").replace(
+      "ssh-ed25519",
+      "ssh-rsa",
+    );
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].hosts[0].hostKey",
+      /is not an SSH public host key.*ssh-keyscan/,
+    );
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].hosts[1].hostKey",
+      /is not an SSH public host key/,
+    );
   });
   it("fails on a bad label key and a malformed taint", () => {
     const cfg = validConfig();
-    Object.assign(sites(cfg)[0].hosts[3], { labels: { "bad key": "x" }, taints: ["dedicated=scanner"] });
-    expectProblem(cfg, 'edgefleet:sites[0].hosts[3].labels["bad key"]', /not a valid Kubernetes label key/);
-    expectProblem(cfg, "edgefleet:sites[0].hosts[3].taints[0]", /is not a taint/);
+    Object.assign(sites(cfg)[0].hosts[3], {
+      labels: { "bad key": "x" },
+      taints: ["dedicated=scanner"],
+    });
+    expectProblem(
+      cfg,
+      'edgefleet:sites[0].hosts[3].labels["bad key"]',
+      /not a valid Kubernetes label key/,
+    );
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].hosts[3].taints[0]",
+      /is not a taint/,
+    );
   });
 });
 
@@ -291,14 +462,29 @@ describe("validate: overrides", () => {
   it("fails on Prometheus agent mode without a remote-write target", () => {
     const cfg = validConfig();
     sites(cfg)[0].overrides = { monitoring: { agentMode: true } };
-    expectProblem(cfg, "edgefleet:sites[0].overrides.monitoring.remoteWriteUrl", /agent mode/);
-    sites(cfg)[0].overrides = { monitoring: { agentMode: true, remoteWriteUrl: "https://metrics.example.com/api/v1/write" } };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].overrides.monitoring.remoteWriteUrl",
+      /agent mode/,
+    );
+    sites(cfg)[0].overrides = {
+      monitoring: {
+        agentMode: true,
+        remoteWriteUrl: "https://metrics.example.com/api/v1/write",
+      },
+    };
     expect(problemsOf(cfg)).toEqual([]);
   });
   it("fails on an unknown Gatekeeper failure policy", () => {
     const cfg = validConfig();
-    sites(cfg)[0].overrides = { gatekeeper: { failurePolicy: "Warn", replicas: 1 } };
-    expectProblem(cfg, "edgefleet:sites[0].overrides.gatekeeper.failurePolicy", /use one of "Ignore", "Fail"/);
+    sites(cfg)[0].overrides = {
+      gatekeeper: { failurePolicy: "Warn", replicas: 1 },
+    };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].overrides.gatekeeper.failurePolicy",
+      /use one of "Ignore", "Fail"/,
+    );
   });
 });
 
@@ -306,37 +492,99 @@ describe("validate: lab", () => {
   function labConfig(): Json {
     const cfg = validConfig();
     const s = sites(cfg)[1];
-    cfg["edgefleet:sites"] = [{ ...s, serviceMode: "supervise", disableAgentOnServers: true, kwok: { nodes: 5 }, hosts: [{ ...s.hosts[0], address: "198.18.0.11" }], overrides: {} }];
-    cfg["edgefleet:lab"] = { hosts: 1, kwokNodes: 5, bridgeCidr: "198.18.0.0/24" };
+    cfg["edgefleet:sites"] = [
+      {
+        ...s,
+        serviceMode: "supervise",
+        disableAgentOnServers: true,
+        kwok: { nodes: 5 },
+        hosts: [{ ...s.hosts[0], address: "198.18.0.11" }],
+        overrides: {},
+      },
+    ];
+    cfg["edgefleet:lab"] = {
+      hosts: 1,
+      kwokNodes: 5,
+      bridgeCidr: "198.18.0.0/24",
+    };
     return cfg;
   }
   it("passes a consistent lab", () => {
     const spec = validate("lab", labConfig(), SECRET_KEYS);
-    expect(spec.lab).toEqual({ hosts: 1, kwokNodes: 5, bridgeCidr: "198.18.0.0/24" });
-    expect(spec.sites[0].kwok).toMatchObject({ nodes: 5, size: { name: "2c4g" } }); // retailCity's case size
+    expect(spec.lab).toEqual({
+      hosts: 1,
+      kwokNodes: 5,
+      bridgeCidr: "198.18.0.0/24",
+    });
+    expect(spec.sites[0].kwok).toMatchObject({
+      nodes: 5,
+      size: { name: "2c4g" },
+    }); // retailCity's case size
   });
   it("fails on a bridge outside 198.18.0.0/15, counts that disagree, and a host off the bridge", () => {
     const cfg = labConfig();
-    cfg["edgefleet:lab"] = { hosts: 2, kwokNodes: 4, bridgeCidr: "10.0.0.0/24" };
+    cfg["edgefleet:lab"] = {
+      hosts: 2,
+      kwokNodes: 4,
+      bridgeCidr: "10.0.0.0/24",
+    };
     expectProblem(cfg, "edgefleet:lab.bridgeCidr", /outside 198\.18\.0\.0\/15/);
-    cfg["edgefleet:lab"] = { hosts: 2, kwokNodes: 4, bridgeCidr: "198.19.0.0/24" };
-    expectProblem(cfg, "edgefleet:lab.hosts", /creates 2 hosts but the inventory lists 1/);
+    cfg["edgefleet:lab"] = {
+      hosts: 2,
+      kwokNodes: 4,
+      bridgeCidr: "198.19.0.0/24",
+    };
+    expectProblem(
+      cfg,
+      "edgefleet:lab.hosts",
+      /creates 2 hosts but the inventory lists 1/,
+    );
     expectProblem(cfg, "edgefleet:lab.kwokNodes", /add up to 5/);
-    expectProblem(cfg, "edgefleet:sites[0].hosts[0].address", /outside the lab bridge 198\.19\.0\.0\/24/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].hosts[0].address",
+      /outside the lab bridge 198\.19\.0\.0\/24/,
+    );
   });
 });
 
 describe("validate: registry mirrors", () => {
   it("normalizes K3s's `endpoint` to infra's `endpoints`", () => {
     const cfg = validConfig();
-    cfg["edgefleet:registry"] = { mirrors: { "registry.example.com": { endpoint: ["https://mirror.example.com:5000"] } } };
-    expect(validate("s", cfg, SECRET_KEYS).registry).toEqual({ mirrors: { "registry.example.com": { endpoints: ["https://mirror.example.com:5000"] } } });
+    cfg["edgefleet:registry"] = {
+      mirrors: {
+        "registry.example.com": {
+          endpoint: ["https://mirror.example.com:5000"],
+        },
+      },
+    };
+    expect(validate("s", cfg, SECRET_KEYS).registry).toEqual({
+      mirrors: {
+        "registry.example.com": {
+          endpoints: ["https://mirror.example.com:5000"],
+        },
+      },
+    });
   });
   it("fails on an endpoint that is not an http(s) URL and a bad registry name", () => {
     const cfg = validConfig();
-    cfg["edgefleet:registry"] = { mirrors: { "Registry Example": { endpoint: ["https://mirror.example.com"] } } };
-    expectProblem(cfg, 'edgefleet:registry.mirrors["Registry Example"]', /not a registry host/);
-    cfg["edgefleet:registry"] = { mirrors: { "docker.io": { endpoint: ["ftp://mirror.example.com"] } } };
-    expectProblem(cfg, 'edgefleet:registry.mirrors["docker.io"].endpoint[0]', /not a valid url/);
+    cfg["edgefleet:registry"] = {
+      mirrors: {
+        "Registry Example": { endpoint: ["https://mirror.example.com"] },
+      },
+    };
+    expectProblem(
+      cfg,
+      'edgefleet:registry.mirrors["Registry Example"]',
+      /not a registry host/,
+    );
+    cfg["edgefleet:registry"] = {
+      mirrors: { "docker.io": { endpoint: ["ftp://mirror.example.com"] } },
+    };
+    expectProblem(
+      cfg,
+      'edgefleet:registry.mirrors["docker.io"].endpoint[0]',
+      /not a valid url/,
+    );
   });
 });
