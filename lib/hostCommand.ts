@@ -221,6 +221,8 @@ function makeProvider(): pulumi.dynamic.ResourceProvider {
       });
       const payload = [
         "__edgefleet_step() {",
+        // The controller's clock when the step runs (preflight's skew check).
+        `export EDGEFLEET_CONTROLLER_EPOCH=${Math.floor(Date.now() / 1000)}`,
         ...exports,
         script,
         "}",

@@ -1,0 +1,32 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { HostCommandArgs } from "../lib/hostCommand";
+
+/** Where and how to reach one host over SSH, as the stack config says. */
+export interface HostAccess {
+  /** Inventory name. */
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Pinned host public key ("ssh-ed25519 AAAA..."). */
+  hostKey: string;
+  /** Config path of the pin, for error messages. */
+  hostKeyConfigPath: string;
+  bastion?: { address: string; port: number; user: string; hostKey: string };
+}
+
+/** The HostCommand connection for a host; the private key stays a secret. */
+export function connectionFor(host: HostAccess, privateKey: pulumi.Input<string>): HostCommandArgs["connection"] {
+  return {
+    hostName: host.name,
+    host: host.address,
+    port: host.port,
+    user: host.user,
+    hostKey: host.hostKey,
+    hostKeyConfigPath: host.hostKeyConfigPath,
+    privateKey: pulumi.secret(privateKey),
+    bastion: host.bastion
+      ? { host: host.bastion.address, port: host.bastion.port, user: host.bastion.user, hostKey: host.bastion.hostKey }
+      : undefined,
+  };
+}

@@ -1,0 +1,138 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { HostCommand } from "../lib/hostCommand";
+import { RandomSecret } from "../lib/randomSecret";
+import { connectionFor, type HostAccess } from "./connection";
+import { K3sHost, type K3sArtifacts } from "./k3sHost";
+import { DEFAULT_TOKEN_FILE, type NodeTaint } from "./render/k3sConfig";
+import type { RegistriesArgs } from "./render/registries";
+import type { ServiceMode } from "./render/service";
+import type { SizeSpec } from "./render/size";
+import { upgradePlan } from "./render/upgrade";
+import { VersionGuard } from "./versionGuard";
+
+export interface ClusterHost {
+  access: HostAccess;
+  role: "server" | "agent";
+  size: SizeSpec;
+  labels?: Record<string, string>;
+  taints?: NodeTaint[];
+}
+
+export interface K3sClusterArgs {
+  /** `<stack>/<site>`, for messages. */
+  where: string;
+  site: string;
+  profile: string;
+  /** In inventory order; the first server bootstraps the cluster. */
+  hosts: ClusterHost[];
+  privateKey: pulumi.Input<string>;
+  version: string;
+  artifacts: K3sArtifacts;
+  wasm: boolean;
+  serviceMode: ServiceMode;
+  /** Servers run the control plane only (no kubelet): the lab's servers. */
+  disableAgentOnServers?: boolean;
+  registries?: RegistriesArgs;
+  /** Agents upgraded (and installed) at once; servers always go one by one. */
+  agentBatchSize: number;
+  /** Extra disabled packaged components, on top of the profile's. */
+  disable?: string[];
+}
+
+/**
+ * One site's K3s cluster: a join token, servers one at a time (the first with
+ * cluster-init when there are three or more, for embedded etcd), then agents
+ * in batches, each step waiting for its node to be Ready at the version
+ * before the next starts. The same order is the rolling-upgrade order.
+ */
+export class K3sCluster extends pulumi.ComponentResource {
+  /** Admin kubeconfig, server address rewritten to the first server; secret. */
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly provider: k8s.Provider;
+  public readonly apiServerUrl: string;
+
+  constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("edgefleet:infra:K3sCluster", name, {}, opts);
+
+    const servers = args.hosts.filter((h) => h.role === "server");
+    if (servers.length === 0) throw new Error(`${args.where}: a site needs at least one server`);
+    const first = servers[0];
+    this.apiServerUrl = `https://${first.access.address}:6443`;
+    const embeddedEtcd = servers.length >= 3;
+
+    const guard = new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this });
+    const token = new RandomSecret(`${name}-token`, { length: 48 }, { parent: this });
+
+    const byName = new Map(args.hosts.map((h) => [h.access.name, h]));
+    const names = args.hosts.map((h) => h.access.name);
+    const plan = upgradePlan(args.hosts.map((h) => ({ name: h.access.name, role: h.role })), args.agentBatchSize);
+
+    let previous: pulumi.Resource[] = [guard];
+    for (const step of plan) {
+      const done: pulumi.Resource[] = [];
+      for (const hostName of step) {
+        const h = byName.get(hostName)!;
+        const isFirst = h === first;
+        const controlPlaneOnly = h.role === "server" && !!args.disableAgentOnServers;
+        const node = new K3sHost(`${name}-${hostName}`, {
+          access: h.access,
+          privateKey: args.privateKey,
+          version: args.version,
+          artifacts: args.artifacts,
+          token: token.result,
+          registries: args.registries,
+          serviceMode: args.serviceMode,
+          otherHostnames: names.filter((n) => n !== hostName),
+          controller: first.access,
+          waitReady: !controlPlaneOnly,
+          config: {
+            role: h.role,
+            nodeName: hostName,
+            site: args.site,
+            profile: args.profile,
+            size: h.size,
+            wasm: args.wasm,
+            tokenFile: DEFAULT_TOKEN_FILE,
+            serverUrl: isFirst ? undefined : this.apiServerUrl,
+            clusterInit: isFirst && embeddedEtcd ? true : undefined,
+            nodeIp: h.access.address,
+            labels: h.labels,
+            taints: h.taints,
+            disable: h.role === "server" ? args.disable : undefined,
+            tlsSan: h.role === "server" ? [h.access.address] : undefined,
+            disableAgent: controlPlaneOnly || undefined,
+          },
+        }, { parent: this, dependsOn: previous });
+        done.push(node);
+      }
+      previous = done;
+    }
+
+    const fetch = new HostCommand(`${name}-kubeconfig`, {
+      connection: connectionFor(first.access, args.privateKey),
+      create: "cat /etc/rancher/k3s/k3s.yaml",
+      captureStdout: true,
+      secretStdout: true,
+      // After an upgrade the API server's certificate may be new.
+      triggers: [args.version],
+    }, { parent: this, dependsOn: previous });
+
+    const server = this.apiServerUrl;
+    this.kubeconfig = pulumi.secret(
+      fetch.stdout.apply((s) => {
+        if (!s || !s.includes("clusters:")) {
+          throw new Error(`${args.where}: ${first.access.name} returned no kubeconfig at /etc/rancher/k3s/k3s.yaml`);
+        }
+        return s.replace(/server: https:\/\/(127\.0\.0\.1|localhost|\[::1\]):6443/g, `server: ${server}`);
+      }),
+    );
+    this.provider = new k8s.Provider(`${name}-k8s`, {
+      kubeconfig: this.kubeconfig,
+      // Each site keeps working alone; a site's cluster is never another's.
+      suppressHelmHookWarnings: true,
+    }, { parent: this });
+
+    this.registerOutputs({ kubeconfig: this.kubeconfig, apiServerUrl: this.apiServerUrl });
+  }
+}

@@ -1,0 +1,161 @@
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { HostCommand } from "../lib/hostCommand";
+import { connectionFor, type HostAccess } from "./connection";
+import { hostScript } from "./scripts";
+import { renderK3sConfig, renderKubeletSysctls, type K3sConfigArgs } from "./render/k3sConfig";
+import { renderRegistries, type RegistriesArgs } from "./render/registries";
+import { renderEnvFile, renderSupervisor, renderSystemdUnit, type ServiceMode } from "./render/service";
+import { resolveSize } from "./render/size";
+
+export interface ArtifactFile {
+  /** Path on the machine running Pulumi (the air-gap artifacts folder). */
+  localPath: string;
+  sha256: string;
+}
+
+export interface K3sArtifacts {
+  k3s: ArtifactFile;
+  /** The images tarball; its file name is kept on the host (K3s picks the format by extension). */
+  images: ArtifactFile & { fileName: string };
+  /** containerd-shim-wasmedge-v1; absent when the site runs no Wasm. */
+  wasmShim?: ArtifactFile;
+}
+
+export interface K3sHostArgs {
+  access: HostAccess;
+  privateKey: pulumi.Input<string>;
+  /** config.yaml for this host, minus nothing: the token goes to the token file. */
+  config: K3sConfigArgs;
+  /** The K3s version the artifacts are, e.g. v1.34.2+k3s1. */
+  version: string;
+  artifacts: K3sArtifacts;
+  token: pulumi.Input<string>;
+  registries?: RegistriesArgs;
+  serviceMode: ServiceMode;
+  /** Hostnames of the site's other hosts (preflight: unique hostnames). */
+  otherHostnames: string[];
+  /**
+   * A server of the same cluster that stays, from which readiness is checked
+   * and, on removal, this node is drained. Servers may pass themselves.
+   */
+  controller: HostAccess;
+  /** Wait for the Node to be Ready at `version` (not for control-plane-only servers, which have no Node). */
+  waitReady: boolean;
+  readyTimeoutSeconds?: number;
+}
+
+const STAGING_DIR = "/var/lib/edgefleet/staging";
+
+/**
+ * K3s on one host: preflight, checksummed air-gapped install, config, the
+ * service, and readiness. Each step is a HostCommand that runs only when its
+ * inputs change, so an unchanged `pulumi up` opens no SSH session. Removing
+ * the host from the inventory drains its node (from `controller`) and then
+ * uninstalls K3s from it.
+ */
+export class K3sHost extends pulumi.ComponentResource {
+  /** Completes when the host runs K3s at `version` (and its node is Ready, if waited for). */
+  public readonly ready: pulumi.Output<string>;
+
+  constructor(name: string, args: K3sHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("edgefleet:infra:K3sHost", name, {}, opts);
+    const connection = connectionFor(args.access, args.privateKey);
+    const size = resolveSize(args.config.size);
+    const host = args.access.name;
+
+    const preflight = new HostCommand(`${name}-preflight`, {
+      connection,
+      // The controller's clock is taken when the step runs, not at preview:
+      // an input that changed on every run would re-run the step every time.
+      create: `export REFERENCE_EPOCH="$EDGEFLEET_CONTROLLER_EPOCH"\n${hostScript("preflight")}`,
+      environment: {
+        HOST_NAME: host,
+        ROLE: args.config.role,
+        MIN_CPU_MILLIS: String(size.capacity.cpuMillis),
+        MIN_MEMORY_MIB: String(size.capacity.memoryMiB),
+        OTHER_HOSTNAMES: args.otherHostnames.join(" "),
+      },
+    }, { parent: this });
+
+    const uploads = [
+      { localPath: args.artifacts.k3s.localPath, remotePath: `${STAGING_DIR}/k3s`, sha256: args.artifacts.k3s.sha256, mode: "0755" },
+      { localPath: args.artifacts.images.localPath, remotePath: `${STAGING_DIR}/${args.artifacts.images.fileName}`, sha256: args.artifacts.images.sha256 },
+    ];
+    if (args.artifacts.wasmShim) {
+      uploads.push({ localPath: args.artifacts.wasmShim.localPath, remotePath: `${STAGING_DIR}/containerd-shim-wasmedge-v1`, sha256: args.artifacts.wasmShim.sha256, mode: "0755" });
+    }
+    const install = new HostCommand(`${name}-install`, {
+      connection,
+      uploads,
+      create: hostScript("install"),
+      delete: hostScript("uninstall"),
+      environment: {
+        HOST_NAME: host,
+        K3S_SHA256: args.artifacts.k3s.sha256,
+        IMAGES_FILE: args.artifacts.images.fileName,
+        IMAGES_SHA256: args.artifacts.images.sha256,
+        WASM_SHIM_SHA256: args.artifacts.wasmShim?.sha256 ?? "",
+        STAGING_DIR,
+        // Staged copies stay so that an upgrade re-sends only what changed.
+        STAGING_CLEANUP: "0",
+      },
+    }, { parent: this, dependsOn: [preflight] });
+
+    const configYaml = renderK3sConfig(args.config);
+    const registriesYaml = args.registries ? renderRegistries(args.registries) : "";
+    const configure = new HostCommand(`${name}-configure`, {
+      connection,
+      create: hostScript("configure"),
+      environment: {
+        HOST_NAME: host,
+        CONFIG_YAML: configYaml,
+        REGISTRIES_YAML: registriesYaml,
+        SYSCTL_CONF: args.config.protectKernelDefaults === false ? "" : renderKubeletSysctls(),
+      },
+      secretEnvironment: { EDGEFLEET_TOKEN: args.token },
+    }, { parent: this, dependsOn: [install] });
+
+    // service.sh restarts K3s only when a file it reads changed; this digest
+    // makes Pulumi re-run it exactly when one of those inputs changed.
+    const applied = crypto.createHash("sha256")
+      .update(JSON.stringify([args.version, args.artifacts.k3s.sha256, args.artifacts.wasmShim?.sha256 ?? "", configYaml, registriesYaml]))
+      .digest("hex");
+    const service = new HostCommand(`${name}-service`, {
+      connection,
+      create: hostScript("service"),
+      environment: {
+        HOST_NAME: host,
+        ROLE: args.config.role,
+        SERVICE_MODE: args.serviceMode,
+        UNIT_CONTENT: args.serviceMode === "systemd" ? renderSystemdUnit({ role: args.config.role }) : "",
+        ENV_CONTENT: renderEnvFile({}),
+        SUPERVISOR_CONTENT: args.serviceMode === "supervise" ? renderSupervisor({ role: args.config.role }) : "",
+        EDGEFLEET_APPLIED: applied,
+      },
+    }, { parent: this, dependsOn: [configure] });
+
+    let last: HostCommand = service;
+    if (args.waitReady) {
+      const controller = connectionFor(args.controller, args.privateKey);
+      const node = args.config.nodeName;
+      last = new HostCommand(`${name}-ready`, {
+        connection: controller,
+        create: hostScript("wait-ready"),
+        // Removal: drain and delete the Node from a server that stays, before
+        // this host's install step is deleted (which uninstalls K3s).
+        delete: hostScript("drain"),
+        environment: {
+          HOST_NAME: args.controller.name,
+          NODE_NAME: node,
+          EXPECTED_VERSION: args.version,
+          TIMEOUT_SECONDS: String(args.readyTimeoutSeconds ?? 300),
+          EDGEFLEET_APPLIED: applied,
+        },
+      }, { parent: this, dependsOn: [service] });
+    }
+
+    this.ready = pulumi.all([last.id]).apply(([id]) => id);
+    this.registerOutputs({ ready: this.ready });
+  }
+}
