@@ -141,6 +141,8 @@ export function renderSupervisor(args: SupervisorArgs): string {
   return `#!/usr/bin/env bash
 # Managed by Edgefleet (Pulumi): keeps \`k3s ${args.role}\` running on a host without systemd.
 set -uo pipefail
+# systemd's default service PATH: K3s finds Wasm shims (and crun, nvidia) on PATH at start.
+export PATH=${binDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 pidfile=${pidFile}
 log=${logFile}
 child=

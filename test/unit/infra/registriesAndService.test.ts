@@ -62,6 +62,7 @@ describe("renderSupervisor", () => {
     expect(s).toContain("/opt/bin/k3s server </dev/null >>\"$log\" 2>&1 &");
     expect(s).toContain("pidfile=/run/k3s-supervise.pid");
     expect(s).toContain(". /etc/rancher/k3s/k3s.env");
+    expect(s).toContain("export PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:");
     expect(() => renderSupervisor({ role: "agent", logFile: "/var/log/k3s log" })).toThrow(/absolute path/);
     expect(() => renderSupervisor({ role: "agent", restartDelaySeconds: 0 })).toThrow(/positive integer/);
   });
