@@ -1,0 +1,90 @@
+/**
+ * Imports a host inventory (CSV, YAML or JSON) into a stack's edgefleet:sites.
+ *
+ *   scripts/inventory/run-ts.sh scripts/inventory/import.ts \
+ *     --stack retail-city --from hosts.csv [--site S] [--profile P] [--size S] [--servers N] [--dry-run]
+ *
+ * --stack is a stack name (stacks/Pulumi.<name>.yaml) or a stack file path.
+ * Each site in the input gets exactly the input's hosts; other sites are left
+ * alone; new sites need a profile. Nothing is written unless the whole stack
+ * validates; every problem is printed with its input line. The file keeps its
+ * comments and is formatted with prettier.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { parseArgs } from "node:util";
+import { formatYaml } from "./format";
+import {
+  type ImportDefaults,
+  mergeInventory,
+  parseInventory,
+} from "./inventory";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      stack: { type: "string" },
+      from: { type: "string" },
+      site: { type: "string" },
+      profile: { type: "string" },
+      size: { type: "string" },
+      servers: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+    },
+  });
+  if (!values.stack || !values.from) {
+    console.error(
+      "usage: import.ts --stack <name|file> --from <hosts.csv|hosts.yaml|inventory.json> [--site S] [--profile P] [--size S] [--servers N] [--dry-run]",
+    );
+    return 2;
+  }
+  const stackFile = existsSync(values.stack)
+    ? values.stack
+    : join("stacks", `Pulumi.${values.stack}.yaml`);
+  const stackName = basename(stackFile)
+    .replace(/^Pulumi\./, "")
+    .replace(/\.yaml$/, "");
+  const defaults: ImportDefaults = {};
+  if (values.site) defaults.site = values.site;
+  if (values.profile) defaults.profile = values.profile;
+  if (values.size) defaults.size = values.size;
+  if (values.servers !== undefined) defaults.servers = Number(values.servers);
+
+  const { rows, problems: rowProblems } = parseInventory(
+    readFileSync(values.from, "utf8"),
+    basename(values.from),
+    defaults,
+  );
+  const result = mergeInventory(
+    stackName,
+    readFileSync(stackFile, "utf8"),
+    rows,
+    defaults,
+  );
+  const problems = [
+    ...rowProblems.map((p) => `${p.source}: ${p.problem}`),
+    ...result.problems,
+  ];
+  if (problems.length > 0) {
+    console.error(
+      `import: ${problems.length} problem(s); ${stackFile} was not changed:`,
+    );
+    for (const p of problems) console.error(`  - ${p}`);
+    return 1;
+  }
+  const hosts = result.spec?.sites.reduce((n, s) => n + s.hosts.length, 0) ?? 0;
+  console.log(
+    `import: ${rows.length} host(s) from ${values.from}; sites replaced: ${result.replaced.join(", ") || "none"}; added: ${result.added.join(", ") || "none"}; the stack now has ${hosts} host(s)`,
+  );
+  if (!values["dry-run"])
+    writeFileSync(stackFile, await formatYaml(result.text));
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`import: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);
