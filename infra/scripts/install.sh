@@ -14,7 +14,14 @@
 #                                (a shim this script installed earlier is then removed)
 #   STAGING_DIR        optional  where the artifacts were uploaded (default /var/lib/edgefleet/staging);
 #                                files: k3s, $IMAGES_FILE, containerd-shim-wasmedge-v1
-#   STAGING_CLEANUP    optional  1 (default) removes staged files after a successful install
+#   STAGING_MODE       optional  what happens to staged files after a successful install:
+#                                link (default): each becomes a hard link to the installed file (no extra
+#                                  disk; HostCommand's upload sees a matching sha256 next time and skips it;
+#                                  removed instead when staging and target are on different filesystems)
+#                                remove: deleted;  keep: left as uploaded
+#                                With `link`, uploads must replace staged files by rename (HostCommand
+#                                does: temp file + mv), never write into them (cp would edit the
+#                                installed file through the link).
 #   BIN_DIR            optional  default /usr/local/bin (install.sh's default)
 #   SHIM_DIR           optional  default /usr/local/bin; K3s finds runtimes on the service's PATH
 #   IMAGES_DIR         optional  default /var/lib/rancher/k3s/agent/images (K3s imports tarballs there at start)
@@ -118,10 +125,25 @@ elif [ -f "$STATE_DIR/wasm-shim.installed" ]; then
   shim_state=removed
 fi
 
-if [ "${STAGING_CLEANUP:-1}" = 1 ]; then
-  rm -f "$STAGING/k3s" "$STAGING/$IMAGES_FILE" "$STAGING/$SHIM_NAME"
-  rmdir "$STAGING" 2>/dev/null || true
-fi
+case "${STAGING_MODE:-link}" in
+  keep) ;;
+  remove)
+    rm -f "$STAGING/k3s" "$STAGING/$IMAGES_FILE" "$STAGING/$SHIM_NAME"
+    rmdir "$STAGING" 2>/dev/null || true
+    ;;
+  link)
+    mkdir -p "$STAGING"
+    for a in "${artifacts[@]}"; do
+      IFS='|' read -r _name staged target _want _mode <<<"$a"
+      if [ "$staged" -ef "$target" ]; then continue; fi
+      rm -f "$staged"
+      ln "$target" "$staged" 2>/dev/null || true
+    done
+    if [ -z "$WASM_SHIM_SHA256" ]; then rm -f "$STAGING/$SHIM_NAME"; fi
+    rmdir "$STAGING" 2>/dev/null || true
+    ;;
+  *) fail "STAGING_MODE must be link, remove or keep, got '${STAGING_MODE}'" ;;
+esac
 
 changed=false
 if [ "${#todo[@]}" -gt 0 ] || [ "$shim_state" = removed ]; then changed=true; fi

@@ -42,9 +42,12 @@ assert_mode "$ROOT/usr/local/bin/k3s" 755
 assert_eq "$(sha "$ROOT/var/lib/rancher/k3s/agent/images/$IMG")" "$IMG_SUM"
 assert_mode "$ROOT/usr/local/bin/containerd-shim-wasmedge-v1" 755
 assert_eq "$(readlink "$ROOT/usr/local/bin/kubectl")" k3s
-assert_absent "$stage" # staged copies are cleaned up
+for f in k3s "$IMG" containerd-shim-wasmedge-v1; do # staged copies became hard links: no extra disk
+  [ "$stage/$f" -ef "$ROOT/usr/local/bin/$f" ] || [ "$stage/$f" -ef "$ROOT/var/lib/rancher/k3s/agent/images/$f" ] ||
+    fail_test "staged $f is not a hard link to the installed file"
+done
 
-t "a second run with nothing staged changes nothing at all"
+t "a second run changes nothing at all"
 before=$(snapshot "$ROOT")
 run_script install.sh "${common[@]}" K3S_SHA256="$K3S_SUM"
 assert_eq "$STATUS" 0 "exit status ($ERR)"
@@ -58,6 +61,7 @@ run_script install.sh "${common[@]}" K3S_SHA256="$BAD" CHECK_ONLY=1
 assert_eq "$OUT" 'EDGEFLEET_RESULT {"script":"install","host":"edge-a1","checkOnly":true,"needs":["k3s"]}'
 
 t "a new version whose upload is missing fails clearly and keeps the old binary"
+rm -rf "$stage"
 run_script install.sh "${common[@]}" K3S_SHA256="$BAD"
 assert_eq "$STATUS" 1
 assert_contains "$ERR" "install failed on edge-a1: k3s is not installed at the expected version and was not staged at /var/lib/edgefleet/staging/k3s"
@@ -72,6 +76,13 @@ assert_eq "$STATUS" 0 "exit status ($ERR)"
 assert_contains "$OUT" '"changed":true,"k3s":"installed","images":"unchanged","wasmShim":"unchanged"'
 assert_eq "$(sha "$ROOT/usr/local/bin/k3s")" "$NEW_SUM"
 assert_eq "$(find "$ROOT/usr/local/bin" -name '.edgefleet-*' | wc -l)" 0 "temp files left"
+
+t "STAGING_MODE=remove deletes the staged files"
+stage_all
+printf '# v2\n' >>"$stage/k3s"
+run_script install.sh "${common[@]}" K3S_SHA256="$NEW_SUM" STAGING_MODE=remove
+assert_eq "$STATUS" 0 "exit status ($ERR)"
+assert_absent "$stage"
 
 t "turning Wasm off removes the shim this script installed, and only that"
 run_script install.sh ROOT="$ROOT" HOST_NAME=edge-a1 IMAGES_FILE="$IMG" IMAGES_SHA256="$IMG_SUM" K3S_SHA256="$NEW_SUM"
