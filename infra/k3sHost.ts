@@ -97,8 +97,9 @@ export class K3sHost extends pulumi.ComponentResource {
         IMAGES_SHA256: args.artifacts.images.sha256,
         WASM_SHIM_SHA256: args.artifacts.wasmShim?.sha256 ?? "",
         STAGING_DIR,
-        // Staged copies stay so that an upgrade re-sends only what changed.
-        STAGING_CLEANUP: "0",
+        // Staged files become hard links to the installed ones (install.sh's
+        // default), so an upgrade re-sends only what changed, at no disk cost.
+        STAGING_MODE: "link",
       },
     }, { parent: this, dependsOn: [preflight] });
 

@@ -96,7 +96,7 @@ interface Outputs extends Inputs {
  * dynamic provider is serialized into state and re-created in the engine's
  * provider process, so it may not close over module-level helpers.
  */
-function makeProvider(): pulumi.dynamic.ResourceProvider {
+export function makeProvider(): pulumi.dynamic.ResourceProvider {
   async function run(inputs: Inputs, script: string): Promise<string> {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const cp = require("child_process");
