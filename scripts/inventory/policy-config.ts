@@ -1,0 +1,71 @@
+/**
+ * policy-config.ts <stacks/Pulumi.<stack>.yaml>: prints the CrossGuard pack's
+ * --policy-pack-config JSON for a stack, derived from its validated config so
+ * that preview judges capacity against the same inventory `up` would build:
+ * per site, its edge nodes (agents and KWOK nodes, or servers running
+ * workloads when a site has no agents) and their size class.
+ */
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { parseStackFile } from "../../config/stackFile";
+import type { HostSize, StackSpec } from "../../config/schema";
+import { validate } from "../../config/validate";
+
+/** The named class a size is held to: its own, or for explicit capacity the class whose reservations it took. */
+function className(size: HostSize): "2c4g" | "4c8g" {
+  if (size.name !== "custom") return size.name;
+  return size.class.kubeReserved.cpuMillis >= 400 ? "4c8g" : "2c4g";
+}
+
+export function policyConfig(spec: StackSpec): Record<string, unknown> {
+  const sites: Record<string, { edgeNodes: number; sizeClass: string }> = {};
+  let evenServers: number | undefined;
+  let maxServers = 0;
+  for (const s of spec.sites) {
+    const agents = s.hosts.filter((h) => h.role === "agent");
+    const servers = s.hosts.filter((h) => h.role === "server");
+    const edge =
+      agents.length > 0 || s.kwok
+        ? agents
+        : s.disableAgentOnServers
+          ? []
+          : servers;
+    const sizes = [
+      ...edge.map((h) => h.size),
+      ...(s.kwok && s.kwok.nodes > 0 ? [s.kwok.size] : []),
+    ].map(className);
+    // The smaller class when a site mixes them: capacity is judged conservatively.
+    const sizeClass =
+      sizes.includes("2c4g") || sizes.length === 0 ? "2c4g" : "4c8g";
+    sites[s.name] = {
+      edgeNodes: edge.length + (s.kwok?.nodes ?? 0),
+      sizeClass,
+    };
+    maxServers = Math.max(maxServers, servers.length);
+    if (servers.length > 1 && servers.length % 2 === 0)
+      evenServers = servers.length;
+  }
+  return {
+    "edge-capacity": { sites },
+    "ha-servers-odd": { servers: evenServers ?? maxServers },
+  };
+}
+
+if (process.argv[1] && /policy-config\.ts$/.test(process.argv[1])) {
+  const file = process.argv[2];
+  if (!file) {
+    console.error("usage: policy-config.ts <stack file>");
+    process.exit(2);
+  }
+  const stack = basename(file)
+    .replace(/^Pulumi\./, "")
+    .replace(/\.yaml$/, "");
+  const { rawConfig, secretKeys } = parseStackFile(readFileSync(file, "utf8"));
+  console.log(
+    JSON.stringify(
+      policyConfig(validate(stack, rawConfig, secretKeys)),
+      null,
+      2,
+    ),
+  );
+}
