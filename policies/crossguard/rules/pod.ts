@@ -1,0 +1,159 @@
+/**
+ * The rules both enforcement points apply, as pure functions of the Pod a
+ * workload would create. Each takes exactly the parameters object its
+ * Gatekeeper Constraint carries (gatekeeper/catalog.ts renders both from
+ * thresholds.ts), and mirrors its src.rego: same inputs, same verdicts
+ * (test/policy/agreement.test.ts runs both on the same manifests).
+ */
+import { GatekeeperPolicy } from "../../gatekeeper/catalog";
+import { fromAllowedRegistry, hasDigest, normalizedRepository, tag } from "../lib/image";
+import { cpuMillis, exceeds, memoryMiB, parseQuantity } from "../lib/quantity";
+import { Container, Workload, containersOf } from "../lib/workload";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type Params = Record<string, any>;
+export type PodRule = (w: Workload, params: Params) => string[];
+
+const cname = (c: Container) => JSON.stringify(c.name ?? "");
+
+export const trackerRuntime: PodRule = (w, p) => {
+  const isTracker =
+    (w.namespace !== undefined && p.namespaces.includes(w.namespace)) || w.podLabels[p.label.key] === p.label.value;
+  if (!isTracker) return [];
+  const out: string[] = [];
+  const rc = w.podSpec.runtimeClassName ?? "";
+  if (rc !== p.runtimeClassName) {
+    out.push(`tracker Pod must set runtimeClassName ${JSON.stringify(p.runtimeClassName)}, has ${JSON.stringify(rc)}`);
+  }
+  for (const [key, want] of Object.entries<string>(p.nodeSelector)) {
+    const got = w.podSpec.nodeSelector?.[key] ?? "";
+    if (got !== want) out.push(`tracker Pod must set nodeSelector ${key}=${want}, has ${JSON.stringify(got)}`);
+  }
+  return out;
+};
+
+export const requiredResources: PodRule = (w, p) => {
+  const out: string[] = [];
+  for (const c of containersOf(w.podSpec)) {
+    for (const kind of ["requests", "limits"] as const) {
+      for (const r of p.resources as string[]) {
+        const v = parseQuantity(c.resources?.[kind]?.[r]);
+        if (v === undefined || v < 0) out.push(`container ${cname(c)} must set resources.${kind}.${r}`);
+      }
+    }
+  }
+  return out;
+};
+
+export const maxLimits: PodRule = (w, p) => {
+  const out: string[] = [];
+  const sum = (f: (q: unknown) => number | undefined, r: string) =>
+    (w.podSpec.containers ?? []).reduce((acc, c) => acc + (f(c.resources?.limits?.[r]) ?? 0), 0);
+  const cpu = sum(cpuMillis, "cpu");
+  const mem = sum(memoryMiB, "memory");
+  if (exceeds(cpu, p.maxCpuMillis)) {
+    out.push(`containers limit ${cpu}m CPU in total; a ${p.sizeClass} node allows at most ${p.maxCpuMillis}m`);
+  }
+  if (exceeds(mem, p.maxMemoryMiB)) {
+    out.push(`containers limit ${mem}Mi memory in total; a ${p.sizeClass} node allows at most ${p.maxMemoryMiB}Mi`);
+  }
+  for (const c of w.podSpec.initContainers ?? []) {
+    const ic = cpuMillis(c.resources?.limits?.cpu);
+    if (ic !== undefined && exceeds(ic, p.maxCpuMillis)) {
+      out.push(`init container ${cname(c)} limits ${ic}m CPU; a ${p.sizeClass} node allows at most ${p.maxCpuMillis}m`);
+    }
+    const im = memoryMiB(c.resources?.limits?.memory);
+    if (im !== undefined && exceeds(im, p.maxMemoryMiB)) {
+      out.push(`init container ${cname(c)} limits ${im}Mi memory; a ${p.sizeClass} node allows at most ${p.maxMemoryMiB}Mi`);
+    }
+  }
+  return out;
+};
+
+export const limitRatio: PodRule = (w, p) => {
+  const out: string[] = [];
+  for (const c of containersOf(w.podSpec)) {
+    for (const [r, ratio] of Object.entries<number>(p.maxRatio)) {
+      const req = parseQuantity(c.resources?.requests?.[r]);
+      const lim = parseQuantity(c.resources?.limits?.[r]);
+      if (req === undefined || lim === undefined) continue;
+      if (exceeds(lim, req, ratio)) {
+        out.push(
+          `container ${cname(c)}: ${r} limit ${c.resources?.limits?.[r]} is more than ${ratio} x its request ${c.resources?.requests?.[r]}`,
+        );
+      }
+    }
+  }
+  return out;
+};
+
+export const allowedRepos: PodRule = (w, p) =>
+  containersOf(w.podSpec, true)
+    .filter((c) => typeof c.image === "string" && !fromAllowedRegistry(c.image, p.registries))
+    .map(
+      (c) =>
+        `container ${cname(c)} image ${JSON.stringify(c.image)} (${normalizedRepository(c.image as string)}) is not from an allowed registry ${JSON.stringify(p.registries)}`,
+    );
+
+export const disallowedTags: PodRule = (w, p) => {
+  const out: string[] = [];
+  for (const c of containersOf(w.podSpec, true)) {
+    if (typeof c.image !== "string" || hasDigest(c.image)) continue;
+    const t = tag(c.image);
+    if (t === undefined) out.push(`container ${cname(c)} image ${JSON.stringify(c.image)} has neither tag nor digest`);
+    else if (p.tags.includes(t)) {
+      out.push(`container ${cname(c)} image ${JSON.stringify(c.image)} uses a disallowed tag ${JSON.stringify(p.tags)}`);
+    }
+  }
+  return out;
+};
+
+function hostPathAllowed(path: string, allowed: string[]): boolean {
+  if (!path.startsWith("/") || path.split("/").includes("..")) return false;
+  const clean = path.replace(/\/+$/, "");
+  return allowed.some((a) => {
+    const prefix = a.replace(/\/+$/, "");
+    return clean === prefix || clean.startsWith(`${prefix}/`);
+  });
+}
+
+export const hostFilesystem: PodRule = (w, p) =>
+  (w.podSpec.volumes ?? [])
+    .filter((v) => typeof v.hostPath?.path === "string" && !hostPathAllowed(v.hostPath.path, p.allowedHostPaths))
+    .map(
+      (v) =>
+        `volume ${JSON.stringify(v.name)} mounts hostPath ${JSON.stringify(v.hostPath.path)}, outside the allowed prefixes ${JSON.stringify(p.allowedHostPaths)}`,
+    );
+
+export const privileged: PodRule = (w) => {
+  const out: string[] = [];
+  for (const c of containersOf(w.podSpec, true)) {
+    if (c.securityContext?.privileged === true) out.push(`container ${cname(c)} must not be privileged`);
+    if (c.securityContext?.allowPrivilegeEscalation !== false) {
+      out.push(`container ${cname(c)} must set securityContext.allowPrivilegeEscalation: false`);
+    }
+  }
+  return out;
+};
+
+export const requiredLabels: PodRule = (w, p) =>
+  (p.labels as string[]).filter((k) => !w.podLabels[k]).map((k) => `Pod must carry the label ${JSON.stringify(k)}`);
+
+/** Shared rules, keyed by their Gatekeeper policy folder (catalog `dir`). */
+export const SHARED_RULES: Record<string, PodRule> = {
+  "tracker-runtime": trackerRuntime,
+  "required-resources": requiredResources,
+  "max-limits": maxLimits,
+  "limit-ratio": limitRatio,
+  "allowed-repos": allowedRepos,
+  "disallowed-tags": disallowedTags,
+  "host-filesystem": hostFilesystem,
+  privileged,
+  "required-labels": requiredLabels,
+};
+
+export function sharedRuleFor(p: GatekeeperPolicy): PodRule {
+  const rule = SHARED_RULES[p.dir];
+  if (!rule) throw new Error(`no CrossGuard rule for Gatekeeper policy ${p.dir}`);
+  return rule;
+}
