@@ -9,6 +9,8 @@
 # Node 24, node_modules. PULUMI_CONFIG_PASSPHRASE defaults to the example
 # stacks' public passphrase, edgefleet-example.
 # SUMMARY_FILE=<path> also writes a Markdown summary (the PR comment).
+# PREVIEW_BACKEND_URL=<url> previews against that backend's existing stacks
+# (CI with real state) instead of a throwaway local one.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,9 +29,9 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# A backend of its own: previews never touch the operator's state.
-export PULUMI_BACKEND_URL="file://$work/state"
+# A backend of its own unless told otherwise: previews never touch the operator's state.
 mkdir -p "$work/state"
+export PULUMI_BACKEND_URL="${PREVIEW_BACKEND_URL:-file://$work/state}"
 
 failed=()
 summary="$work/summary.md"
@@ -45,7 +47,7 @@ for stack in "${stacks[@]}"; do
   log="$work/$stack.log"
   rc=0
   {
-    pulumi stack init "$stack" --non-interactive >/dev/null 2>&1 || pulumi stack select "$stack" --non-interactive
+    pulumi stack select "$stack" --non-interactive 2>/dev/null || pulumi stack init "$stack" --non-interactive
     scripts/inventory/run-ts.sh scripts/inventory/policy-config.ts "stacks/Pulumi.$stack.yaml" >"$work/$stack.policy.json"
     pulumi preview --stack "$stack" --non-interactive --suppress-progress --color never \
       --policy-pack policies/crossguard --policy-pack-config "$work/$stack.policy.json"
