@@ -17,11 +17,12 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
 cache=${EDGEFLEET_CACHE:-$HOME/.cache/edgefleet}
 mode=${1:-}
-# shellcheck source=tools/versions.env
-set -a; . "$here/versions.env"; set +a
+set -a
+# shellcheck disable=SC1091
+. "$here/versions.env"
+set +a
 
 log() { if [ "$mode" != "--env" ] && [ "$mode" != "--quiet" ]; then echo "bootstrap: $*" >&2; fi; }
 die() { echo "bootstrap: error: $*" >&2; exit 1; }
@@ -44,48 +45,38 @@ if [ ! -x "$node_bin/node" ]; then
 fi
 
 # --- Go tools ----------------------------------------------------------------
-keyof() { # keyof <wrapper dir>: hash of the pins and the wrapper's files
-  (cd "$here" && { cat versions.env; find "go/$1" -type f | LC_ALL=C sort | xargs sha256sum; }) | sha256sum | cut -c1-16
+# Each tools/go/<tool>/ is a wrapper module with a build.sh OUT_DIR that knows
+# the tool's packages, tags and version ldflags.
+TOOLS=(pulumi language-nodejs kubernetes opa gator actionlint kwok etcd kube)
+
+keyof() { # keyof <tool>: hash of the pins, the Go version and the wrapper's files
+  (cd "$here" && { cat versions.env; go env GOVERSION; find "go/$1" -type f | LC_ALL=C sort | xargs sha256sum; }) | sha256sum | cut -c1-16
 }
 
-export GOFLAGS="-mod=readonly -trimpath"
-export CGO_ENABLED=${CGO_ENABLED:-0}
-# The checksum database is not reachable for every module this project needs;
-# each wrapper commits a complete go.sum, which go verifies instead.
+export GOFLAGS="-mod=readonly"
+export CGO_ENABLED=0
+# The public checksum database does not answer for every module this project
+# needs; each wrapper commits a complete go.sum, which go verifies instead.
 export GONOSUMDB="*"
 
 built=()
-build() { # build <tool> <ldflags> <pkg>=<binary>...
-  local tool=$1 ldflags=$2; shift 2
-  local key out tmp
+for tool in "${TOOLS[@]}"; do
   key=$(keyof "$tool")
   out="$cache/tools/$tool-$key"
   built+=("$out/bin")
-  [ -f "$out/.complete" ] && return 0
-  log "building $tool (key $key); this takes minutes the first time"
+  [ -f "$out/.complete" ] && continue
+  log "building $tool (key $key); minutes the first time, then cached"
   tmp="$out.tmp.$$"
   rm -rf "$tmp" && mkdir -p "$tmp/src" "$tmp/bin"
+  # Build from a copy: generated files never land in the checkout.
   cp -R "$here/go/$tool/." "$tmp/src/"
-  if [ -x "$tmp/src/prebuild.sh" ]; then (cd "$tmp/src" && ./prebuild.sh) || die "$tool: prebuild failed"; fi
-  local spec pkg bin start
   start=$(date +%s)
-  for spec in "$@"; do
-    pkg=${spec%%=*} bin=${spec#*=}
-    (cd "$tmp/src" && go build -ldflags "$ldflags" -o "$tmp/bin/$bin" "$pkg") \
-      || die "$tool: go build $pkg failed (see above)"
-  done
-  echo "$(($(date +%s) - start))" > "$tmp/.build-seconds"
+  (cd "$tmp/src" && ./build.sh "$tmp/bin") >&2 || die "$tool: build failed (see above); nothing was installed"
+  echo "$(($(date +%s) - start))" >"$tmp/build-seconds"
+  rm -rf "$tmp/src"
   touch "$tmp/.complete"
   rm -rf "$out" && mv "$tmp" "$out"
-  rm -rf "$out/src"
-}
-
-build pulumi "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi=pulumi
-build language-nodejs "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_LANGUAGE_NODEJS_VERSION" \
-  github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs=pulumi-language-nodejs
-build kubernetes "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
-  ./cmd/pulumi-resource-kubernetes=pulumi-resource-kubernetes
+done
 
 # --- Assemble the toolchain ----------------------------------------------------
 chain_key=$(printf '%s\n' "${built[@]}" "$NODE_VERSION" | sha256sum | cut -c1-16)
@@ -94,10 +85,6 @@ if [ ! -f "$chain/.complete" ]; then
   rm -rf "$chain" && mkdir -p "$chain/bin"
   for d in "${built[@]}"; do ln -sf "$d"/* "$chain/bin/"; done
   ln -sf "$node_bin/node" "$chain/bin/node"
-  # The engine runs dynamic providers and Node policy packs through these
-  # small scripts, which ship in the SDK's Go module next to the language host.
-  sdkdir=$(cd "$here/go/language-nodejs" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
-  install -m 0755 "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$sdkdir/nodejs/dist/pulumi-analyzer-policy" "$chain/bin/"
   touch "$chain/.complete"
 fi
 
