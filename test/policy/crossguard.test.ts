@@ -5,7 +5,7 @@
  */
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { GATEKEEPER_POLICIES } from "../../policies/gatekeeper/catalog";
-import { sharedParams } from "../../policies/crossguard/config";
+import { siteOptions } from "../../policies/crossguard/config";
 import { cpuMillis, exceeds, memoryMiB, parseQuantity } from "../../policies/crossguard/lib/quantity";
 import { fromAllowedRegistry, normalizedRepository, tag } from "../../policies/crossguard/lib/image";
 import { pulumiTypeOf, workloadOf } from "../../policies/crossguard/lib/workload";
@@ -20,7 +20,7 @@ import { container, tracker, variant } from "./fixtures/manifests";
 
 const w = (m: any) => workloadOf(pulumiTypeOf(m), m)!;
 const params = (dir: string, cfg: any = { extraRegistries: ["registry.example.com"] }) =>
-  sharedParams(GATEKEEPER_POLICIES.find((p) => p.dir === dir)!, cfg);
+  GATEKEEPER_POLICIES.find((p) => p.dir === dir)!.parameters(THRESHOLDS, siteOptions(cfg));
 const rule = (dir: string, m: any, cfg?: any) => SHARED_RULES[dir](w(m), params(dir, cfg));
 
 describe("quantities and images", () => {
@@ -123,6 +123,7 @@ describe("edge capacity (stack)", () => {
     expect(siteOf({}, ["a"])).toBe("a");
     expect(siteOf({ provider: { name: "b" } }, ["a", "b"])).toBe("b");
     expect(siteOf({ provider: { name: "c" } }, ["a", "b"])).toBeUndefined();
+    expect(siteOf({ provider: { name: "factory-a-2-k8s" } }, ["factory-a", "factory-a-2"])).toBe("factory-a-2");
   });
 });
 
@@ -258,6 +259,12 @@ describe("the pack (policies.ts)", () => {
       "required-labels": "mandatory", "edge-capacity": "mandatory", "ha-servers-odd": "mandatory", "k3s-pinned": "mandatory",
       "no-plain-secrets": "mandatory", "tracker-pdb-hpa": "advisory", probes: "advisory",
     });
+  });
+
+  test("shared policies leave the excluded namespaces alone, as the Constraints do", () => {
+    const m = variant(tracker({ namespace: "kube-system" }), (x) => (container(x).image = "busybox"));
+    expect(runResourcePolicy("disallowed-tags", pulumiTypeOf(m), m)).toEqual([]);
+    expect(runResourcePolicy("disallowed-tags", pulumiTypeOf(tracker()), variant(tracker(), (x) => (container(x).image = "busybox")))).toHaveLength(1);
   });
 
   test("shared policies read the per-stack config", () => {
