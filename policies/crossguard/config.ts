@@ -6,8 +6,7 @@
  */
 import { PolicyConfigSchema } from "@pulumi/policy";
 import { SIZE_CLASS_NAMES } from "../../config/sizeClasses";
-import { GatekeeperPolicy, SiteConstraintOptions } from "../gatekeeper/catalog";
-import { THRESHOLDS } from "../thresholds";
+import { SiteConstraintOptions } from "../gatekeeper/catalog";
 import { SiteCapacity } from "./rules/capacity";
 
 export const SITE_OPTIONS_SCHEMA: PolicyConfigSchema = {
@@ -24,11 +23,6 @@ export function siteOptions(cfg: Partial<SiteConstraintOptions> | undefined): Si
     extraRegistries: cfg?.extraRegistries ?? [],
     extraHostPaths: cfg?.extraHostPaths ?? [],
   };
-}
-
-/** The parameters a shared rule runs with: exactly its Constraint's. */
-export function sharedParams(p: GatekeeperPolicy, cfg: Partial<SiteConstraintOptions> | undefined) {
-  return p.parameters(THRESHOLDS, siteOptions(cfg));
 }
 
 export interface EdgeCapacityConfig {

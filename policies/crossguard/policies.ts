@@ -13,13 +13,13 @@ import {
   HA_SERVERS_SCHEMA,
   HaServersConfig,
   SITE_OPTIONS_SCHEMA,
-  sharedParams,
+  siteOptions,
 } from "./config";
 import { Workload, WORKLOAD_TYPES, workloadOf } from "./lib/workload";
 import { edgeCapacityViolations } from "./rules/capacity";
 import { haServerViolations, probeViolations, replicatedTrackerViolations } from "./rules/cluster";
 import { HOST_LAYER_DEFAULTS, HostLayerConfig, k3sPinViolations } from "./rules/hostLayer";
-import { sharedRuleFor } from "./rules/pod";
+import { sharedViolations } from "./rules/pod";
 import { SECRETS_DEFAULTS, SecretsConfig, plainSecretViolations } from "./rules/secrets";
 
 function report(reportViolation: ReportViolation, messages: string[], urn?: string): void {
@@ -40,11 +40,10 @@ const sharedPolicies: Policies = GATEKEEPER_POLICIES.map((p) => ({
     if (!WORKLOAD_TYPES.includes(args.type)) return;
     const w = workloadOf(args.type, args.props, args.name);
     if (!w) return;
-    const params = sharedParams(p, args.getConfig<any>());
     const who = `${w.kind} ${workloadName(args.props, args.name)}`;
     report(
       reportViolation,
-      sharedRuleFor(p)(w, params).map((m) => `${who}: ${m}`),
+      sharedViolations(p, w, siteOptions(args.getConfig<any>())).map((m) => `${who}: ${m}`),
     );
   },
 }));
@@ -64,7 +63,11 @@ function workloadsOf(resources: PolicyResource[]): Array<{ w: Workload; r: Polic
  */
 export function siteOf(r: { provider?: { name: string } }, sites: string[]): string | undefined {
   if (sites.length === 1) return sites[0];
-  return sites.find((s) => r.provider?.name === s);
+  const provider = r.provider?.name ?? "";
+  // Provider names like "factory-a", "factory-a-k8s" or "k8s-factory-a"; the longest site name wins.
+  return sites
+    .filter((s) => provider === s || provider.startsWith(`${s}-`) || provider.endsWith(`-${s}`))
+    .sort((a, b) => b.length - a.length)[0];
 }
 
 export const policies: Policies = [

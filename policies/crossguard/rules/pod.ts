@@ -5,7 +5,8 @@
  * thresholds.ts), and mirrors its src.rego: same inputs, same verdicts
  * (test/policy/agreement.test.ts runs both on the same manifests).
  */
-import { GatekeeperPolicy } from "../../gatekeeper/catalog";
+import { GatekeeperPolicy, SiteConstraintOptions } from "../../gatekeeper/catalog";
+import { THRESHOLDS, Thresholds } from "../../thresholds";
 import { fromAllowedRegistry, hasDigest, normalizedRepository, tag } from "../lib/image";
 import { cpuMillis, exceeds, memoryMiB, parseQuantity } from "../lib/quantity";
 import { Container, Workload, containersOf } from "../lib/workload";
@@ -156,4 +157,18 @@ export function sharedRuleFor(p: GatekeeperPolicy): PodRule {
   const rule = SHARED_RULES[p.dir];
   if (!rule) throw new Error(`no CrossGuard rule for Gatekeeper policy ${p.dir}`);
   return rule;
+}
+
+/**
+ * A shared rule as its Constraint applies it: same parameters (rendered from
+ * thresholds for the site's options), same excluded namespaces.
+ */
+export function sharedViolations(
+  p: GatekeeperPolicy,
+  w: Workload,
+  options: SiteConstraintOptions,
+  t: Thresholds = THRESHOLDS,
+): string[] {
+  if (w.namespace !== undefined && t.excludedNamespaces.includes(w.namespace)) return [];
+  return sharedRuleFor(p)(w, p.parameters(t, options));
 }
