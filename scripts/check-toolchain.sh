@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# Asserts that the tools on PATH are the pinned ones (run after bootstrap).
+# Asserts that the tools on PATH are the pinned ones (run after bootstrap):
+# what each binary says of itself, and which module versions it was built from
+# (`go version -m` reads the build info Go embeds in every binary).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-set -a; . "$repo/tools/versions.env"; set +a
+set -a
+# shellcheck disable=SC1091
+. "$repo/tools/versions.env"
+set +a
 
 fail=0
 expect() { # expect <what> <wanted> <got>
   if [ "$2" = "$3" ]; then echo "ok   $1 $3"; else echo "FAIL $1: want $2, got $3"; fail=1; fi
 }
+built_from() { # built_from <binary> <module>: the module's version in the binary's build info
+  go version -m "$(command -v "$1")" | awk -v m="$2" '$1 == "dep" && $2 == m { print $3 }'
+}
 expect node "v$NODE_VERSION" "$(node --version)"
 expect pulumi "v$PULUMI_VERSION" "$(pulumi version)"
-expect pulumi-language-nodejs "v$PULUMI_LANGUAGE_NODEJS_VERSION" \
-  "$(pulumi plugin ls --json 2>/dev/null >/dev/null; pulumi-language-nodejs -version 2>/dev/null || true)"
+expect "pulumi-language-nodejs (sdk module)" "v$PULUMI_LANGUAGE_NODEJS_VERSION" \
+  "$(built_from pulumi-language-nodejs github.com/pulumi/pulumi/sdk/v3)"
+expect "pulumi-resource-kubernetes (provider module)" "$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION" \
+  "$(built_from pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4)"
 plugins=$(pulumi plugin ls --json)
 expect "plugin kubernetes" "$PULUMI_KUBERNETES_VERSION" \
   "$(node -e 'const p=JSON.parse(process.argv[1]).find(x=>x.name==="kubernetes"&&x.kind==="resource");console.log(p?p.version:"missing")' "$plugins")"
-for tool in opa gator kwok actionlint; do
-  command -v "$tool" >/dev/null && echo "ok   $tool $(command -v "$tool")" || { echo "FAIL $tool not on PATH"; fail=1; }
+expect opa "Version: $OPA_VERSION" "$(opa version | head -n1)"
+expect gator "v$GATEKEEPER_VERSION" "$(built_from gator github.com/open-policy-agent/gatekeeper/v3)"
+expect kwok "v$KWOK_VERSION" "$(built_from kwok sigs.k8s.io/kwok)"
+expect actionlint "v$ACTIONLINT_VERSION" "$(actionlint -version | head -n1)"
+for tool in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl pulumi-resource-pulumi-nodejs pulumi-analyzer-policy; do
+  if command -v "$tool" >/dev/null; then echo "ok   $tool"; else echo "FAIL $tool not on PATH"; fail=1; fi
 done
 exit $fail
