@@ -304,6 +304,12 @@ export const OverridesSchema = z.strictObject({
     .strictObject({
       replicas: z.int().min(1).max(5).optional(),
       failurePolicy: z.enum(["Ignore", "Fail"]).optional(),
+      /**
+       * false: install Gatekeeper and the templates but no Constraints, for
+       * clusters where Gatekeeper's controller cannot run (simulated nodes)
+       * and so never creates the Constraint kinds.
+       */
+      constraints: z.boolean().optional(),
     })
     .optional(),
 });
@@ -338,6 +344,12 @@ export const SiteSchema = z.strictObject({
   serviceMode: z.enum(["systemd", "supervise"]).default("systemd"),
   /** Servers run no kubelet (K3s --disable-agent): for hosts that cannot run containerd. */
   disableAgentOnServers: z.boolean().default(false),
+  /**
+   * What runs the site's control plane: K3s (the product), or the upstream
+   * Kubernetes control plane from edgefleet:upstream (one server, no agents),
+   * for places without a K3s build at hand such as the lab.
+   */
+  distribution: z.enum(["k3s", "upstream"]).default("k3s"),
   /** Simulated edge nodes registered by KWOK (lab and scale runs). */
   kwok: z
     .strictObject({ nodes: z.int().min(0).max(2000), size: size.optional() })
@@ -378,6 +390,29 @@ export const K3sSchema = z.strictObject({
     wasmedgeShim: artifact,
   }),
 });
+
+const UPSTREAM_VERSION = /^v1\.(\d+)\.(\d+)$/;
+
+/** The upstream control plane's binaries (sites with distribution: upstream) and KWOK's. */
+export const UpstreamSchema = z.strictObject({
+  version: z.string().regex(UPSTREAM_VERSION, {
+    error: (iss) =>
+      `${show(iss.input)} is not a Kubernetes release version. Fix: write it as v1.35.4.`,
+  }),
+  artifacts: z.strictObject({
+    /** Local folder holding the binaries, relative to the project root. */
+    dir: z.string().min(1),
+    etcd: artifact,
+    kubeApiserver: artifact,
+    kubeControllerManager: artifact,
+    kubeScheduler: artifact,
+    kubectl: artifact,
+    /** KWOK and its stages, for sites with simulated nodes. */
+    kwok: artifact.optional(),
+    kwokStages: artifact.optional(),
+  }),
+});
+export type UpstreamSpec = z.output<typeof UpstreamSchema>;
 
 const bastion = z.strictObject({
   address: ipAddress,
@@ -445,7 +480,8 @@ export const LabSchema = z.strictObject({
 
 export const StackConfigSchema = z.strictObject({
   [`${NAMESPACE}:region`]: dnsLabel("region name"),
-  [`${NAMESPACE}:k3s`]: K3sSchema,
+  [`${NAMESPACE}:k3s`]: K3sSchema.optional(),
+  [`${NAMESPACE}:upstream`]: UpstreamSchema.optional(),
   [`${NAMESPACE}:ssh`]: SshSchema,
   [`${NAMESPACE}:registry`]: RegistrySchema.optional(),
   [`${NAMESPACE}:sites`]: z
@@ -515,6 +551,7 @@ export interface KwokSpec {
 
 export interface SiteSpec {
   name: string;
+  distribution: "k3s" | "upstream";
   profile: ProfileName;
   serviceMode: "systemd" | "supervise";
   disableAgentOnServers: boolean;
@@ -545,7 +582,10 @@ export interface StackSpec {
   /** The Pulumi stack name. */
   stack: string;
   region: string;
-  k3s: K3sSpec;
+  /** Present when a site runs K3s. */
+  k3s?: K3sSpec;
+  /** Present when a site runs the upstream control plane. */
+  upstream?: UpstreamSpec;
   ssh: SshSpec;
   registry?: RegistrySpec;
   upgrade: { agentBatchSize: number };

@@ -58,7 +58,7 @@ export function formatProblems(
 }
 
 /** Keys whose values Pulumi hands the program as JSON text. */
-const STRUCTURED = ["k3s", "ssh", "registry", "sites", "upgrade", "lab"].map(
+const STRUCTURED = ["k3s", "upstream", "ssh", "registry", "sites", "upgrade", "lab"].map(
   (k) => `${NAMESPACE}:${k}`,
 );
 const SSH_KEY = `${NAMESPACE}:ssh`;
@@ -462,6 +462,46 @@ function checkLab(cfg: RawStackConfig, problems: ConfigProblem[]): void {
   );
 }
 
+/** Each distribution a site names needs its artifacts; the upstream one runs a single server and no agents. */
+function checkDistributions(cfg: RawStackConfig, problems: ConfigProblem[]): void {
+  const sites = cfg[`${NAMESPACE}:sites`];
+  const upstream = cfg[`${NAMESPACE}:upstream`];
+  sites.forEach((s, i) => {
+    const at = `${NAMESPACE}:sites[${i}]`;
+    if (s.distribution === "k3s" && !cfg[`${NAMESPACE}:k3s`]) {
+      problems.push({
+        path: `${NAMESPACE}:k3s`,
+        problem: `site ${s.name} runs K3s but the stack has no edgefleet:k3s (version and artifacts)`,
+        fix: "add edgefleet:k3s with the K3s version and its air-gap artifacts and checksums.",
+      });
+    }
+    if (s.distribution === "upstream") {
+      if (!upstream) {
+        problems.push({
+          path: `${NAMESPACE}:upstream`,
+          problem: `site ${s.name} runs the upstream control plane but the stack has no edgefleet:upstream`,
+          fix: "add edgefleet:upstream with the Kubernetes version and the binaries' checksums, or use distribution: k3s.",
+        });
+      }
+      const servers = s.hosts.filter((h) => h.role === "server").length;
+      if (servers !== 1 || s.hosts.length !== 1) {
+        problems.push({
+          path: `${at}.hosts`,
+          problem: `the upstream control plane runs on exactly one server host; site ${s.name} lists ${s.hosts.length} host(s)`,
+          fix: "list one host with role: server, and use kwok for edge nodes, or use distribution: k3s.",
+        });
+      }
+    }
+    if (s.kwok && s.kwok.nodes > 0 && (!upstream?.artifacts.kwok || !upstream?.artifacts.kwokStages)) {
+      problems.push({
+        path: `${NAMESPACE}:upstream.artifacts.kwok`,
+        problem: `site ${s.name} has simulated (kwok) nodes but edgefleet:upstream.artifacts has no kwok and kwokStages`,
+        fix: "add the kwok binary and its stages file (tools/go/kwok builds both) to edgefleet:upstream.artifacts.",
+      });
+    }
+  });
+}
+
 function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
   const ssh = cfg[`${NAMESPACE}:ssh`];
   const sites: SiteSpec[] = cfg[`${NAMESPACE}:sites`].map((s) => {
@@ -479,6 +519,7 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
     const servers = hosts.filter((h) => h.role === "server").length;
     const site: SiteSpec = {
       name: s.name,
+      distribution: s.distribution,
       profile: s.profile,
       serviceMode: s.serviceMode,
       disableAgentOnServers: s.disableAgentOnServers,
@@ -498,7 +539,8 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
   const spec: StackSpec = {
     stack: stackName,
     region: cfg[`${NAMESPACE}:region`],
-    k3s: cfg[`${NAMESPACE}:k3s`],
+    ...(cfg[`${NAMESPACE}:k3s`] ? { k3s: cfg[`${NAMESPACE}:k3s`] } : {}),
+    ...(cfg[`${NAMESPACE}:upstream`] ? { upstream: cfg[`${NAMESPACE}:upstream`] } : {}),
     ssh: {
       user: ssh.user,
       port: ssh.port,
@@ -582,7 +624,10 @@ export function validate(
         checkSite(site.data, `${NAMESPACE}:sites[${i}]`, problems);
     });
   }
-  if (parsed.success) checkLab(parsed.data, problems);
+  if (parsed.success) {
+    checkLab(parsed.data, problems);
+    checkDistributions(parsed.data, problems);
+  }
 
   if (problems.length > 0 || !parsed.success)
     throw new ConfigError(stackName, problems);

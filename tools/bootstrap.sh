@@ -105,6 +105,7 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=false
 export EDGEFLEET_TOOLS_BIN="$chain/bin"
+export EDGEFLEET_GATEKEEPER_MANIFEST="$chain/bin/gatekeeper-v$GATEKEEPER_VERSION.yaml"
 EOF
 else
   log "toolchain ready: $chain/bin"

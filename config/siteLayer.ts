@@ -1,0 +1,112 @@
+/**
+ * From a validated site of the stack config to the site layer's arguments:
+ * profile, edge node count, tracker image, the operator's overrides in the
+ * components' terms, and the site's Gatekeeper policies and authz Rego from
+ * policies/. Pure apart from reading policy files and the Gatekeeper manifest
+ * path from the environment.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type * as k8s from "@pulumi/kubernetes";
+import type { SiteArgs } from "../components/site";
+import type { ImageRef, ResourceSpec } from "../components/render/common";
+import { getProfile } from "../components/profiles";
+import { parseCpuMillis, parseMemoryMiB } from "./quantity";
+import { GATEKEEPER_POLICIES, renderConstraints, renderTemplate } from "../policies/gatekeeper/catalog";
+import { readRego } from "../policies/gatekeeper/files";
+import type { SiteSpec, StackSpec } from "./schema";
+
+/** The tracker image when a site names none: pinned, never `latest`. */
+export const DEFAULT_TRACKER_IMAGE: ImageRef = { registry: "ghcr.io", repository: "edgefleet/tracker", tag: "0.4.2" };
+
+/** Nodes that run trackers: agents and simulated nodes, or servers when a site has neither and servers run a kubelet. */
+export function edgeNodeCount(site: SiteSpec): number {
+  const agents = site.hosts.filter((h) => h.role === "agent").length + (site.kwok?.nodes ?? 0);
+  if (agents > 0) return agents;
+  return site.disableAgentOnServers ? 0 : site.hosts.length;
+}
+
+export function parseImage(image: string): ImageRef {
+  const at = image.indexOf("@");
+  const refPart = at >= 0 ? image.slice(0, at) : image;
+  const slash = refPart.indexOf("/");
+  if (slash < 0) throw new Error(`image ${image} names no registry; write registry/repository:tag`);
+  const registry = refPart.slice(0, slash);
+  let repository = refPart.slice(slash + 1);
+  let tag: string | undefined;
+  const colon = repository.lastIndexOf(":");
+  if (colon >= 0) {
+    tag = repository.slice(colon + 1);
+    repository = repository.slice(0, colon);
+  }
+  return at >= 0 ? { registry, repository, digest: image.slice(at + 1) } : { registry, repository, tag };
+}
+
+/** Where the Gatekeeper release manifest is: set by tools/bootstrap.sh --env. */
+export function gatekeeperManifestPath(): string {
+  const p = process.env.EDGEFLEET_GATEKEEPER_MANIFEST;
+  if (!p || !fs.existsSync(p)) {
+    throw new Error(
+      "the Gatekeeper release manifest was not found (EDGEFLEET_GATEKEEPER_MANIFEST). " +
+        'Fix: run `eval "$(tools/bootstrap.sh --env)"` first, or point EDGEFLEET_GATEKEEPER_MANIFEST at deploy/gatekeeper.yaml of Gatekeeper v3.23.1.',
+    );
+  }
+  return p;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export function gatekeeperPolicies(site: SiteSpec, stack: StackSpec): { templates: Record<string, any>[]; constraints: Record<string, any>[] } {
+  const sizeClass = site.kwok?.size.name === "2c4g" || site.hosts.find((h) => h.role === "agent")?.size.name === "2c4g" ? "2c4g" : "4c8g";
+  const tracker = site.overrides.tracker?.image ? parseImage(site.overrides.tracker.image) : DEFAULT_TRACKER_IMAGE;
+  const extraRegistries = [tracker.registry, ...Object.keys(stack.registry?.mirrors ?? {})].filter((r) => r !== "*");
+  return {
+    templates: GATEKEEPER_POLICIES.map((p) => renderTemplate(p, readRego(p.dir)) as Record<string, any>),
+    constraints: site.overrides.gatekeeper?.constraints === false ? [] : (renderConstraints({ sizeClass, extraRegistries }) as Record<string, any>[]),
+  };
+}
+
+type Quantities = { cpu?: string | number; memory?: string };
+
+/** The operator's tracker requests/limits over the profile's, as numbers. */
+export function trackerResources(
+  profile: (typeof PROFILE_KEBAB)[keyof typeof PROFILE_KEBAB],
+  o: { requests?: Quantities; limits?: Quantities },
+): ResourceSpec {
+  const base = getProfile(profile).tracker.resources;
+  const pick = (q: Quantities | undefined, b: ResourceSpec["requests"]) => ({
+    cpuMillis: q?.cpu !== undefined ? parseCpuMillis(q.cpu)! : b.cpuMillis,
+    memoryMiB: q?.memory !== undefined ? parseMemoryMiB(q.memory)! : b.memoryMiB,
+  });
+  return { requests: pick(o.requests, base.requests), limits: pick(o.limits, base.limits) };
+}
+
+const PROFILE_KEBAB = {
+  logisticsHub: "logistics-hub",
+  retailCity: "retail-city",
+  supplyChain: "supply-chain",
+  edgeGeneral: "edge-general",
+  factoryIiot: "factory-iiot",
+} as const;
+
+export function siteLayerArgs(stack: StackSpec, site: SiteSpec, provider: k8s.Provider): SiteArgs {
+  const o = site.overrides;
+  const profile = PROFILE_KEBAB[site.profile];
+  const authzPath = path.join(__dirname, "..", "policies", "authz", "src.rego");
+  return {
+    provider,
+    site: site.name,
+    profile,
+    edgeNodes: edgeNodeCount(site),
+    trackerImage: o.tracker?.image ? parseImage(o.tracker.image) : DEFAULT_TRACKER_IMAGE,
+    overrides: {
+      trackerReplicas: o.tracker?.replicas,
+      trackerResources: o.tracker?.resources ? trackerResources(profile, o.tracker.resources) : undefined,
+      monitoring: o.monitoring ? { agentMode: o.monitoring.agentMode, remoteWriteUrl: o.monitoring.remoteWriteUrl } : undefined,
+      gatekeeper: o.gatekeeper
+        ? { controllerReplicas: o.gatekeeper.replicas, validatingFailurePolicy: o.gatekeeper.failurePolicy }
+        : undefined,
+    },
+    gatekeeper: { manifestPath: gatekeeperManifestPath(), ...gatekeeperPolicies(site, stack) },
+    authzPolicyRego: fs.readFileSync(authzPath, "utf8"),
+  };
+}
