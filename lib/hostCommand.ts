@@ -119,12 +119,14 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
       const keyFile = path.join(dir, "id");
       fs.writeFileSync(keyFile, c.privateKey.endsWith("\n") ? c.privateKey : c.privateKey + "\n", { mode: 0o600 });
       const knownHosts = path.join(dir, "known_hosts");
-      const entry = (h: string, p: number, k: string) => `${p === 22 ? h : `[${h}]:${p}`} ${k.trim()}\n`;
-      let known = entry(c.host, port, c.hostKey);
-      if (c.bastion) known += entry(c.bastion.host, c.bastion.port ?? 22, c.bastion.hostKey);
+      // Each pin is filed under its own alias (HostKeyAlias), so the host's and
+      // the bastion's keys cannot be confused even when their addresses collide,
+      // and ssh's error names which of the two failed.
+      let known = `edgefleet-host ${c.hostKey.trim()}\n`;
+      if (c.bastion) known += `edgefleet-bastion ${c.bastion.hostKey.trim()}\n`;
       fs.writeFileSync(knownHosts, known, { mode: 0o600 });
 
-      const common = [
+      const base = [
         "-F", "/dev/null",
         "-i", keyFile,
         "-o", "IdentitiesOnly=yes",
@@ -135,6 +137,10 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
         "-o", `ConnectTimeout=${c.connectTimeoutSeconds ?? 10}`,
         "-o", "ServerAliveInterval=15",
         "-o", "LogLevel=ERROR",
+      ];
+      const common = [
+        ...base,
+        "-o", "HostKeyAlias=edgefleet-host",
         // One TCP connection and one login for all the steps of this call.
         "-o", "ControlMaster=auto",
         "-o", `ControlPath=${path.join(dir, "cm")}`,
@@ -142,14 +148,27 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
       ];
       if (c.bastion) {
         const b = c.bastion;
-        const jump = ["ssh", ...common.filter((a) => !a.startsWith("Control")), "-p", String(b.port ?? 22),
+        const jump = ["ssh", ...base, "-o", "HostKeyAlias=edgefleet-bastion", "-p", String(b.port ?? 22),
           "-W", "%h:%p", `${b.user ?? user}@${b.host}`];
-        common.push("-o", `ProxyCommand=${jump.join(" ")}`);
+        // With ControlPersist, ssh sends the proxy's stderr to /dev/null; keep it
+        // for explain(), which needs the bastion's own error (e.g. its host key).
+        common.push("-o", `ProxyCommand=${jump.join(" ")} 2>>${path.join(dir, "proxy.err")}`);
       }
       const target = [...common, "-p", String(port), `${user}@${c.host}`];
 
       const explain = (stderr: string, code: number | null): string => {
-        const e = redact(stderr.trim());
+        let proxyErr = "";
+        try {
+          proxyErr = fs.readFileSync(path.join(dir, "proxy.err"), "utf8");
+        } catch {
+          // no bastion, or it wrote nothing
+        }
+        const e = redact((proxyErr + stderr).trim());
+        if (c.bastion && /host key (for|is known for) edgefleet-bastion/i.test(e)) {
+          return `${where}: the SSH host key of its bastion ${c.bastion.host}:${c.bastion.port ?? 22} does not match ` +
+            `the key pinned in the stack config. Nothing was sent to it. ` +
+            `If the bastion was reinstalled, verify its new key out of band and update the pin.`;
+        }
         if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* not known/i.test(e)) {
           return `${where}: its SSH host key does not match the key pinned in the stack config` +
             `${c.hostKeyConfigPath ? ` (${c.hostKeyConfigPath})` : ""}. Nothing was sent to it. ` +
