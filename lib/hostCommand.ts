@@ -115,6 +115,24 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
 
     const dir: string = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-ssh-"));
     fs.chmodSync(dir, 0o700);
+    // The backgrounded control master holds the connection (and, through fd
+    // passing, the stdout/stderr pipes of every step) until it is told to go:
+    // left alone it would outlive this call by ControlPersist, and a step's
+    // timeout could not return before the remote script ends.
+    const controlPath = path.join(dir, "cm");
+    const closeMaster = () =>
+      new Promise<void>((resolve) => {
+        if (!fs.existsSync(controlPath)) return resolve();
+        const k = cp.spawn("ssh", ["-F", "/dev/null", "-o", `ControlPath=${controlPath}`, "-O", "exit",
+          `${user}@${c.host}`], { stdio: "ignore" });
+        const t = setTimeout(() => k.kill("SIGKILL"), 5000);
+        k.on("error", () => resolve());
+        k.on("exit", () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+
     try {
       const keyFile = path.join(dir, "id");
       fs.writeFileSync(keyFile, c.privateKey.endsWith("\n") ? c.privateKey : c.privateKey + "\n", { mode: 0o600 });
@@ -143,7 +161,7 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
         "-o", "HostKeyAlias=edgefleet-host",
         // One TCP connection and one login for all the steps of this call.
         "-o", "ControlMaster=auto",
-        "-o", `ControlPath=${path.join(dir, "cm")}`,
+        "-o", `ControlPath=${controlPath}`,
         "-o", "ControlPersist=30",
       ];
       if (c.bastion) {
@@ -190,7 +208,10 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
           const child = cp.spawn("ssh", [...target, "--", ...remote], { stdio: ["pipe", "pipe", "pipe"] });
           let out = "";
           let err = "";
-          const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+          const timer = setTimeout(() => {
+            child.kill("SIGKILL");
+            void closeMaster();
+          }, timeoutMs);
           child.stdout.on("data", (d: Buffer) => (out += d.toString()));
           child.stderr.on("data", (d: Buffer) => (err += d.toString()));
           child.on("error", (e: Error) => reject(new Error(`${where}: cannot run ssh: ${e.message}`)));
@@ -250,6 +271,7 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
       ].join("\n");
       return await ssh(["bash", "-s"], payload, timeoutMs);
     } finally {
+      await closeMaster();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
