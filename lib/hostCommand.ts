@@ -182,6 +182,11 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
           // no bastion, or it wrote nothing
         }
         const e = redact((proxyErr + stderr).trim());
+        // Only ssh's own failures (exit 255) are connection problems; a script's
+        // stderr saying "Connection refused" or "Permission denied" is the step's.
+        if (code !== 255) {
+          return `${where}: step failed with exit code ${code}:\n${e.split("\n").slice(-25).join("\n")}`;
+        }
         if (c.bastion && /host key (for|is known for) edgefleet-bastion/i.test(e)) {
           return `${where}: the SSH host key of its bastion ${c.bastion.host}:${c.bastion.port ?? 22} does not match ` +
             `the key pinned in the stack config. Nothing was sent to it. ` +
