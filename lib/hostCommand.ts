@@ -236,7 +236,11 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
       const timeoutMs = (inputs.timeoutSeconds ?? 900) * 1000;
       const q = (s: string) => `'${s.split("'").join(`'\\''`)}'`;
 
-      for (const u of inputs.uploads ?? []) {
+      // Every artifact is checked before anything is sent, so a wrong checksum
+      // leaves the host untouched (not just the uploads after it).
+      const uploads = inputs.uploads ?? [];
+      const sums: string[] = [];
+      for (const u of uploads) {
         const local = await new Promise<string>((resolve, reject) => {
           const h = crypto.createHash("sha256");
           fs.createReadStream(u.localPath).on("error", reject).on("data", (d: Buffer) => h.update(d))
@@ -248,13 +252,23 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
           throw new Error(`${where}: artifact ${u.localPath} has sha256 ${local}, but the stack config ` +
             `pins ${u.sha256}. Nothing was uploaded. Fix the checksum in the stack config or replace the file.`);
         }
+        if (!/^[0-7]{3,4}$/.test(u.mode ?? "0644")) {
+          throw new Error(`${where}: upload ${u.remotePath} has mode ${u.mode}; expected octal digits like "0755".`);
+        }
+        sums.push(local);
+      }
+      for (const [i, u] of uploads.entries()) {
+        const local = sums[i];
+        const mode = u.mode ?? "0644";
+        // Content already there: send nothing, but apply the mode, which may have changed.
         const remoteSum = await ssh(["bash", "-c",
-          q(`sha256sum ${q(u.remotePath)} 2>/dev/null | cut -d' ' -f1 || true`)], "", 60000);
+          q(`s=$(sha256sum ${q(u.remotePath)} 2>/dev/null | cut -d' ' -f1); ` +
+            `if [ "$s" = ${local} ]; then chmod ${mode} ${q(u.remotePath)}; fi; echo "$s"`)], "", 60000);
         if (remoteSum.trim() === local) continue;
         await ssh(["bash", "-c", q(`set -euo pipefail; mkdir -p "$(dirname ${q(u.remotePath)})"; ` +
           `t=$(mktemp ${q(u.remotePath)}.XXXXXX); cat >"$t"; ` +
           `echo "${local}  $t" | sha256sum -c --quiet - || { rm -f "$t"; echo "upload of ${u.remotePath} arrived corrupted" >&2; exit 1; }; ` +
-          `chmod ${u.mode ?? "0644"} "$t"; mv -f "$t" ${q(u.remotePath)}`)], { file: u.localPath }, timeoutMs);
+          `chmod ${mode} "$t"; mv -f "$t" ${q(u.remotePath)}`)], { file: u.localPath }, timeoutMs);
       }
 
       const exports = [
