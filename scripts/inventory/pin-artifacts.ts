@@ -9,29 +9,17 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
 import { formatYaml } from "./format";
 import { pinArtifacts, sha256Hex } from "./stackEdit";
 
 async function main(argv: string[]): Promise<void> {
   const [stackFile, dirArg] = argv;
-  if (!stackFile)
-    throw new Error("usage: pin-artifacts.ts <stack file> [artifacts dir]");
+  if (!stackFile) throw new Error("usage: pin-artifacts.ts <stack file> [artifacts dir]");
   const text = readFileSync(stackFile, "utf8");
-  const dir: unknown =
-    dirArg ??
-    (
-      parse(text) as {
-        config?: Record<string, { artifacts?: { dir?: unknown } }>;
-      }
-    ).config?.["edgefleet:k3s"]?.artifacts?.dir;
-  if (typeof dir !== "string")
-    throw new Error(
-      "no artifacts dir: pass one or set edgefleet:k3s.artifacts.dir",
-    );
-  const out = pinArtifacts(text, (file) => {
-    const sum = sha256Hex(readFileSync(join(dir, file)));
-    console.log(`${sum}  ${join(dir, file)}`);
+  const out = pinArtifacts(text, (dir, file) => {
+    const path = join(dirArg ?? dir, file);
+    const sum = sha256Hex(readFileSync(path));
+    console.log(`${sum}  ${path}`);
     return sum;
   });
   writeFileSync(stackFile, await formatYaml(out));

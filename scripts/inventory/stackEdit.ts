@@ -65,32 +65,35 @@ export function hasSecret(
   );
 }
 
-export const ARTIFACT_KEYS = ["k3s", "images", "wasmedgeShim"] as const;
+/** Sections whose `artifacts` map names files by `file` and pins them by `sha256`. */
+export const ARTIFACT_SECTIONS = ["edgefleet:k3s", "edgefleet:upstream"] as const;
 
-/** sha256 of each file named under edgefleet:k3s.artifacts, written back into the stack text. */
+/**
+ * sha256 of each file named under edgefleet:k3s.artifacts and
+ * edgefleet:upstream.artifacts, written back into the stack text.
+ * `sha256Of(dir, file)` gets each section's own artifacts.dir.
+ */
 export function pinArtifacts(
   text: string,
-  sha256Of: (file: string) => string,
+  sha256Of: (dir: string, file: string) => string,
 ): string {
   const doc = load(text);
-  const artifacts = doc.getIn(["config", "edgefleet:k3s", "artifacts"]);
-  if (!isMap(artifacts))
-    throw new Error("the stack has no edgefleet:k3s.artifacts mapping");
-  for (const key of ARTIFACT_KEYS) {
-    const file: unknown = doc.getIn([
-      "config",
-      "edgefleet:k3s",
-      "artifacts",
-      key,
-      "file",
-    ]);
-    if (typeof file !== "string")
-      throw new Error(`edgefleet:k3s.artifacts.${key}.file is not set`);
-    doc.setIn(
-      ["config", "edgefleet:k3s", "artifacts", key, "sha256"],
-      sha256Of(file),
-    );
+  let found = 0;
+  for (const section of ARTIFACT_SECTIONS) {
+    const artifacts = doc.getIn(["config", section, "artifacts"]);
+    if (!isMap(artifacts)) continue;
+    found++;
+    const dir: unknown = doc.getIn(["config", section, "artifacts", "dir"]);
+    if (typeof dir !== "string") throw new Error(`${section}.artifacts.dir is not set`);
+    for (const item of artifacts.items) {
+      const key = String((item.key as { value?: unknown })?.value ?? item.key);
+      if (key === "dir") continue;
+      const file: unknown = doc.getIn(["config", section, "artifacts", key, "file"]);
+      if (typeof file !== "string") throw new Error(`${section}.artifacts.${key}.file is not set`);
+      doc.setIn(["config", section, "artifacts", key, "sha256"], sha256Of(dir, file));
+    }
   }
+  if (found === 0) throw new Error("the stack has no edgefleet:k3s.artifacts or edgefleet:upstream.artifacts mapping");
   return doc.toString(OUTPUT);
 }
 

@@ -222,7 +222,7 @@ describe("stack edits keep the file", () => {
   });
 
   it("pinArtifacts writes each file's sha256", () => {
-    const out = pinArtifacts(stackText(), (f) => sha256Hex(f));
+    const out = pinArtifacts(stackText(), (_dir, f) => sha256Hex(f));
     const k3s = (
       parseStackFile(out).rawConfig["edgefleet:k3s"] as {
         artifacts: Record<string, { sha256: string }>;

@@ -325,6 +325,8 @@ describe("validate: replicas that cannot fit the site", () => {
       /no schedulable nodes/,
     );
     sites(cfg)[1].kwok = { nodes: 2, size: "2c4g" };
+    sites(cfg)[1].distribution = "upstream";
+    cfg["edgefleet:upstream"] = upstreamConfig();
     sites(cfg)[1].overrides = { tracker: { replicas: 48 } };
     expect(problemsOf(cfg)).toEqual([]);
   });
@@ -488,6 +490,54 @@ describe("validate: overrides", () => {
   });
 });
 
+function upstreamConfig(): Json {
+  const a = (file: string) => ({ file, sha256: "a".repeat(64) });
+  return {
+    version: "v1.35.4",
+    artifacts: {
+      dir: "artifacts/lab",
+      etcd: a("etcd"),
+      kubeApiserver: a("kube-apiserver"),
+      kubeControllerManager: a("kube-controller-manager"),
+      kubeScheduler: a("kube-scheduler"),
+      kubectl: a("kubectl"),
+      kwok: a("kwok"),
+      kwokStages: a("kwok-stages.yaml"),
+    },
+  };
+}
+
+describe("validate: distributions", () => {
+  it("needs edgefleet:upstream for an upstream site, and one server host", () => {
+    const cfg = validConfig();
+    sites(cfg)[0].distribution = "upstream";
+    expectProblem(cfg, "edgefleet:upstream", /runs the upstream control plane/);
+    cfg["edgefleet:upstream"] = upstreamConfig();
+    expect(sites(cfg)[0].hosts.length).toBeGreaterThan(1);
+    expectProblem(cfg, "edgefleet:sites[0].hosts", /exactly one server host/);
+    sites(cfg)[0].hosts = [sites(cfg)[0].hosts[0]];
+    sites(cfg)[0].disableAgentOnServers = true;
+    sites(cfg)[0].kwok = { nodes: 3 };
+    sites(cfg)[0].overrides = {};
+    expect(problemsOf(cfg)).toEqual([]);
+  });
+  it("needs edgefleet:k3s for a K3s site", () => {
+    const cfg = validConfig();
+    delete cfg["edgefleet:k3s"];
+    expectProblem(cfg, "edgefleet:k3s", /runs K3s/);
+  });
+  it("needs kwok artifacts for simulated nodes", () => {
+    const cfg = validConfig();
+    sites(cfg)[0].kwok = { nodes: 2 };
+    expectProblem(cfg, "edgefleet:upstream.artifacts.kwok", /simulated \(kwok\) nodes/);
+  });
+  it("rejects an unpinned upstream version", () => {
+    const cfg = validConfig();
+    cfg["edgefleet:upstream"] = { ...upstreamConfig(), version: "1.35" };
+    expectProblem(cfg, "edgefleet:upstream.version", /not a Kubernetes release version/);
+  });
+});
+
 describe("validate: lab", () => {
   function labConfig(): Json {
     const cfg = validConfig();
@@ -497,6 +547,7 @@ describe("validate: lab", () => {
         ...s,
         serviceMode: "supervise",
         disableAgentOnServers: true,
+        distribution: "upstream",
         kwok: { nodes: 5 },
         hosts: [{ ...s.hosts[0], address: "198.18.0.11" }],
         overrides: {},
@@ -507,6 +558,7 @@ describe("validate: lab", () => {
       kwokNodes: 5,
       bridgeCidr: "198.18.0.0/24",
     };
+    cfg["edgefleet:upstream"] = upstreamConfig();
     return cfg;
   }
   it("passes a consistent lab", () => {
