@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# prepare-stack.sh <stack>: points the lab stack at this machine's lab: copies
+# the control-plane and KWOK binaries the toolchain built into the stack's
+# artifacts folder and pins their checksums, pins each lab host's SSH host key
+# from the lab inventory, and stores the lab's SSH key as a stack secret.
+# Every value is this machine's own, so the lab stack file changes here; the
+# committed file holds well-formed placeholders.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+stack=${1:?usage: prepare-stack.sh <stack>}
+stack_file="stacks/Pulumi.$stack.yaml"
+lab_dir=${EDGEFLEET_LAB_DIR:-/var/lib/edgefleet-lab}
+inventory="$lab_dir/inventory.json"
+: "${EDGEFLEET_TOOLS_BIN:?run eval \"\$(tools/bootstrap.sh --env)\" first}"
+[ -f "$inventory" ] || { echo "prepare-stack: no lab inventory at $inventory; run lab/hosts.sh up first" >&2; exit 1; }
+
+dir=$(node -e 'const y=require("yaml");const c=y.parse(require("fs").readFileSync(process.argv[1],"utf8")).config;console.log(c["edgefleet:upstream"].artifacts.dir)' "$stack_file")
+mkdir -p "$dir"
+for f in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwok-stages.yaml; do
+  src=$(readlink -f "$EDGEFLEET_TOOLS_BIN/$f")
+  cmp -s "$src" "$dir/$f" 2>/dev/null || install -m 0755 "$src" "$dir/$f"
+done
+bash scripts/inventory/run-ts.sh scripts/inventory/pin-artifacts.ts "$stack_file" >/dev/null
+
+# Host keys: each inventory host of the stack that the lab made gets its key.
+node - "$stack_file" "$inventory" <<'JS'
+const fs = require("fs");
+const { parseDocument } = require("yaml");
+const [file, inv] = process.argv.slice(2);
+const doc = parseDocument(fs.readFileSync(file, "utf8"));
+const lab = JSON.parse(fs.readFileSync(inv, "utf8"));
+const keys = new Map(lab.hosts.map((h) => [h.address, h.hostKey]));
+const sites = doc.getIn(["config", "edgefleet:sites"]);
+let pinned = 0;
+sites.items.forEach((site, i) => {
+  site.get("hosts").items.forEach((host, j) => {
+    const key = keys.get(host.get("address"));
+    if (!key) throw new Error(`lab host ${host.get("name")} (${host.get("address")}) is not in ${inv}`);
+    doc.setIn(["config", "edgefleet:sites", i, "hosts", j, "hostKey"], key);
+    pinned++;
+  });
+});
+fs.writeFileSync(file, doc.toString({ lineWidth: 0 }));
+console.error(`prepare-stack: pinned ${pinned} host key(s)`);
+JS
+
+pulumi stack select "$stack" --create --non-interactive >/dev/null
+key=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).privateKeyPath)' "$inventory")
+pulumi config set --secret --path --stack "$stack" 'edgefleet:ssh.privateKey' <"$key"

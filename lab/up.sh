@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make lab`: brings up the lab region on this machine. On a fresh machine it
+# installs what is missing (Debian packages, Node, the pinned toolchain), makes
+# the lab hosts, points the lab stack at them (host keys, SSH key, artifact
+# checksums: this machine's own), then runs the same `pulumi up` a region gets.
+#
+# Environment: EDGEFLEET_LAB_DIR (lab/hosts.sh), PULUMI_CONFIG_PASSPHRASE
+# (default: the example stacks' documented passphrase), PULUMI_BACKEND_URL
+# (default: Pulumi.yaml's local file backend).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+[ "$(id -u)" = 0 ] || { echo "lab: run as root (network namespaces and sshd need it)" >&2; exit 1; }
+
+bash scripts/deps.sh
+eval "$(tools/bootstrap.sh --env)"
+export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-edgefleet-example}
+stack=${EDGEFLEET_LAB_STACK:-lab}
+stack_file="stacks/Pulumi.$stack.yaml"
+lab_dir=${EDGEFLEET_LAB_DIR:-/var/lib/edgefleet-lab}
+export EDGEFLEET_LAB_DIR=$lab_dir
+
+hosts=$(node -e 'const y=require("yaml");const c=y.parse(require("fs").readFileSync(process.argv[1],"utf8")).config;console.log(c["edgefleet:lab"].hosts)' "$stack_file")
+bash lab/hosts.sh up "$hosts"
+
+bash lab/prepare-stack.sh "$stack"
+
+pulumi stack select "$stack" --create --non-interactive >/dev/null 2>&1 || pulumi stack select "$stack" --non-interactive
+pulumi up --yes --non-interactive --stack "$stack" --skip-preview=false
+
+kubeconfig="$lab_dir/kubeconfig-$stack.yaml"
+( umask 077 && pulumi stack output sites --stack "$stack" --show-secrets --json |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s);process.stdout.write(Object.values(o)[0].kubeconfig)})' >"$kubeconfig" )
+cat <<EOF
+
+The lab region is up (stack $stack).
+  kubeconfig:  $kubeconfig   (mode 0600; the API server is on the lab bridge)
+  nodes:       KUBECONFIG=$kubeconfig kubectl get nodes -L node-type,edgefleet.dev/site
+  trackers:    KUBECONFIG=$kubeconfig kubectl -n edgefleet get deploy,pods -o wide
+  Grafana:     KUBECONFIG=$kubeconfig kubectl -n edgefleet-monitoring get svc grafana
+               (pods on simulated nodes do not run: Grafana answers only on real agents;
+                its admin password: pulumi stack output sites --stack $stack --show-secrets)
+  tear down:   make lab-down
+EOF
