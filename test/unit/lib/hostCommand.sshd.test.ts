@@ -111,6 +111,12 @@ describe("the test sshd", () => {
     expect(sshd.hostKey).toMatch(/^ssh-ed25519 AAAA/);
     expect(sshd.log()).toContain(`Server listening on 127.0.0.1 port ${sshd.port}`);
   });
+
+  it("fails loudly, with sshd's own message, when sshd cannot start", async () => {
+    await expect(startSshd({ extraConfig: ["NoSuchOption yes"] })).rejects.toThrow(
+      /cannot start the test sshd[\s\S]*NoSuchOption/,
+    );
+  });
 });
 
 describe("create", () => {
