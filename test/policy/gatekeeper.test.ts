@@ -49,6 +49,7 @@ describe("Gatekeeper library layout and generated files", () => {
   });
 
   test("Constraint parameters carry thresholds.ts's numbers", () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const byKind = Object.fromEntries(renderConstraints({ sizeClass: "4c8g" }).map((c: any) => [c.kind, c.spec]));
     expect(byKind.EdgefleetMaxLimits.parameters).toEqual({
       sizeClass: "4c8g",
@@ -61,6 +62,7 @@ describe("Gatekeeper library layout and generated files", () => {
     expect(byKind.EdgefleetHostFilesystem.parameters.allowedHostPaths).toEqual(["/var/lib/industrial-iot"]);
     expect(byKind.EdgefleetTrackerRuntime.parameters.runtimeClassName).toBe("wasmedge");
     expect(byKind.EdgefleetTrackerRuntime.parameters.nodeSelector).toEqual({ "node-type": "edge" });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     for (const spec of Object.values<any>(byKind)) {
       expect(spec.match.kinds).toEqual([{ apiGroups: [""], kinds: ["Pod"] }]);
       expect(spec.match.excludedNamespaces).toEqual(THRESHOLDS.excludedNamespaces);

@@ -58,6 +58,7 @@ function actionlint(cwd: string, files: string[]): LintError[] {
 }
 
 const load = (f: string) =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   parse(readFileSync(join(WORKFLOWS, f), "utf8")) as Record<string, any>;
 
 describe("workflows", () => {
