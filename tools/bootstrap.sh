@@ -29,6 +29,11 @@ die() { echo "bootstrap: error: $*" >&2; exit 1; }
 
 command -v go >/dev/null || die "Go is not installed; install Go >= 1.25 (Debian: golang, or go.dev)"
 mkdir -p "$cache/tools" "$cache/toolchain"
+# One bootstrap at a time per cache; a build cut short leaves only a .tmp
+# folder, which the next run clears.
+exec 9>"$cache/.lock"
+flock 9
+rm -rf "$cache"/tools/*.tmp.* "$cache"/node/*.tmp
 
 # --- Node.js -----------------------------------------------------------------
 node_dir="$cache/node/$NODE_VERSION"

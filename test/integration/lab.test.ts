@@ -1,0 +1,121 @@
+/**
+ * The lab region end to end, through the real engine: lab hosts with real
+ * sshd, the production program (`pulumi up` on the lab stack through the
+ * Automation API, i.e. the pinned CLI and language host), real outcomes on
+ * the cluster, a no-op re-run that opens no SSH session, and a destroy that
+ * leaves the hosts clean.
+ *
+ * Runs as root (network namespaces). State goes to a throwaway local backend
+ * so a person's own lab stack is never touched.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+
+const repo = path.resolve(__dirname, "..", "..");
+const labDir = fs.mkdtempSync(path.join("/var/tmp", "edgefleet-lab-it-"));
+const backend = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-state-"));
+const stackName = "lab";
+const env = {
+  ...process.env,
+  EDGEFLEET_LAB_DIR: labDir,
+  PULUMI_BACKEND_URL: `file://${backend}`,
+  PULUMI_CONFIG_PASSPHRASE: "edgefleet-example",
+} as NodeJS.ProcessEnv;
+
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { cwd: repo, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+}
+
+interface LabInventory {
+  hosts: { name: string; address: string; sshdLog: string; fsRoot: string }[];
+}
+const inventory = (): LabInventory => JSON.parse(fs.readFileSync(path.join(labDir, "inventory.json"), "utf8"));
+const sshLogins = () =>
+  inventory().hosts.reduce((n, h) => {
+    const log = fs.existsSync(h.sshdLog) ? fs.readFileSync(h.sshdLog, "utf8") : "";
+    return n + (log.match(/Accepted publickey/g) ?? []).length;
+  }, 0);
+
+let stack: Stack;
+let kubeconfigFile: string;
+const kubectl = (...args: string[]) => sh("kubectl", ["--kubeconfig", kubeconfigFile, ...args]);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const kubectlJson = (...args: string[]): any => JSON.parse(kubectl(...args, "-o", "json"));
+
+// The stack file is rewritten with this lab's keys; restore it afterwards.
+const stackFile = path.join(repo, "stacks", `Pulumi.${stackName}.yaml`);
+const stackFileBefore = fs.readFileSync(stackFile, "utf8");
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error("the lab integration test needs root (network namespaces, sshd)");
+  sh("bash", ["lab/hosts.sh", "up", "1"]);
+  sh("bash", ["lab/prepare-stack.sh", stackName]);
+  stack = await LocalWorkspace.selectStack({ stackName, workDir: repo }, { envVars: env as Record<string, string> });
+}, 20 * 60 * 1000);
+
+afterAll(() => {
+  try {
+    sh("bash", ["lab/hosts.sh", "down"]);
+  } finally {
+    fs.writeFileSync(stackFile, stackFileBefore);
+    fs.rmSync(backend, { recursive: true, force: true });
+    fs.rmSync(labDir, { recursive: true, force: true });
+  }
+}, 5 * 60 * 1000);
+
+describe("lab region", () => {
+  test("pulumi up builds the site: API answers, nodes Ready with labels, site layer objects present", async () => {
+    const up = await stack.up({ onOutput: () => undefined });
+    expect(up.summary.result).toBe("succeeded");
+    const sites = up.outputs.sites.value as Record<string, { kubeconfig: string; trackerReplicas: number }>;
+    const site = sites["lab-1"];
+    kubeconfigFile = path.join(labDir, "kubeconfig");
+    fs.writeFileSync(kubeconfigFile, site.kubeconfig, { mode: 0o600 });
+
+    expect(kubectl("get", "--raw", "/readyz")).toBe("ok");
+    const nodes = kubectlJson("get", "nodes", "-l", "node-type=edge").items;
+    expect(nodes).toHaveLength(5);
+    for (const n of nodes) {
+      expect(n.metadata.labels["edgefleet.dev/site"]).toBe("lab-1");
+      expect(n.metadata.labels["edgefleet.dev/wasm"]).toBe("true");
+      const ready = n.status.conditions.find((c: { type: string }) => c.type === "Ready");
+      expect(ready.status).toBe("True");
+    }
+
+    const tracker = kubectlJson("-n", "edgefleet", "get", "deployment", "tracker");
+    expect(tracker.spec.template.spec.runtimeClassName).toBe("wasmedge");
+    expect(tracker.spec.template.spec.nodeSelector["node-type"]).toBe("edge");
+    expect(tracker.status.availableReplicas).toBe(site.trackerReplicas);
+    expect(kubectlJson("get", "runtimeclass", "wasmedge").handler).toBe("wasmedge");
+
+    expect(kubectlJson("-n", "edgefleet", "get", "statefulset", "redis").metadata.name).toBe("redis");
+    expect(kubectlJson("-n", "edgefleet", "get", "statefulset", "rabbitmq").metadata.name).toBe("rabbitmq");
+    expect(kubectlJson("-n", "edgefleet-monitoring", "get", "statefulset", "prometheus").metadata.name).toBe("prometheus");
+    expect(kubectlJson("-n", "edgefleet-monitoring", "get", "deployment", "grafana").metadata.name).toBe("grafana");
+    expect(kubectlJson("-n", "gatekeeper-system", "get", "deployment", "gatekeeper-controller-manager").metadata.name).toBe(
+      "gatekeeper-controller-manager",
+    );
+    const templates = kubectlJson("get", "constrainttemplates").items.map((t: { metadata: { name: string } }) => t.metadata.name);
+    expect(templates).toContain("edgefleettrackerruntime");
+  }, 40 * 60 * 1000);
+
+  test("a second up changes nothing and opens no SSH session", async () => {
+    const before = sshLogins();
+    const up = await stack.up({ onOutput: () => undefined });
+    const changes = up.summary.resourceChanges ?? {};
+    expect(Object.keys(changes).filter((k) => k !== "same")).toEqual([]);
+    expect(sshLogins()).toBe(before);
+  }, 20 * 60 * 1000);
+
+  test("destroy leaves the lab host clean", async () => {
+    const res = await stack.destroy({ onOutput: () => undefined });
+    expect(res.summary.result).toBe("succeeded");
+    const host = inventory().hosts[0];
+    for (const p of ["usr/local/bin/kube-apiserver", "usr/local/bin/etcd", "usr/local/bin/kwok", "etc/kubernetes/admin.kubeconfig", "var/lib/etcd/member", "var/lib/edgefleet/staging"]) {
+      expect([p, fs.existsSync(path.join(host.fsRoot, p))]).toEqual([p, false]);
+    }
+  }, 20 * 60 * 1000);
+});
