@@ -11,5 +11,6 @@ out=${1:?usage: build.sh OUT_DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 cd "$here"
 CGO_ENABLED=0 go build -trimpath -installsuffix=cgo -o "$out/etcd" go.etcd.io/etcd/server/v3

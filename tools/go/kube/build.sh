@@ -26,6 +26,7 @@ for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
 done
 
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 cd "$here"
 CGO_ENABLED=0 go build -trimpath \
   -tags selinux,notest,grpcnotrace \

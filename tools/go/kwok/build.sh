@@ -13,6 +13,7 @@ out=${1:?usage: build.sh OUT_DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 cd "$here"
 CGO_ENABLED=0 go build \
   -ldflags "-X sigs.k8s.io/kwok/pkg/consts.Version=v0.8.0 -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=v1.36.1" \
