@@ -300,9 +300,11 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
 
   return {
     async diff(_id: string, olds: Outputs, news: Inputs) {
+      // `__provider` is this provider's own serialized code: a new Edgefleet
+      // release must not re-run every step on every host.
       const strip = (o: Inputs | Outputs) => {
         // eslint-disable-next-line @typescript-eslint/no-unused-vars
-        const { stdout, ...rest } = o as Outputs;
+        const { stdout, __provider, ...rest } = o as Outputs & { __provider?: string };
         return JSON.stringify(rest);
       };
       const replaces = JSON.stringify(olds.triggers ?? []) !== JSON.stringify(news.triggers ?? []) ? ["triggers"] : [];
