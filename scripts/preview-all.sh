@@ -18,6 +18,10 @@ cd "$repo"
 command -v pulumi >/dev/null || { echo "preview-all: pulumi is not on PATH; run: eval \"\$(tools/bootstrap.sh --env)\"" >&2; exit 1; }
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-edgefleet-example}
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# The pinned language host (v3.68, tools/README.md) cannot start a policy pack
+# itself; the pack's launcher runs it as an analyzer plugin. With a current
+# Pulumi install, POLICY_PACK=policies/crossguard works as well.
+POLICY_PACK=${POLICY_PACK:-policies/crossguard/analyzer}
 
 if [ $# -gt 0 ]; then stacks=("$@"); else
   stacks=()
@@ -50,7 +54,7 @@ for stack in "${stacks[@]}"; do
     pulumi stack select "$stack" --non-interactive 2>/dev/null || pulumi stack init "$stack" --non-interactive
     scripts/inventory/run-ts.sh scripts/inventory/policy-config.ts "stacks/Pulumi.$stack.yaml" >"$work/$stack.policy.json"
     pulumi preview --stack "$stack" --non-interactive --suppress-progress --color never \
-      --policy-pack policies/crossguard --policy-pack-config "$work/$stack.policy.json"
+      --policy-pack "$POLICY_PACK" --policy-pack-config "$work/$stack.policy.json"
   } >"$log" 2>&1 || rc=$?
   cat "$log"
   changes=$(sed -n '/^Resources:/,/^$/p' "$log" | grep -E '^\s+[-+~]?\s*[0-9]+ ' | sed -E 's/^\s+//' | paste -sd ';' - | sed 's/;/; /g')
