@@ -24,7 +24,16 @@ fi
 
 rm -f /usr/local/bin/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler,kubectl,kwok}
 rm -f /root/.kube/config
-rm -rf /etc/kubernetes /var/lib/etcd /var/lib/edgefleet/kwok "$SERVICE_LOG_DIR" "$SERVICE_RUN_DIR"
+# Empty a directory and remove it; a directory that is a mount point (as on
+# the lab hosts, where it is the host's private copy) can only be emptied.
+remove_dir() {
+  [[ -d $1 ]] || return 0
+  find "$1" -mindepth 1 -delete
+  if ! mountpoint -q "$1"; then rmdir "$1"; fi
+}
+for dir in /etc/kubernetes /var/lib/etcd /var/lib/edgefleet/kwok "$SERVICE_LOG_DIR" "$SERVICE_RUN_DIR"; do
+  remove_dir "$dir"
+done
 # Last, since this script may be running from there.
 rm -rf /usr/local/lib/edgefleet-lab
 echo "control plane removed from $(hostname)"
