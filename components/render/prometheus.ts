@@ -94,12 +94,12 @@ function podJob(job: string, namespace: string, app: string, portName: string) {
 }
 
 /** Kubelet endpoints through the API server proxy: TLS verified with the cluster CA, no node ports opened. */
-function nodeProxyJob(job: string, path: string) {
+function nodeProxyJob(job: string, path: string, saDir: string) {
   return {
     job_name: job,
     scheme: "https",
-    tls_config: { ca_file: `${SA_DIR}/ca.crt` },
-    authorization: { credentials_file: `${SA_DIR}/token` },
+    tls_config: { ca_file: `${saDir}/ca.crt` },
+    authorization: { credentials_file: `${saDir}/token` },
     kubernetes_sd_configs: [{ role: "node" }],
     relabel_configs: [
       { target_label: "__address__", replacement: "kubernetes.default.svc:443" },
@@ -118,6 +118,8 @@ export interface PrometheusConfigArgs {
   agentMode?: boolean;
   remoteWriteUrl?: string;
   rulesFile?: string;
+  /** Where the pod's service account token and CA are (tests point it at a temp dir for promtool). */
+  serviceAccountDir?: string;
 }
 
 export function renderPrometheusConfig(a: PrometheusConfigArgs): string {
@@ -130,8 +132,8 @@ export function renderPrometheusConfig(a: PrometheusConfigArgs): string {
     podJob("tracker", a.targets.appNamespace, "tracker", "http"),
     ...(a.targets.redis ? [podJob("redis", a.targets.appNamespace, "redis", "metrics")] : []),
     ...(a.targets.rabbitmq ? [podJob("rabbitmq", a.targets.appNamespace, "rabbitmq", "prometheus")] : []),
-    nodeProxyJob("kubelet", "/metrics"),
-    nodeProxyJob("cadvisor", "/metrics/cadvisor"),
+    nodeProxyJob("kubelet", "/metrics", a.serviceAccountDir ?? SA_DIR),
+    nodeProxyJob("cadvisor", "/metrics/cadvisor", a.serviceAccountDir ?? SA_DIR),
     { job_name: "prometheus", static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
   ];
   const config: Record<string, unknown> = {

@@ -14,14 +14,27 @@ export interface Registered {
   provider?: string;
 }
 
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Mocks receive secret inputs wrapped as {<sig>: <secret marker>, value}; tests read the plain values. */
+function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (SECRET_SIG in o && "value" in o) return unwrapSecrets(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
+}
+
 /** Installs Pulumi mocks recording every resource; dynamic RandomSecrets get a fixed 32-char result. */
 export function installMocks(): Registered[] {
   const registered: Registered[] = [];
   pulumi.runtime.setMocks(
     {
       newResource(args) {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-        const state = args.type === "pulumi-nodejs:dynamic:Resource" ? { ...args.inputs, result: "MockSecretValue0123456789abcdefXY" } : args.inputs;
+        registered.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) as Record<string, any>, provider: args.provider }); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const state = args.type.startsWith("pulumi-nodejs:dynamic") ? { ...args.inputs, result: "MockSecretValue0123456789abcdefXY" } : args.inputs;
         return { id: `${args.name}-id`, state };
       },
       call(args) {
