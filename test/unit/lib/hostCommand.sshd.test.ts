@@ -458,6 +458,15 @@ describe("diff", () => {
     expect(d2.replaces ?? []).toEqual([]);
   });
 
+  it("ignores a change of the provider's own code (a new Edgefleet release)", async () => {
+    const d = await provider.diff!(
+      "id",
+      { ...outs, __provider: "exports.handler = old" } as Inputs,
+      { ...inputs, __provider: "exports.handler = new" } as Inputs,
+    );
+    expect(d.changes).toBe(false);
+  });
+
   it("replaces (delete first) when triggers change", async () => {
     const d = await provider.diff!("id", outs, { ...inputs, triggers: ["v1.34.0+k3s1"] });
     expect(d.changes).toBe(true);
