@@ -24,17 +24,17 @@ export class Gatekeeper extends pulumi.ComponentResource {
     const { provider, manifestPath, templates, constraints, ...transform } = args;
     checkConstraints(constraints, templates);
     const objs = transformGatekeeper(fs.readFileSync(manifestPath, "utf8"), transform);
-    const install = new k8s.yaml.v2.ConfigGroup(`${name}-install`, { objs }, { parent: this, providers: [provider] });
+    const install = new k8s.yaml.v2.ConfigGroup(`${name}-install`, { objs }, { parent: this, provider });
     const tpl = new k8s.yaml.v2.ConfigGroup(
       `${name}-templates`,
       { objs: prepareTemplates(templates) },
-      { parent: this, providers: [provider], dependsOn: [install] },
+      { parent: this, provider, dependsOn: [install] },
     );
     if (constraints.length) {
       new k8s.yaml.v2.ConfigGroup(
         `${name}-constraints`,
         { objs: constraints },
-        { parent: this, providers: [provider], dependsOn: [tpl] },
+        { parent: this, provider, dependsOn: [tpl] },
       );
     }
     this.registerOutputs({});

@@ -4,6 +4,8 @@ import { PROFILE_NAMES, PROFILES } from "../../../components/profiles";
 import { byType, installMocks, one, outputValue, Registered, settle } from "./helpers";
 
 const registered: Registered[] = installMocks();
+// Sites render the 6000-line Gatekeeper manifest; CI machines run the real-program suite in parallel.
+jest.setTimeout(60_000);
 
 // Imported after the mocks are installed.
 import { Gatekeeper } from "../../../components/gatekeeper";
