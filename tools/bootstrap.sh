@@ -52,10 +52,15 @@ fi
 # --- Go tools ----------------------------------------------------------------
 # Each tools/go/<tool>/ is a wrapper module with a build.sh OUT_DIR that knows
 # the tool's packages, tags and version ldflags.
-TOOLS=(pulumi language-nodejs kubernetes opa gator actionlint kwok etcd kube)
+TOOLS=(pulumi language-nodejs kubernetes opa gator actionlint promtool kwok etcd kube)
 
-keyof() { # keyof <tool>: hash of the pins, the Go version and the wrapper's files
-  (cd "$here" && { cat versions.env; go env GOVERSION; find "go/$1" -type f | LC_ALL=C sort | xargs sha256sum; }) | sha256sum | cut -c1-16
+keyof() { # keyof <tool>: hash of the pins its build.sh reads, the Go version and the wrapper's files
+  (
+    cd "$here"
+    grep -o '[A-Z][A-Z_]*_VERSION' "go/$1/build.sh" | sort -u | while read -r v; do echo "$v=${!v}"; done
+    go env GOVERSION
+    find "go/$1" -type f | LC_ALL=C sort | xargs sha256sum
+  ) | sha256sum | cut -c1-16
 }
 
 export GOFLAGS="-mod=readonly"

@@ -1,7 +1,7 @@
 /**
  * Real programs check what the renderers produce. These fail (not skip) when
- * a program is missing: install them with `bash components/install-test-deps.sh`
- * (packages in components/test-deps.txt).
+ * a program is missing: `scripts/deps.sh` installs them
+ * (packages in scripts/debian-packages.txt).
  */
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
@@ -21,7 +21,7 @@ function need(bin: string): string {
     const p = path.join(dir, bin);
     if (fs.existsSync(p)) return p;
   }
-  throw new Error(`${bin} not found: run \`bash components/install-test-deps.sh\` (components/test-deps.txt)`);
+  throw new Error(`${bin} not found: run \`bash scripts/deps.sh\` (scripts/debian-packages.txt)`);
 }
 
 function tmpdir(prefix: string): string {
@@ -107,7 +107,7 @@ describe("redis.conf in a real redis-server", () => {
 
 /**
  * promtool with Kubernetes service discovery compiled in: $EDGEFLEET_PROMTOOL, else the one
- * install-test-deps.sh builds. Debian's promtool lacks kubernetes_sd and is refused.
+ * tools/go/promtool builds. Debian's promtool lacks kubernetes_sd and is refused.
  */
 /** promtool checks that the token and CA files exist; a pod has them, the test machine does not. */
 function fakeServiceAccount(dir: string): string {
@@ -121,10 +121,10 @@ function fakeServiceAccount(dir: string): string {
 function promtoolPath(): string {
   const candidates = [
     process.env.EDGEFLEET_PROMTOOL,
-    path.join(process.env.EDGEFLEET_COMPONENTS_BIN ?? path.join(os.homedir(), ".cache/edgefleet/components-bin"), "promtool"),
+    process.env.EDGEFLEET_TOOLS_BIN && path.join(process.env.EDGEFLEET_TOOLS_BIN, "promtool"),
   ].filter((x): x is string => !!x);
   const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new Error(`promtool not found (${candidates.join(", ")}): run \`bash components/install-test-deps.sh\``);
+  if (!found) throw new Error(`promtool not found (${candidates.join(", ") || "EDGEFLEET_TOOLS_BIN unset"}): run \`eval "$(tools/bootstrap.sh --env)"\` (tools/go/promtool builds it)`);
   return found;
 }
 
