@@ -12,6 +12,10 @@ export interface GatekeeperArgs extends K8sComponentArgs, GatekeeperTransformArg
   templates: Record<string, any>[];
   /** Constraints rendered by policies/ (kinds defined by the templates above). */
   constraints: Record<string, any>[];
+  /** ExpansionTemplates (policies/gatekeeper/expansion/): Pod rules judge Deployments and the like too. */
+  expansions?: Record<string, any>[];
+  /** Wait for each template's Constraint kind (default true; see prepareTemplates). */
+  awaitTemplates?: boolean;
 }
 
 /**
@@ -21,7 +25,7 @@ export interface GatekeeperArgs extends K8sComponentArgs, GatekeeperTransformArg
 export class Gatekeeper extends pulumi.ComponentResource {
   constructor(name: string, args: GatekeeperArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:components:Gatekeeper", name, {}, opts);
-    const { provider, manifestPath, templates, constraints, ...transform } = args;
+    const { provider, manifestPath, templates, constraints, expansions, awaitTemplates, ephemeralStorage: _e, ...transform } = args;
     checkConstraints(constraints, templates);
     const objs = transformGatekeeper(fs.readFileSync(manifestPath, "utf8"), transform);
     const install = new k8s.yaml.v2.ConfigGroup(`${name}-install`, { objs }, { parent: this, provider });

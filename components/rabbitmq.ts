@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RandomSecret } from "../lib/randomSecret";
-import { childOptions, K8sComponentArgs } from "./k8sOptions";
+import { childOptions, K8sComponentArgs , withStorage } from "./k8sOptions";
 import {
   AMQP_PORT,
   RABBITMQ_DEFINITIONS_SECRET,
@@ -61,7 +61,7 @@ export class RabbitMQ extends pulumi.ComponentResource {
       );
     }
     const cm = new k8s.core.v1.ConfigMap(`${name}-config`, m.configMap, o);
-    new k8s.apps.v1.StatefulSet(name, m.statefulSet, childOptions(this, provider, { dependsOn: [defs, cm] }));
+    new k8s.apps.v1.StatefulSet(name, withStorage(m.statefulSet, args.ephemeralStorage), childOptions(this, provider, { dependsOn: [defs, cm] }));
     new k8s.core.v1.Service(name, m.service, o);
     if (m.mqttService) new k8s.core.v1.Service(`${name}-mqtt`, m.mqttService, o);
     new k8s.networking.v1.NetworkPolicy(name, m.networkPolicy, o);

@@ -33,11 +33,16 @@ export interface SiteArgs {
     manifestPath: string;
     templates: Record<string, any>[];
     constraints: Record<string, any>[];
+    expansions?: Record<string, any>[];
+    /** false where Gatekeeper's controller cannot run: templates are applied without waiting. */
+    awaitTemplates?: boolean;
   };
   /** Rego of the application authorization policy (policies/authz/); required when the profile has authz. */
   authzPolicyRego?: string;
   appNamespace?: string;
   monitoringNamespace?: string;
+  /** emptyDir instead of PersistentVolumeClaims (clusters without a storage provisioner). */
+  ephemeralStorage?: boolean;
 }
 
 /** One edge site's layer: RuntimeClass, trackers and the profile's platform. */
@@ -76,7 +81,13 @@ export class Site extends pulumi.ComponentResource {
     const monNs = ns(s.monitoringNamespace);
     const inApp = { ...child, dependsOn: [appNs] };
     const inMon = { ...child, dependsOn: [monNs] };
-    const base = { provider, site: s.site, namespace: s.appNamespace, monitoringNamespace: s.monitoringNamespace };
+    const base = {
+      provider,
+      site: s.site,
+      namespace: s.appNamespace,
+      monitoringNamespace: s.monitoringNamespace,
+      ephemeralStorage: args.ephemeralStorage,
+    };
 
     const rc = new WasmEdgeRuntimeClass(`${name}-wasmedge`, { provider }, child);
     const redis = s.redis ? new Redis(`${name}-redis`, { ...base, ...s.redis }, inApp) : undefined;
@@ -121,6 +132,7 @@ export class Site extends pulumi.ComponentResource {
         site: s.site,
         profile: profile.name,
         namespace: s.monitoringNamespace,
+        ephemeralStorage: args.ephemeralStorage,
         targets: { appNamespace: s.appNamespace, redis: !!s.redis, rabbitmq: !!s.rabbitmq },
         ...s.prometheus,
         rules: { profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq },
@@ -142,7 +154,11 @@ export class Site extends pulumi.ComponentResource {
       );
       this.grafanaAdminPassword = g.adminPassword;
     }
-    if (s.loki) new Loki(`${name}-loki`, { provider, site: s.site, namespace: s.monitoringNamespace, ...s.loki }, inMon);
+    if (s.loki) new Loki(
+        `${name}-loki`,
+        { provider, site: s.site, namespace: s.monitoringNamespace, ephemeralStorage: args.ephemeralStorage, ...s.loki },
+        inMon,
+      );
     new Gatekeeper(
       `${name}-gatekeeper`,
       { provider, ...s.gatekeeper, ...args.gatekeeper },

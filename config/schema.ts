@@ -281,6 +281,12 @@ const image = z.string().refine(isPinnedImage, {
 });
 
 export const OverridesSchema = z.strictObject({
+  storage: z
+    .strictObject({
+      /** emptyDir instead of PersistentVolumeClaims, for clusters with no storage provisioner. */
+      ephemeral: z.boolean().optional(),
+    })
+    .optional(),
   tracker: z
     .strictObject({
       replicas: z.int().min(0).optional(),

@@ -13,7 +13,8 @@ import type { ImageRef, ResourceSpec } from "../components/render/common";
 import { getProfile } from "../components/profiles";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
 import { GATEKEEPER_POLICIES, renderConstraints, renderTemplate } from "../policies/gatekeeper/catalog";
-import { readRego } from "../policies/gatekeeper/files";
+import { GATEKEEPER_DIR, readRego } from "../policies/gatekeeper/files";
+import { parseAllDocuments } from "yaml";
 import type { SiteSpec, StackSpec } from "./schema";
 
 /** The tracker image when a site names none: pinned, never `latest`. */
@@ -55,13 +56,22 @@ export function gatekeeperManifestPath(): string {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-export function gatekeeperPolicies(site: SiteSpec, stack: StackSpec): { templates: Record<string, any>[]; constraints: Record<string, any>[] } {
+export function gatekeeperPolicies(
+  site: SiteSpec,
+  stack: StackSpec,
+): { templates: Record<string, any>[]; constraints: Record<string, any>[]; expansions: Record<string, any>[]; awaitTemplates: boolean } {
   const sizeClass = site.kwok?.size.name === "2c4g" || site.hosts.find((h) => h.role === "agent")?.size.name === "2c4g" ? "2c4g" : "4c8g";
   const tracker = site.overrides.tracker?.image ? parseImage(site.overrides.tracker.image) : DEFAULT_TRACKER_IMAGE;
   const extraRegistries = [tracker.registry, ...Object.keys(stack.registry?.mirrors ?? {})].filter((r) => r !== "*");
+  const enforce = site.overrides.gatekeeper?.constraints !== false;
+  const expansions = parseAllDocuments(fs.readFileSync(path.join(GATEKEEPER_DIR, "expansion", "expansion.yaml"), "utf8"))
+    .map((d) => d.toJS() as Record<string, any>)
+    .filter((d) => d && d.kind);
   return {
     templates: GATEKEEPER_POLICIES.map((p) => renderTemplate(p, readRego(p.dir)) as Record<string, any>),
-    constraints: site.overrides.gatekeeper?.constraints === false ? [] : (renderConstraints({ sizeClass, extraRegistries }) as Record<string, any>[]),
+    constraints: enforce ? (renderConstraints({ sizeClass, extraRegistries }) as Record<string, any>[]) : [],
+    expansions,
+    awaitTemplates: enforce,
   };
 }
 
@@ -108,5 +118,6 @@ export function siteLayerArgs(stack: StackSpec, site: SiteSpec, provider: k8s.Pr
     },
     gatekeeper: { manifestPath: gatekeeperManifestPath(), ...gatekeeperPolicies(site, stack) },
     authzPolicyRego: fs.readFileSync(authzPath, "utf8"),
+    ephemeralStorage: site.overrides.storage?.ephemeral,
   };
 }

@@ -98,10 +98,16 @@ export function transformGatekeeper(yamlText: string, a: GatekeeperTransformArgs
  * Constraints (whose kinds Gatekeeper creates from the templates) are applied
  * only once Gatekeeper reports the template's CRD created.
  */
-export function prepareTemplates(templates: Obj[]): Obj[] {
+/**
+ * Templates as applied: each waits until Gatekeeper reports its Constraint
+ * kind created, so Constraints never race their CRD. `awaitCreated: false`
+ * for clusters where Gatekeeper's controller cannot run (it would wait forever).
+ */
+export function prepareTemplates(templates: Obj[], awaitCreated = true): Obj[] {
   return templates.map((t) => {
     if (t.kind !== "ConstraintTemplate") throw new Error(`expected ConstraintTemplate, got ${t.kind}`);
     const copy = structuredClone(t);
+    if (!awaitCreated) return copy;
     copy.metadata = copy.metadata ?? {};
     copy.metadata.annotations = { ...(copy.metadata.annotations ?? {}), "pulumi.com/waitFor": "jsonpath={.status.created}=true" };
     return copy;
