@@ -13,15 +13,17 @@ fail=0
 expect() { # expect <what> <wanted> <got>
   if [ "$2" = "$3" ]; then echo "ok   $1 $3"; else echo "FAIL $1: want $2, got $3"; fail=1; fi
 }
-built_from() { # built_from <binary> <module>: the module's version in the binary's build info
-  go version -m "$(command -v "$1")" | awk -v m="$2" '$1 == "dep" && $2 == m { print $3 }'
+built_from() { # built_from <binary or path> <module>: the module's version in the binary's build info
+  local bin=$1
+  [ -x "$bin" ] || bin=$(command -v "$1")
+  go version -m "$bin" | awk -v m="$2" '$1 == "dep" && $2 == m { print $3 }'
 }
 expect node "v$NODE_VERSION" "$(node --version)"
 expect pulumi "v$PULUMI_VERSION" "$(pulumi version)"
 expect "pulumi-language-nodejs (sdk module)" "v$PULUMI_LANGUAGE_NODEJS_VERSION" \
   "$(built_from pulumi-language-nodejs github.com/pulumi/pulumi/sdk/v3)"
 expect "pulumi-resource-kubernetes (provider module)" "$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION" \
-  "$(built_from pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4)"
+  "$(built_from "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes" github.com/pulumi/pulumi-kubernetes/provider/v4)"
 plugins=$(pulumi plugin ls --json)
 expect "plugin kubernetes" "$PULUMI_KUBERNETES_VERSION" \
   "$(node -e 'const p=JSON.parse(process.argv[1]).find(x=>x.name==="kubernetes"&&x.kind==="resource");console.log(p?p.version:"missing")' "$plugins")"

@@ -93,18 +93,26 @@ chain_key=$(printf '%s\n' "${built[@]}" "$NODE_VERSION" | sha256sum | cut -c1-16
 chain="$cache/toolchain/$chain_key"
 if [ ! -f "$chain/.complete" ]; then
   rm -rf "$chain" && mkdir -p "$chain/bin"
-  for d in "${built[@]}"; do ln -sf "$d"/* "$chain/bin/"; done
+  # Hard links, not symlinks: the CLI looks for its bundled plugins (the
+  # language host, the dynamic-provider script) next to its own resolved path.
+  # Resource plugins are installed into PULUMI_HOME instead (below), where the
+  # engine expects them; on PATH they would shadow the plugin cache.
+  for d in "${built[@]}"; do
+    for f in "$d"/*; do
+      case $(basename "$f") in pulumi-resource-kubernetes) continue ;; esac
+      ln -f "$f" "$chain/bin/" 2>/dev/null || cp -f "$f" "$chain/bin/"
+    done
+  done
   ln -sf "$node_bin/node" "$chain/bin/node"
   touch "$chain/.complete"
 fi
 
 export PULUMI_HOME="$cache/pulumi-home"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-if [ ! -x "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes" ] ||
-   ! cmp -s "$chain/bin/pulumi-resource-kubernetes" \
-     "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes"; then
+k8s_plugin=$(printf '%s\n' "${built[@]}" | grep '/kubernetes-')/pulumi-resource-kubernetes
+if ! cmp -s "$k8s_plugin" "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes"; then
   "$chain/bin/pulumi" plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" \
-    --file "$chain/bin/pulumi-resource-kubernetes" --reinstall >&2
+    --file "$k8s_plugin" --reinstall >&2
 fi
 
 if [ "$mode" = "--env" ]; then
