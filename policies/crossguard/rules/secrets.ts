@@ -75,8 +75,17 @@ function walk(o: any, path: string, cfg: SecretsConfig, out: string[]): void {
     return;
   }
   if (o === null || typeof o !== "object") return;
-  for (const [k, v] of Object.entries(o)) {
+  for (const k of Object.keys(o)) {
+    // Check the name before touching the value: at preview, reading a value
+    // that is not known yet (a secret from another resource) throws, and such
+    // a value is judged at `up`, when it is known.
     if (cfg.ignoreProps.includes(k)) continue;
+    let v: unknown;
+    try {
+      v = o[k];
+    } catch {
+      continue;
+    }
     walk(v, path ? `${path}.${k}` : k, cfg, out);
   }
 }
