@@ -73,9 +73,17 @@ export function footprintMarkdown(gatekeeperYaml: string): string {
     );
   }
   for (const f of fps) {
-    out.push("", `## ${f.profile.name} platform workloads`, "", "| workload/container | replicas | requests | limits |", "|---|---|---|---|");
+    out.push(
+      "",
+      `## ${f.profile.name} platform workloads`,
+      "",
+      "| workload/container | replicas | requests | limits |",
+      "|---|---|---|---|",
+    );
     for (const w of f.platform.rows) {
-      out.push(`| ${w.name} | ${w.replicas} | ${r(w.requests.cpuMillis, w.requests.memoryMiB)} | ${r(w.limits.cpuMillis, w.limits.memoryMiB)} |`);
+      out.push(
+        `| ${w.name} | ${w.replicas} | ${r(w.requests.cpuMillis, w.requests.memoryMiB)} | ${r(w.limits.cpuMillis, w.limits.memoryMiB)} |`,
+      );
     }
     out.push(
       `| **total** | | **${r(f.platform.total.requests.cpuMillis, f.platform.total.requests.memoryMiB)}** | ` +
@@ -105,7 +113,12 @@ export function gatekeeperManifestPath(): string {
   } catch (e) {
     throw new Error(`cannot locate the Gatekeeper manifest: set EDGEFLEET_GATEKEEPER_MANIFEST (go env failed: ${e})`);
   }
-  const p = path.join(modcache, "github.com/open-policy-agent/gatekeeper", `v3@${GATEKEEPER_VERSION}`, "deploy/gatekeeper.yaml");
+  const p = path.join(
+    modcache,
+    "github.com/open-policy-agent/gatekeeper",
+    `v3@${GATEKEEPER_VERSION}`,
+    "deploy/gatekeeper.yaml",
+  );
   if (!fs.existsSync(p)) {
     throw new Error(
       `Gatekeeper manifest not found at ${p}: run \`go mod download github.com/open-policy-agent/gatekeeper/v3@${GATEKEEPER_VERSION}\` ` +

@@ -25,7 +25,16 @@ export interface GatekeeperArgs extends K8sComponentArgs, GatekeeperTransformArg
 export class Gatekeeper extends pulumi.ComponentResource {
   constructor(name: string, args: GatekeeperArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:components:Gatekeeper", name, {}, opts);
-    const { provider, manifestPath, templates, constraints, expansions, awaitTemplates, ephemeralStorage: _e, ...transform } = args;
+    const {
+      provider,
+      manifestPath,
+      templates,
+      constraints,
+      expansions,
+      awaitTemplates,
+      ephemeralStorage: _e,
+      ...transform
+    } = args;
     checkConstraints(constraints, templates);
     const objs = transformGatekeeper(fs.readFileSync(manifestPath, "utf8"), transform);
     const install = new k8s.yaml.v2.ConfigGroup(`${name}-install`, { objs }, { parent: this, provider });

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { childOptions, K8sComponentArgs , withStorage } from "./k8sOptions";
+import { childOptions, K8sComponentArgs, withStorage } from "./k8sOptions";
 import { LOKI_PORT, LokiRenderArgs, renderLoki } from "./render/loki";
 
 export type LokiArgs = K8sComponentArgs & LokiRenderArgs;
@@ -15,7 +15,11 @@ export class Loki extends pulumi.ComponentResource {
     const m = renderLoki(rest);
     const o = childOptions(this, provider);
     const cm = new k8s.core.v1.ConfigMap(`${name}-config`, m.configMap, o);
-    new k8s.apps.v1.StatefulSet(name, withStorage(m.statefulSet, args.ephemeralStorage), childOptions(this, provider, { dependsOn: [cm] }));
+    new k8s.apps.v1.StatefulSet(
+      name,
+      withStorage(m.statefulSet, args.ephemeralStorage),
+      childOptions(this, provider, { dependsOn: [cm] }),
+    );
     const svc = new k8s.core.v1.Service(name, m.service, o);
     this.url = pulumi.interpolate`http://${svc.metadata.name}.${args.namespace}.svc:${LOKI_PORT}`;
     this.registerOutputs({ url: this.url });

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RandomSecret } from "../lib/randomSecret";
-import { childOptions, K8sComponentArgs , withStorage } from "./k8sOptions";
+import { childOptions, K8sComponentArgs, withStorage } from "./k8sOptions";
 import {
   AMQP_PORT,
   RABBITMQ_DEFINITIONS_SECRET,
@@ -29,7 +29,9 @@ export class RabbitMQ extends pulumi.ComponentResource {
     const o = childOptions(this, provider);
     const labels = m.statefulSet.metadata?.labels;
     const trackerPw = new RandomSecret(`${name}-tracker-password`, { length: 32 }, { parent: this }).result;
-    const devicesPw = args.mqtt ? new RandomSecret(`${name}-devices-password`, { length: 32 }, { parent: this }).result : undefined;
+    const devicesPw = args.mqtt
+      ? new RandomSecret(`${name}-devices-password`, { length: 32 }, { parent: this }).result
+      : undefined;
     const definitions = pulumi
       .all([trackerPw, devicesPw])
       .apply(([tracker, devices]) => renderDefinitions(rabbitUsers(args.mqtt, { tracker, devices })));
@@ -56,12 +58,19 @@ export class RabbitMQ extends pulumi.ComponentResource {
     if (devicesPw) {
       new k8s.core.v1.Secret(
         `${name}-devices`,
-        { metadata: { name: "rabbitmq-devices", namespace: args.namespace, labels }, stringData: { username: "devices", password: devicesPw } },
+        {
+          metadata: { name: "rabbitmq-devices", namespace: args.namespace, labels },
+          stringData: { username: "devices", password: devicesPw },
+        },
         o,
       );
     }
     const cm = new k8s.core.v1.ConfigMap(`${name}-config`, m.configMap, o);
-    new k8s.apps.v1.StatefulSet(name, withStorage(m.statefulSet, args.ephemeralStorage), childOptions(this, provider, { dependsOn: [defs, cm] }));
+    new k8s.apps.v1.StatefulSet(
+      name,
+      withStorage(m.statefulSet, args.ephemeralStorage),
+      childOptions(this, provider, { dependsOn: [defs, cm] }),
+    );
     new k8s.core.v1.Service(name, m.service, o);
     if (m.mqttService) new k8s.core.v1.Service(`${name}-mqtt`, m.mqttService, o);
     new k8s.networking.v1.NetworkPolicy(name, m.networkPolicy, o);

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RandomSecret } from "../lib/randomSecret";
-import { childOptions, K8sComponentArgs , withStorage } from "./k8sOptions";
+import { childOptions, K8sComponentArgs, withStorage } from "./k8sOptions";
 import { REDIS_AUTH_SECRET, REDIS_PORT, renderRedis, renderRedisAuthConf, RedisRenderArgs } from "./render/redis";
 
 export type RedisArgs = K8sComponentArgs & RedisRenderArgs;
@@ -29,7 +29,11 @@ export class Redis extends pulumi.ComponentResource {
       o,
     );
     const cm = new k8s.core.v1.ConfigMap(`${name}-config`, m.configMap, o);
-    new k8s.apps.v1.StatefulSet(name, withStorage(m.statefulSet, args.ephemeralStorage), childOptions(this, provider, { dependsOn: [secret, cm] }));
+    new k8s.apps.v1.StatefulSet(
+      name,
+      withStorage(m.statefulSet, args.ephemeralStorage),
+      childOptions(this, provider, { dependsOn: [secret, cm] }),
+    );
     const svc = new k8s.core.v1.Service(name, m.service, o);
     new k8s.networking.v1.NetworkPolicy(name, m.networkPolicy, o);
     this.address = pulumi.interpolate`${svc.metadata.name}.${args.namespace}.svc:${REDIS_PORT}`;

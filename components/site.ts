@@ -68,7 +68,8 @@ export class Site extends pulumi.ComponentResource {
       fs.readFileSync(args.gatekeeper.manifestPath, "utf8"),
     );
     this.resolved = s;
-    if (s.opa && !args.authzPolicyRego) throw new Error(`profile ${profile.name} runs OPA: authzPolicyRego is required`);
+    if (s.opa && !args.authzPolicyRego)
+      throw new Error(`profile ${profile.name} runs OPA: authzPolicyRego is required`);
     const provider = args.provider;
     const child = { parent: this };
     const ns = (n: string) =>
@@ -154,16 +155,19 @@ export class Site extends pulumi.ComponentResource {
       );
       this.grafanaAdminPassword = g.adminPassword;
     }
-    if (s.loki) new Loki(
+    if (s.loki)
+      new Loki(
         `${name}-loki`,
-        { provider, site: s.site, namespace: s.monitoringNamespace, ephemeralStorage: args.ephemeralStorage, ...s.loki },
+        {
+          provider,
+          site: s.site,
+          namespace: s.monitoringNamespace,
+          ephemeralStorage: args.ephemeralStorage,
+          ...s.loki,
+        },
         inMon,
       );
-    new Gatekeeper(
-      `${name}-gatekeeper`,
-      { provider, ...s.gatekeeper, ...args.gatekeeper },
-      child,
-    );
+    new Gatekeeper(`${name}-gatekeeper`, { provider, ...s.gatekeeper, ...args.gatekeeper }, child);
     this.registerOutputs({
       trackerReplicas: s.tracker.replicas,
       hpaMaxReplicas: s.tracker.hpaMaxReplicas,

@@ -10,18 +10,11 @@ import { validate } from "./validate";
 
 /** The secret keys the engine passed (PULUMI_CONFIG_SECRET_KEYS), through the SDK's own reader where it exposes one. */
 function secretKeys(all: Record<string, string>): Set<string> {
-  const isSecret = (
-    runtimeConfig as unknown as { isConfigSecret?: (k: string) => boolean }
-  ).isConfigSecret;
-  if (typeof isSecret === "function")
-    return new Set(Object.keys(all).filter((k) => isSecret(k)));
+  const isSecret = (runtimeConfig as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  if (typeof isSecret === "function") return new Set(Object.keys(all).filter((k) => isSecret(k)));
   const env = process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]";
   const parsed: unknown = JSON.parse(env);
-  return new Set(
-    Array.isArray(parsed)
-      ? parsed.filter((k): k is string => typeof k === "string")
-      : [],
-  );
+  return new Set(Array.isArray(parsed) ? parsed.filter((k): k is string => typeof k === "string") : []);
 }
 
 export function loadStackSpec(): StackSpec {

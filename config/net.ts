@@ -8,9 +8,7 @@ export function ipVersion(address: string): 0 | 4 | 6 {
 
 export function ipv4ToInt(address: string): number | undefined {
   if (isIP(address) !== 4) return undefined;
-  return address
-    .split(".")
-    .reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  return address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
 }
 
 export interface Cidr4 {
@@ -20,8 +18,7 @@ export interface Cidr4 {
 
 export function parseCidr4(cidr: string): Cidr4 | undefined {
   const [addr, len, ...rest] = cidr.split("/");
-  if (rest.length > 0 || len === undefined || !/^\d{1,2}$/.test(len))
-    return undefined;
+  if (rest.length > 0 || len === undefined || !/^\d{1,2}$/.test(len)) return undefined;
   const base = ipv4ToInt(addr);
   const prefix = Number(len);
   if (base === undefined || prefix > 32) return undefined;
@@ -43,8 +40,5 @@ export function cidrContainsAddress(c: Cidr4, address: string): boolean {
 }
 
 export function cidrContainsCidr(outer: Cidr4, inner: Cidr4): boolean {
-  return (
-    inner.prefix >= outer.prefix &&
-    (networkOf(inner) & mask(outer.prefix)) >>> 0 === networkOf(outer)
-  );
+  return inner.prefix >= outer.prefix && (networkOf(inner) & mask(outer.prefix)) >>> 0 === networkOf(outer);
 }

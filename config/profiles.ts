@@ -7,13 +7,7 @@
  */
 import type { SizeClassName } from "./sizeClasses";
 
-export const PROFILE_NAMES = [
-  "logisticsHub",
-  "retailCity",
-  "supplyChain",
-  "edgeGeneral",
-  "factoryIiot",
-] as const;
+export const PROFILE_NAMES = ["logisticsHub", "retailCity", "supplyChain", "edgeGeneral", "factoryIiot"] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export interface TrackerResources {

@@ -24,8 +24,7 @@ const MEMORY_FACTOR_BYTES: Record<string, number> = {
 
 /** CPU quantity to millicores; undefined when malformed. */
 export function parseCpuMillis(q: string | number): number | undefined {
-  if (typeof q === "number")
-    return Number.isFinite(q) && q >= 0 ? Math.round(q * 1000) : undefined;
+  if (typeof q === "number") return Number.isFinite(q) && q >= 0 ? Math.round(q * 1000) : undefined;
   const m = CPU.exec(q.trim());
   if (!m) return undefined;
   const value = Number(m[1]);
@@ -34,8 +33,7 @@ export function parseCpuMillis(q: string | number): number | undefined {
 
 /** Memory quantity to MiB (fractional allowed); undefined when malformed. */
 export function parseMemoryMiB(q: string | number): number | undefined {
-  if (typeof q === "number")
-    return Number.isFinite(q) && q >= 0 ? q / 1024 ** 2 : undefined;
+  if (typeof q === "number") return Number.isFinite(q) && q >= 0 ? q / 1024 ** 2 : undefined;
   const m = MEMORY.exec(q.trim());
   if (!m) return undefined;
   return (Number(m[1]) * MEMORY_FACTOR_BYTES[m[2] ?? ""]) / 1024 ** 2;

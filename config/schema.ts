@@ -26,37 +26,23 @@ import { z } from "zod";
 import { PROFILE_NAMES, type ProfileName } from "./profiles";
 import { parseCidr4, cidrContainsCidr, ipVersion } from "./net";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
-import {
-  SIZE_CLASS_NAMES,
-  type Resources,
-  type SizeClass,
-  type SizeClassName,
-} from "./sizeClasses";
+import { SIZE_CLASS_NAMES, type Resources, type SizeClass, type SizeClassName } from "./sizeClasses";
 
 export const NAMESPACE = "edgefleet";
 
 /** The lab bridge must sit in the benchmarking range (RFC 2544), never in a routable one. */
 export const LAB_RANGE = "198.18.0.0/15";
 
-const show = (v: unknown): string =>
-  typeof v === "string" ? JSON.stringify(v) : String(JSON.stringify(v) ?? v);
+const show = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v) : String(JSON.stringify(v) ?? v));
 
 // A Kubernetes node name and K3s node-name: a DNS-1123 label keeps it valid everywhere it lands.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const K3S_VERSION = /^v1\.(\d+)\.(\d+)\+k3s(\d+)$/;
 const SHA256 = /^[a-f0-9]{64}$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_PREFIX =
-  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const TAINT =
-  /^([^=:\s]+)(?:=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
-const HOST_KEY_TYPES = [
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "ssh-rsa",
-];
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const TAINT = /^([^=:\s]+)(?:=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
+const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
 
 const dnsLabel = (what: string) =>
   z.string().regex(DNS_LABEL, {
@@ -75,11 +61,7 @@ export function isLabelKey(key: string): boolean {
   const slash = key.lastIndexOf("/");
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (
-    prefix !== undefined &&
-    (prefix.length > 253 || !LABEL_PREFIX.test(prefix))
-  )
-    return false;
+  if (prefix !== undefined && (prefix.length > 253 || !LABEL_PREFIX.test(prefix))) return false;
   return LABEL_NAME.test(name);
 }
 
@@ -110,11 +92,7 @@ export interface Taint {
 
 const taint = z.string().transform((s, ctx): Taint => {
   const m = TAINT.exec(s);
-  if (
-    !m ||
-    !isLabelKey(m[1]) ||
-    (m[2] !== undefined && m[2] !== "" && !LABEL_NAME.test(m[2]))
-  ) {
+  if (!m || !isLabelKey(m[1]) || (m[2] !== undefined && m[2] !== "" && !LABEL_NAME.test(m[2]))) {
     ctx.addIssue({
       code: "custom",
       input: s,
@@ -135,11 +113,7 @@ export function isSshPublicKey(key: string): boolean {
   const blob = Buffer.from(parts[1], "base64");
   if (blob.length < 4) return false;
   const typeLen = blob.readUInt32BE(0);
-  if (
-    blob.length < 4 + typeLen ||
-    blob.subarray(4, 4 + typeLen).toString("latin1") !== parts[0]
-  )
-    return false;
+  if (blob.length < 4 + typeLen || blob.subarray(4, 4 + typeLen).toString("latin1") !== parts[0]) return false;
   // ed25519: string type + string(32-byte key) = 4+11+4+32.
   return parts[0] !== "ssh-ed25519" || blob.length === 51;
 }
@@ -160,17 +134,11 @@ export interface HostSize {
 }
 
 /** Reservations for an explicit size: those of the largest named class that it covers (2c4g at least). */
-export function customSizeClass(
-  capacity: Resources,
-  classes: Record<SizeClassName, SizeClass>,
-): SizeClass {
+export function customSizeClass(capacity: Resources, classes: Record<SizeClassName, SizeClass>): SizeClass {
   let base = classes["2c4g"];
   for (const name of SIZE_CLASS_NAMES) {
     const c = classes[name];
-    if (
-      capacity.cpuMillis >= c.capacity.cpuMillis &&
-      capacity.memoryMiB >= c.capacity.memoryMiB
-    ) {
+    if (capacity.cpuMillis >= c.capacity.cpuMillis && capacity.memoryMiB >= c.capacity.memoryMiB) {
       if (c.capacity.cpuMillis >= base.capacity.cpuMillis) base = c;
     }
   }
@@ -198,14 +166,9 @@ const size = z.unknown().transform((v, ctx): RawSize => {
   if (v !== null && typeof v === "object" && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
     const extra = Object.keys(o).filter((k) => k !== "cpu" && k !== "memory");
-    const cpuMillis =
-      typeof o.cpu === "number" || typeof o.cpu === "string"
-        ? parseCpuMillis(o.cpu)
-        : undefined;
+    const cpuMillis = typeof o.cpu === "number" || typeof o.cpu === "string" ? parseCpuMillis(o.cpu) : undefined;
     const memoryMiB =
-      typeof o.memory === "string" || typeof o.memory === "number"
-        ? parseMemoryMiB(o.memory)
-        : undefined;
+      typeof o.memory === "string" || typeof o.memory === "number" ? parseMemoryMiB(o.memory) : undefined;
     if (extra.length > 0) {
       ctx.addIssue({
         code: "custom",
@@ -229,13 +192,7 @@ const size = z.unknown().transform((v, ctx): RawSize => {
         message: `memory ${show(o.memory)} is not a memory size of at least 2Gi. Fix: give a quantity such as "16Gi".`,
       });
     }
-    if (
-      extra.length > 0 ||
-      cpuMillis === undefined ||
-      memoryMiB === undefined ||
-      cpuMillis < 1000 ||
-      memoryMiB < 2048
-    )
+    if (extra.length > 0 || cpuMillis === undefined || memoryMiB === undefined || cpuMillis < 1000 || memoryMiB < 2048)
       return z.NEVER;
     return { cpuMillis, memoryMiB };
   }
@@ -247,18 +204,13 @@ const size = z.unknown().transform((v, ctx): RawSize => {
   return z.NEVER;
 });
 
-const cpuQuantity = z
-  .union([z.string(), z.number()])
-  .refine((q) => parseCpuMillis(q) !== undefined, {
-    error: (iss) =>
-      `${show(iss.input)} is not a CPU quantity. Fix: write millicores ("200m") or cores ("1").`,
-  });
-const memoryQuantity = z
-  .string()
-  .refine((q) => parseMemoryMiB(q) !== undefined, {
-    error: (iss) =>
-      `${show(iss.input)} is not a memory quantity. Fix: write a quantity with a binary suffix, such as "256Mi" or "1Gi".`,
-  });
+const cpuQuantity = z.union([z.string(), z.number()]).refine((q) => parseCpuMillis(q) !== undefined, {
+  error: (iss) => `${show(iss.input)} is not a CPU quantity. Fix: write millicores ("200m") or cores ("1").`,
+});
+const memoryQuantity = z.string().refine((q) => parseMemoryMiB(q) !== undefined, {
+  error: (iss) =>
+    `${show(iss.input)} is not a memory quantity. Fix: write a quantity with a binary suffix, such as "256Mi" or "1Gi".`,
+});
 const resourceList = z.strictObject({
   cpu: cpuQuantity.optional(),
   memory: memoryQuantity.optional(),
@@ -336,12 +288,9 @@ export const HostSchema = z.strictObject({
 });
 export type RawHost = z.output<typeof HostSchema>;
 
-const profile = z
-  .string()
-  .refine((p) => (PROFILE_NAMES as readonly string[]).includes(p), {
-    error: (iss) =>
-      `unknown profile ${show(iss.input)}. Fix: use one of ${PROFILE_NAMES.join(", ")}.`,
-  });
+const profile = z.string().refine((p) => (PROFILE_NAMES as readonly string[]).includes(p), {
+  error: (iss) => `unknown profile ${show(iss.input)}. Fix: use one of ${PROFILE_NAMES.join(", ")}.`,
+});
 
 export const SiteSchema = z.strictObject({
   name: dnsLabel("site name"),
@@ -357,26 +306,19 @@ export const SiteSchema = z.strictObject({
    */
   distribution: z.enum(["k3s", "upstream"]).default("k3s"),
   /** Simulated edge nodes registered by KWOK (lab and scale runs). */
-  kwok: z
-    .strictObject({ nodes: z.int().min(0).max(2000), size: size.optional() })
-    .optional(),
+  kwok: z.strictObject({ nodes: z.int().min(0).max(2000), size: size.optional() }).optional(),
   overrides: OverridesSchema.default({}),
-  hosts: z
-    .array(HostSchema)
-    .min(1, {
-      error:
-        "a site has no hosts. Fix: list at least one host with role: server.",
-    }),
+  hosts: z.array(HostSchema).min(1, {
+    error: "a site has no hosts. Fix: list at least one host with role: server.",
+  }),
 });
 export type RawSite = z.output<typeof SiteSchema>;
 
 const artifact = z.strictObject({
-  file: z
-    .string()
-    .regex(/^[^/\\]+$/, {
-      error: (iss) =>
-        `${show(iss.input)} is not a file name. Fix: give the file's name inside artifacts.dir, without a directory.`,
-    }),
+  file: z.string().regex(/^[^/\\]+$/, {
+    error: (iss) =>
+      `${show(iss.input)} is not a file name. Fix: give the file's name inside artifacts.dir, without a directory.`,
+  }),
   sha256: z.string().regex(SHA256, {
     error: (iss) =>
       `${show(iss.input)} is not a sha256 checksum. Fix: give 64 lower-case hex characters, as printed by \`sha256sum <file>\`.`,
@@ -402,8 +344,7 @@ const UPSTREAM_VERSION = /^v1\.(\d+)\.(\d+)$/;
 /** The upstream control plane's binaries (sites with distribution: upstream) and KWOK's. */
 export const UpstreamSchema = z.strictObject({
   version: z.string().regex(UPSTREAM_VERSION, {
-    error: (iss) =>
-      `${show(iss.input)} is not a Kubernetes release version. Fix: write it as v1.35.4.`,
+    error: (iss) => `${show(iss.input)} is not a Kubernetes release version. Fix: write it as v1.35.4.`,
   }),
   artifacts: z.strictObject({
     /** Local folder holding the binaries, relative to the project root. */
@@ -435,12 +376,10 @@ export const SshSchema = z.strictObject({
   bastion: bastion.optional(),
 });
 
-const registryHost = z
-  .string()
-  .regex(/^(\*|[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?)$/, {
-    error: (iss) =>
-      `${show(iss.input)} is not a registry host. Fix: use a host[:port] such as docker.io or registry.example.com:5000, or "*".`,
-  });
+const registryHost = z.string().regex(/^(\*|[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?)$/, {
+  error: (iss) =>
+    `${show(iss.input)} is not a registry host. Fix: use a host[:port] such as docker.io or registry.example.com:5000, or "*".`,
+});
 
 /**
  * Mirrors as K3s's registries.yaml writes them (`mirrors.<registry>.endpoint`,
@@ -471,11 +410,7 @@ export const LabSchema = z.strictObject({
     (c) => {
       const inner = parseCidr4(c);
       const outer = parseCidr4(LAB_RANGE);
-      return (
-        inner !== undefined &&
-        outer !== undefined &&
-        cidrContainsCidr(outer, inner)
-      );
+      return inner !== undefined && outer !== undefined && cidrContainsCidr(outer, inner);
     },
     {
       error: (iss) =>
@@ -490,12 +425,9 @@ export const StackConfigSchema = z.strictObject({
   [`${NAMESPACE}:upstream`]: UpstreamSchema.optional(),
   [`${NAMESPACE}:ssh`]: SshSchema,
   [`${NAMESPACE}:registry`]: RegistrySchema.optional(),
-  [`${NAMESPACE}:sites`]: z
-    .array(SiteSchema)
-    .min(1, {
-      error:
-        "the stack has no sites. Fix: add at least one site under edgefleet:sites.",
-    }),
+  [`${NAMESPACE}:sites`]: z.array(SiteSchema).min(1, {
+    error: "the stack has no sites. Fix: add at least one site under edgefleet:sites.",
+  }),
   [`${NAMESPACE}:upgrade`]: UpgradeSchema.default({ agentBatchSize: 1 }),
   [`${NAMESPACE}:lab`]: LabSchema.optional(),
 });
@@ -572,10 +504,7 @@ export interface SiteSpec {
 
 /** Shaped like infra/render/registries.ts's RegistriesArgs.mirrors. */
 export interface RegistrySpec {
-  mirrors: Record<
-    string,
-    { endpoints: string[]; rewrite?: Record<string, string> }
-  >;
+  mirrors: Record<string, { endpoints: string[]; rewrite?: Record<string, string> }>;
 }
 
 export interface LabSpec {

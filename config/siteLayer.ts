@@ -59,12 +59,22 @@ export function gatekeeperManifestPath(): string {
 export function gatekeeperPolicies(
   site: SiteSpec,
   stack: StackSpec,
-): { templates: Record<string, any>[]; constraints: Record<string, any>[]; expansions: Record<string, any>[]; awaitTemplates: boolean } {
-  const sizeClass = site.kwok?.size.name === "2c4g" || site.hosts.find((h) => h.role === "agent")?.size.name === "2c4g" ? "2c4g" : "4c8g";
+): {
+  templates: Record<string, any>[];
+  constraints: Record<string, any>[];
+  expansions: Record<string, any>[];
+  awaitTemplates: boolean;
+} {
+  const sizeClass =
+    site.kwok?.size.name === "2c4g" || site.hosts.find((h) => h.role === "agent")?.size.name === "2c4g"
+      ? "2c4g"
+      : "4c8g";
   const tracker = site.overrides.tracker?.image ? parseImage(site.overrides.tracker.image) : DEFAULT_TRACKER_IMAGE;
   const extraRegistries = [tracker.registry, ...Object.keys(stack.registry?.mirrors ?? {})].filter((r) => r !== "*");
   const enforce = site.overrides.gatekeeper?.constraints !== false;
-  const expansions = parseAllDocuments(fs.readFileSync(path.join(GATEKEEPER_DIR, "expansion", "expansion.yaml"), "utf8"))
+  const expansions = parseAllDocuments(
+    fs.readFileSync(path.join(GATEKEEPER_DIR, "expansion", "expansion.yaml"), "utf8"),
+  )
     .map((d) => d.toJS() as Record<string, any>)
     .filter((d) => d && d.kind);
   return {
@@ -111,7 +121,9 @@ export function siteLayerArgs(stack: StackSpec, site: SiteSpec, provider: k8s.Pr
     overrides: {
       trackerReplicas: o.tracker?.replicas,
       trackerResources: o.tracker?.resources ? trackerResources(profile, o.tracker.resources) : undefined,
-      monitoring: o.monitoring ? { agentMode: o.monitoring.agentMode, remoteWriteUrl: o.monitoring.remoteWriteUrl } : undefined,
+      monitoring: o.monitoring
+        ? { agentMode: o.monitoring.agentMode, remoteWriteUrl: o.monitoring.remoteWriteUrl }
+        : undefined,
       gatekeeper: o.gatekeeper
         ? { controllerReplicas: o.gatekeeper.replicas, validatingFailurePolicy: o.gatekeeper.failurePolicy }
         : undefined,

@@ -33,9 +33,7 @@ function strip(v: unknown, found: { secret: boolean }): unknown {
   }
   if (Array.isArray(v)) return v.map((x) => strip(x, found));
   if (v !== null && typeof v === "object") {
-    return Object.fromEntries(
-      Object.entries(v).map(([k, x]) => [k, strip(x, found)]),
-    );
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x, found)]));
   }
   return v;
 }
@@ -56,7 +54,6 @@ export function parseStackFile(text: string): StackFileConfig {
     if (found.secret) secretKeys.add(key);
   }
   const out: StackFileConfig = { rawConfig, secretKeys };
-  if (typeof top.encryptionsalt === "string")
-    out.encryptionSalt = top.encryptionsalt;
+  if (typeof top.encryptionsalt === "string") out.encryptionSalt = top.encryptionsalt;
   return out;
 }

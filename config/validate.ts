@@ -42,10 +42,7 @@ export class ConfigError extends Error {
   }
 }
 
-export function formatProblems(
-  stackName: string,
-  problems: ConfigProblem[],
-): string {
+export function formatProblems(stackName: string, problems: ConfigProblem[]): string {
   const n = problems.length;
   const lines = [
     `stack ${stackName}: ${n} problem${n === 1 ? "" : "s"} in the ${NAMESPACE} config; nothing was created.`,
@@ -58,9 +55,7 @@ export function formatProblems(
 }
 
 /** Keys whose values Pulumi hands the program as JSON text. */
-const STRUCTURED = ["k3s", "upstream", "ssh", "registry", "sites", "upgrade", "lab"].map(
-  (k) => `${NAMESPACE}:${k}`,
-);
+const STRUCTURED = ["k3s", "upstream", "ssh", "registry", "sites", "upgrade", "lab"].map((k) => `${NAMESPACE}:${k}`);
 const SSH_KEY = `${NAMESPACE}:ssh`;
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -93,10 +88,7 @@ const EXPECTED: Record<string, string> = {
 };
 
 /** Zod's issues worded as problem + fix. Messages written in schema.ts carry their own "Fix:". */
-function fromZodIssue(
-  issue: z.core.$ZodIssue,
-  prefix: PropertyKey[] = [],
-): ConfigProblem[] {
+function fromZodIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): ConfigProblem[] {
   const path = [...prefix, ...issue.path];
   const at = formatPath(path);
   const fixIdx = issue.message.indexOf(" Fix: ");
@@ -152,9 +144,7 @@ function fromZodIssue(
               ? `needs at least ${issue.minimum} entr${issue.minimum === 1 ? "y" : "ies"}`
               : `${show(issue.input)} is below the minimum ${String(issue.minimum)}`,
           fix:
-            issue.origin === "array"
-              ? "add the missing entries."
-              : `use a value of at least ${String(issue.minimum)}.`,
+            issue.origin === "array" ? "add the missing entries." : `use a value of at least ${String(issue.minimum)}.`,
         },
       ];
     case "too_big":
@@ -188,11 +178,7 @@ function fromZodIssue(
 }
 
 /** Pulumi passes structured values as JSON text; tests and stack-file readers pass objects. */
-function decode(
-  key: string,
-  value: unknown,
-  problems: ConfigProblem[],
-): unknown {
+function decode(key: string, value: unknown, problems: ConfigProblem[]): unknown {
   if (typeof value !== "string" || !STRUCTURED.includes(key)) return value;
   const t = value.trim();
   if (!t.startsWith("{") && !t.startsWith("[")) return value;
@@ -209,8 +195,7 @@ function decode(
 }
 
 function resolveSize(raw: RawSize): HostSize {
-  if (typeof raw === "string")
-    return { name: raw, spec: raw, class: SIZE_CLASSES[raw] };
+  if (typeof raw === "string") return { name: raw, spec: raw, class: SIZE_CLASSES[raw] };
   return {
     name: "custom",
     spec: raw,
@@ -223,10 +208,8 @@ const fmtMem = (mib: number) => `${Math.round(mib)}Mi`;
 
 /** How many pods of `req` the node's allocatable holds (the scheduler packs per node, not in sum). */
 function podsPerNode(alloc: Resources, req: Resources): number {
-  const byCpu =
-    req.cpuMillis > 0 ? Math.floor(alloc.cpuMillis / req.cpuMillis) : Infinity;
-  const byMem =
-    req.memoryMiB > 0 ? Math.floor(alloc.memoryMiB / req.memoryMiB) : Infinity;
+  const byCpu = req.cpuMillis > 0 ? Math.floor(alloc.cpuMillis / req.cpuMillis) : Infinity;
+  const byMem = req.memoryMiB > 0 ? Math.floor(alloc.memoryMiB / req.memoryMiB) : Infinity;
   return Math.min(byCpu, byMem);
 }
 
@@ -239,19 +222,13 @@ interface EdgeNodes {
 function edgeNodesOf(site: RawSite): EdgeNodes {
   const agents = site.hosts.filter((h) => h.role === "agent");
   const kwokNodes = site.kwok?.nodes ?? 0;
-  const kwokSize = resolveSize(
-    site.kwok?.size ?? PROFILE_CASE_FACTS[site.profile].caseNodeSize ?? "4c8g",
-  );
+  const kwokSize = resolveSize(site.kwok?.size ?? PROFILE_CASE_FACTS[site.profile].caseNodeSize ?? "4c8g");
   const alloc = agents.map((h) => allocatable(resolveSize(h.size).class));
   for (let i = 0; i < kwokNodes; i++) alloc.push(allocatable(kwokSize.class));
   if (alloc.length > 0) {
     const parts = [
-      agents.length > 0
-        ? `${agents.length} agent${agents.length === 1 ? "" : "s"}`
-        : "",
-      kwokNodes > 0
-        ? `${kwokNodes} KWOK node${kwokNodes === 1 ? "" : "s"}`
-        : "",
+      agents.length > 0 ? `${agents.length} agent${agents.length === 1 ? "" : "s"}` : "",
+      kwokNodes > 0 ? `${kwokNodes} KWOK node${kwokNodes === 1 ? "" : "s"}` : "",
     ];
     return { what: parts.filter(Boolean).join(" and "), allocatable: alloc };
   }
@@ -268,20 +245,13 @@ function edgeNodesOf(site: RawSite): EdgeNodes {
 }
 
 /** Server count from the raw roles, so it is reported even when another field of the site is broken. */
-function checkServers(
-  raw: unknown,
-  at: string,
-  problems: ConfigProblem[],
-): void {
+function checkServers(raw: unknown, at: string, problems: ConfigProblem[]): void {
   if (raw === null || typeof raw !== "object") return;
   const site = raw as { name?: unknown; hosts?: unknown };
   if (!Array.isArray(site.hosts) || site.hosts.length === 0) return;
   const name = typeof site.name === "string" ? site.name : at;
   const servers = site.hosts.filter(
-    (h: unknown) =>
-      h !== null &&
-      typeof h === "object" &&
-      (h as { role?: unknown }).role === "server",
+    (h: unknown) => h !== null && typeof h === "object" && (h as { role?: unknown }).role === "server",
   ).length;
   if (servers === 0) {
     problems.push({
@@ -336,10 +306,7 @@ function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
   const replicas = tracker?.replicas;
   if (replicas !== undefined && replicas > 0) {
     const nodes = edgeNodesOf(site);
-    const fits = nodes.allocatable.reduce(
-      (n, a) => n + podsPerNode(a, reqR),
-      0,
-    );
+    const fits = nodes.allocatable.reduce((n, a) => n + podsPerNode(a, reqR), 0);
     if (replicas > fits) {
       const total = nodes.allocatable.reduce(
         (s, a) => ({
@@ -365,8 +332,7 @@ function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
   if (mon?.agentMode && !mon.remoteWriteUrl) {
     problems.push({
       path: `${at}.overrides.monitoring.remoteWriteUrl`,
-      problem:
-        "Prometheus agent mode keeps no local data, so without a remote-write target every sample is dropped",
+      problem: "Prometheus agent mode keeps no local data, so without a remote-write target every sample is dropped",
       fix: "set remoteWriteUrl to the central store's write endpoint, or set agentMode: false.",
     });
   }
@@ -530,9 +496,7 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
     if (s.kwok)
       site.kwok = {
         nodes: s.kwok.nodes,
-        size: resolveSize(
-          s.kwok.size ?? PROFILE_CASE_FACTS[s.profile].caseNodeSize ?? "4c8g",
-        ),
+        size: resolveSize(s.kwok.size ?? PROFILE_CASE_FACTS[s.profile].caseNodeSize ?? "4c8g"),
       };
     return site;
   });
@@ -564,9 +528,7 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
       mirrors: Object.fromEntries(
         Object.entries(registry.mirrors).map(([name, m]) => [
           name,
-          m.rewrite
-            ? { endpoints: m.endpoint, rewrite: m.rewrite }
-            : { endpoints: m.endpoint },
+          m.rewrite ? { endpoints: m.endpoint, rewrite: m.rewrite } : { endpoints: m.endpoint },
         ]),
       ),
     };
@@ -594,21 +556,18 @@ export function validate(
   const problems: ConfigProblem[] = [];
   const ours: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rawConfig)) {
-    if (key.startsWith(`${NAMESPACE}:`))
-      ours[key] = decode(key, value, problems);
+    if (key.startsWith(`${NAMESPACE}:`)) ours[key] = decode(key, value, problems);
   }
 
   const parsed = StackConfigSchema.safeParse(ours, { reportInput: true });
-  if (!parsed.success)
-    problems.push(...parsed.error.issues.flatMap((i) => fromZodIssue(i)));
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((i) => fromZodIssue(i)));
 
   const ssh = ours[SSH_KEY];
   const hasKey = ssh !== null && typeof ssh === "object" && "privateKey" in ssh;
   if (hasKey && !secretKeys.has(SSH_KEY)) {
     problems.push({
       path: `${SSH_KEY}.privateKey`,
-      problem:
-        "the SSH private key is stored in plain text in the stack config",
+      problem: "the SSH private key is stored in plain text in the stack config",
       fix: `remove it from the stack file and set it as a secret: pulumi config set --secret --path '${SSH_KEY}.privateKey' < <key file>.`,
     });
   }
@@ -620,8 +579,7 @@ export function validate(
     rawSites.forEach((raw: unknown, i) => {
       checkServers(raw, `${NAMESPACE}:sites[${i}]`, problems);
       const site = SiteSchema.safeParse(raw);
-      if (site.success)
-        checkSite(site.data, `${NAMESPACE}:sites[${i}]`, problems);
+      if (site.success) checkSite(site.data, `${NAMESPACE}:sites[${i}]`, problems);
     });
   }
   if (parsed.success) {
@@ -629,7 +587,6 @@ export function validate(
     checkDistributions(parsed.data, problems);
   }
 
-  if (problems.length > 0 || !parsed.success)
-    throw new ConfigError(stackName, problems);
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(stackName, problems);
   return normalize(stackName, parsed.data);
 }

@@ -66,7 +66,10 @@ export class K3sCluster extends pulumi.ComponentResource {
 
     const byName = new Map(args.hosts.map((h) => [h.access.name, h]));
     const names = args.hosts.map((h) => h.access.name);
-    const plan = upgradePlan(args.hosts.map((h) => ({ name: h.access.name, role: h.role })), args.agentBatchSize);
+    const plan = upgradePlan(
+      args.hosts.map((h) => ({ name: h.access.name, role: h.role })),
+      args.agentBatchSize,
+    );
 
     let previous: pulumi.Resource[] = [guard];
     for (const step of plan) {
@@ -75,48 +78,56 @@ export class K3sCluster extends pulumi.ComponentResource {
         const h = byName.get(hostName)!;
         const isFirst = h === first;
         const controlPlaneOnly = h.role === "server" && !!args.disableAgentOnServers;
-        const node = new K3sHost(`${name}-${hostName}`, {
-          access: h.access,
-          privateKey: args.privateKey,
-          version: args.version,
-          artifacts: args.artifacts,
-          token: token.result,
-          registries: args.registries,
-          serviceMode: args.serviceMode,
-          otherHostnames: names.filter((n) => n !== hostName),
-          controller: first.access,
-          waitReady: !controlPlaneOnly,
-          config: {
-            role: h.role,
-            nodeName: hostName,
-            site: args.site,
-            profile: args.profile,
-            size: h.size,
-            wasm: args.wasm,
-            tokenFile: DEFAULT_TOKEN_FILE,
-            serverUrl: isFirst ? undefined : this.apiServerUrl,
-            clusterInit: isFirst && embeddedEtcd ? true : undefined,
-            nodeIp: h.access.address,
-            labels: h.labels,
-            taints: h.taints,
-            disable: h.role === "server" ? args.disable : undefined,
-            tlsSan: h.role === "server" ? [h.access.address] : undefined,
-            disableAgent: controlPlaneOnly || undefined,
+        const node = new K3sHost(
+          `${name}-${hostName}`,
+          {
+            access: h.access,
+            privateKey: args.privateKey,
+            version: args.version,
+            artifacts: args.artifacts,
+            token: token.result,
+            registries: args.registries,
+            serviceMode: args.serviceMode,
+            otherHostnames: names.filter((n) => n !== hostName),
+            controller: first.access,
+            waitReady: !controlPlaneOnly,
+            config: {
+              role: h.role,
+              nodeName: hostName,
+              site: args.site,
+              profile: args.profile,
+              size: h.size,
+              wasm: args.wasm,
+              tokenFile: DEFAULT_TOKEN_FILE,
+              serverUrl: isFirst ? undefined : this.apiServerUrl,
+              clusterInit: isFirst && embeddedEtcd ? true : undefined,
+              nodeIp: h.access.address,
+              labels: h.labels,
+              taints: h.taints,
+              disable: h.role === "server" ? args.disable : undefined,
+              tlsSan: h.role === "server" ? [h.access.address] : undefined,
+              disableAgent: controlPlaneOnly || undefined,
+            },
           },
-        }, { parent: this, dependsOn: previous });
+          { parent: this, dependsOn: previous },
+        );
         done.push(node);
       }
       previous = done;
     }
 
-    const fetch = new HostCommand(`${name}-kubeconfig`, {
-      connection: connectionFor(first.access, args.privateKey),
-      create: "cat /etc/rancher/k3s/k3s.yaml",
-      captureStdout: true,
-      secretStdout: true,
-      // After an upgrade the API server's certificate may be new.
-      triggers: [args.version],
-    }, { parent: this, dependsOn: previous });
+    const fetch = new HostCommand(
+      `${name}-kubeconfig`,
+      {
+        connection: connectionFor(first.access, args.privateKey),
+        create: "cat /etc/rancher/k3s/k3s.yaml",
+        captureStdout: true,
+        secretStdout: true,
+        // After an upgrade the API server's certificate may be new.
+        triggers: [args.version],
+      },
+      { parent: this, dependsOn: previous },
+    );
 
     const server = this.apiServerUrl;
     this.kubeconfig = pulumi.secret(
@@ -127,11 +138,15 @@ export class K3sCluster extends pulumi.ComponentResource {
         return s.replace(/server: https:\/\/(127\.0\.0\.1|localhost|\[::1\]):6443/g, `server: ${server}`);
       }),
     );
-    this.provider = new k8s.Provider(`${name}-k8s`, {
-      kubeconfig: this.kubeconfig,
-      // Each site keeps working alone; a site's cluster is never another's.
-      suppressHelmHookWarnings: true,
-    }, { parent: this });
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      {
+        kubeconfig: this.kubeconfig,
+        // Each site keeps working alone; a site's cluster is never another's.
+        suppressHelmHookWarnings: true,
+      },
+      { parent: this },
+    );
 
     this.registerOutputs({ kubeconfig: this.kubeconfig, apiServerUrl: this.apiServerUrl });
   }

@@ -64,96 +64,139 @@ export class K3sHost extends pulumi.ComponentResource {
     const size = resolveSize(args.config.size);
     const host = args.access.name;
 
-    const preflight = new HostCommand(`${name}-preflight`, {
-      connection,
-      // The controller's clock is taken when the step runs, not at preview:
-      // an input that changed on every run would re-run the step every time.
-      create: `export REFERENCE_EPOCH="$EDGEFLEET_CONTROLLER_EPOCH"\n${hostScript("preflight")}`,
-      environment: {
-        HOST_NAME: host,
-        ROLE: args.config.role,
-        MIN_CPU_MILLIS: String(size.capacity.cpuMillis),
-        MIN_MEMORY_MIB: String(size.capacity.memoryMiB),
-        OTHER_HOSTNAMES: args.otherHostnames.join(" "),
+    const preflight = new HostCommand(
+      `${name}-preflight`,
+      {
+        connection,
+        // The controller's clock is taken when the step runs, not at preview:
+        // an input that changed on every run would re-run the step every time.
+        create: `export REFERENCE_EPOCH="$EDGEFLEET_CONTROLLER_EPOCH"\n${hostScript("preflight")}`,
+        environment: {
+          HOST_NAME: host,
+          ROLE: args.config.role,
+          MIN_CPU_MILLIS: String(size.capacity.cpuMillis),
+          MIN_MEMORY_MIB: String(size.capacity.memoryMiB),
+          OTHER_HOSTNAMES: args.otherHostnames.join(" "),
+        },
       },
-    }, { parent: this });
+      { parent: this },
+    );
 
     const uploads = [
-      { localPath: args.artifacts.k3s.localPath, remotePath: `${STAGING_DIR}/k3s`, sha256: args.artifacts.k3s.sha256, mode: "0755" },
-      { localPath: args.artifacts.images.localPath, remotePath: `${STAGING_DIR}/${args.artifacts.images.fileName}`, sha256: args.artifacts.images.sha256 },
+      {
+        localPath: args.artifacts.k3s.localPath,
+        remotePath: `${STAGING_DIR}/k3s`,
+        sha256: args.artifacts.k3s.sha256,
+        mode: "0755",
+      },
+      {
+        localPath: args.artifacts.images.localPath,
+        remotePath: `${STAGING_DIR}/${args.artifacts.images.fileName}`,
+        sha256: args.artifacts.images.sha256,
+      },
     ];
     if (args.artifacts.wasmShim) {
-      uploads.push({ localPath: args.artifacts.wasmShim.localPath, remotePath: `${STAGING_DIR}/containerd-shim-wasmedge-v1`, sha256: args.artifacts.wasmShim.sha256, mode: "0755" });
+      uploads.push({
+        localPath: args.artifacts.wasmShim.localPath,
+        remotePath: `${STAGING_DIR}/containerd-shim-wasmedge-v1`,
+        sha256: args.artifacts.wasmShim.sha256,
+        mode: "0755",
+      });
     }
-    const install = new HostCommand(`${name}-install`, {
-      connection,
-      uploads,
-      create: hostScript("install"),
-      delete: hostScript("uninstall"),
-      environment: {
-        HOST_NAME: host,
-        K3S_SHA256: args.artifacts.k3s.sha256,
-        IMAGES_FILE: args.artifacts.images.fileName,
-        IMAGES_SHA256: args.artifacts.images.sha256,
-        WASM_SHIM_SHA256: args.artifacts.wasmShim?.sha256 ?? "",
-        STAGING_DIR,
-        // Staged files become hard links to the installed ones (install.sh's
-        // default), so an upgrade re-sends only what changed, at no disk cost.
-        STAGING_MODE: "link",
+    const install = new HostCommand(
+      `${name}-install`,
+      {
+        connection,
+        uploads,
+        create: hostScript("install"),
+        delete: hostScript("uninstall"),
+        environment: {
+          HOST_NAME: host,
+          K3S_SHA256: args.artifacts.k3s.sha256,
+          IMAGES_FILE: args.artifacts.images.fileName,
+          IMAGES_SHA256: args.artifacts.images.sha256,
+          WASM_SHIM_SHA256: args.artifacts.wasmShim?.sha256 ?? "",
+          STAGING_DIR,
+          // Staged files become hard links to the installed ones (install.sh's
+          // default), so an upgrade re-sends only what changed, at no disk cost.
+          STAGING_MODE: "link",
+        },
       },
-    }, { parent: this, dependsOn: [preflight] });
+      { parent: this, dependsOn: [preflight] },
+    );
 
     const configYaml = renderK3sConfig(args.config);
     const registriesYaml = args.registries ? renderRegistries(args.registries) : "";
-    const configure = new HostCommand(`${name}-configure`, {
-      connection,
-      create: hostScript("configure"),
-      environment: {
-        HOST_NAME: host,
-        CONFIG_YAML: configYaml,
-        REGISTRIES_YAML: registriesYaml,
-        SYSCTL_CONF: args.config.protectKernelDefaults === false ? "" : renderKubeletSysctls(),
+    const configure = new HostCommand(
+      `${name}-configure`,
+      {
+        connection,
+        create: hostScript("configure"),
+        environment: {
+          HOST_NAME: host,
+          CONFIG_YAML: configYaml,
+          REGISTRIES_YAML: registriesYaml,
+          SYSCTL_CONF: args.config.protectKernelDefaults === false ? "" : renderKubeletSysctls(),
+        },
+        secretEnvironment: { EDGEFLEET_TOKEN: args.token },
       },
-      secretEnvironment: { EDGEFLEET_TOKEN: args.token },
-    }, { parent: this, dependsOn: [install] });
+      { parent: this, dependsOn: [install] },
+    );
 
     // service.sh restarts K3s only when a file it reads changed; this digest
     // makes Pulumi re-run it exactly when one of those inputs changed.
-    const applied = crypto.createHash("sha256")
-      .update(JSON.stringify([args.version, args.artifacts.k3s.sha256, args.artifacts.wasmShim?.sha256 ?? "", configYaml, registriesYaml]))
+    const applied = crypto
+      .createHash("sha256")
+      .update(
+        JSON.stringify([
+          args.version,
+          args.artifacts.k3s.sha256,
+          args.artifacts.wasmShim?.sha256 ?? "",
+          configYaml,
+          registriesYaml,
+        ]),
+      )
       .digest("hex");
-    const service = new HostCommand(`${name}-service`, {
-      connection,
-      create: hostScript("service"),
-      environment: {
-        HOST_NAME: host,
-        ROLE: args.config.role,
-        SERVICE_MODE: args.serviceMode,
-        UNIT_CONTENT: args.serviceMode === "systemd" ? renderSystemdUnit({ role: args.config.role }) : "",
-        ENV_CONTENT: renderEnvFile({}),
-        SUPERVISOR_CONTENT: args.serviceMode === "supervise" ? renderSupervisor({ role: args.config.role }) : "",
-        EDGEFLEET_APPLIED: applied,
+    const service = new HostCommand(
+      `${name}-service`,
+      {
+        connection,
+        create: hostScript("service"),
+        environment: {
+          HOST_NAME: host,
+          ROLE: args.config.role,
+          SERVICE_MODE: args.serviceMode,
+          UNIT_CONTENT: args.serviceMode === "systemd" ? renderSystemdUnit({ role: args.config.role }) : "",
+          ENV_CONTENT: renderEnvFile({}),
+          SUPERVISOR_CONTENT: args.serviceMode === "supervise" ? renderSupervisor({ role: args.config.role }) : "",
+          EDGEFLEET_APPLIED: applied,
+        },
       },
-    }, { parent: this, dependsOn: [configure] });
+      { parent: this, dependsOn: [configure] },
+    );
 
     let last: HostCommand = service;
     if (args.waitReady) {
       const controller = connectionFor(args.controller, args.privateKey);
       const node = args.config.nodeName;
-      last = new HostCommand(`${name}-ready`, {
-        connection: controller,
-        create: hostScript("wait-ready"),
-        // Removal: drain and delete the Node from a server that stays, before
-        // this host's install step is deleted (which uninstalls K3s).
-        delete: hostScript("drain"),
-        environment: {
-          HOST_NAME: args.controller.name,
-          NODE_NAME: node,
-          EXPECTED_VERSION: args.version,
-          TIMEOUT_SECONDS: String(args.readyTimeoutSeconds ?? 300),
-          EDGEFLEET_APPLIED: applied,
+      last = new HostCommand(
+        `${name}-ready`,
+        {
+          connection: controller,
+          create: hostScript("wait-ready"),
+          // Removal: drain and delete the Node from a server that stays, before
+          // this host's install step is deleted (which uninstalls K3s).
+          delete: hostScript("drain"),
+          environment: {
+            HOST_NAME: args.controller.name,
+            NODE_NAME: node,
+            EXPECTED_VERSION: args.version,
+            TIMEOUT_SECONDS: String(args.readyTimeoutSeconds ?? 300),
+            EDGEFLEET_APPLIED: applied,
+          },
         },
-      }, { parent: this, dependsOn: [service] });
+        { parent: this, dependsOn: [service] },
+      );
     }
 
     this.ready = pulumi.all([last.id]).apply(([id]) => id);

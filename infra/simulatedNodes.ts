@@ -29,24 +29,37 @@ export interface SimulatedNodesArgs {
 export class SimulatedNodes extends pulumi.ComponentResource {
   constructor(name: string, args: SimulatedNodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:infra:SimulatedNodes", name, {}, opts);
-    new HostCommand(`${name}-kwok`, {
-      connection: connectionFor(args.server, args.privateKey),
-      uploads: [
-        { localPath: args.artifacts.kwok.localPath, remotePath: `${UPSTREAM_STAGING}/bin/kwok`, sha256: args.artifacts.kwok.sha256, mode: "0755" },
-        { localPath: args.artifacts.stages.localPath, remotePath: `${UPSTREAM_STAGING}/bin/kwok-stages.yaml`, sha256: args.artifacts.stages.sha256 },
-        ...scriptUploads(path.join(__dirname, "scripts", "kwok"), `${UPSTREAM_STAGING}/kwok`),
-      ],
-      create: `bash ${UPSTREAM_STAGING}/kwok/up.sh >&2`,
-      delete: `bash ${UPSTREAM_STAGING}/kwok/down.sh >&2 || true`,
-      environment: {
-        HOST_NAME: args.server.name,
-        EF_KWOK_NODES: String(args.count),
-        EF_KWOK_SITE: args.site,
-        EF_KWOK_PROFILE: args.profile,
-        EF_KWOK_SIZE: args.sizeClass,
-        EF_KWOK_TAINTS: (args.taints ?? []).join(","),
+    new HostCommand(
+      `${name}-kwok`,
+      {
+        connection: connectionFor(args.server, args.privateKey),
+        uploads: [
+          {
+            localPath: args.artifacts.kwok.localPath,
+            remotePath: `${UPSTREAM_STAGING}/bin/kwok`,
+            sha256: args.artifacts.kwok.sha256,
+            mode: "0755",
+          },
+          {
+            localPath: args.artifacts.stages.localPath,
+            remotePath: `${UPSTREAM_STAGING}/bin/kwok-stages.yaml`,
+            sha256: args.artifacts.stages.sha256,
+          },
+          ...scriptUploads(path.join(__dirname, "scripts", "kwok"), `${UPSTREAM_STAGING}/kwok`),
+        ],
+        create: `bash ${UPSTREAM_STAGING}/kwok/up.sh >&2`,
+        delete: `bash ${UPSTREAM_STAGING}/kwok/down.sh >&2 || true`,
+        environment: {
+          HOST_NAME: args.server.name,
+          EF_KWOK_NODES: String(args.count),
+          EF_KWOK_SITE: args.site,
+          EF_KWOK_PROFILE: args.profile,
+          EF_KWOK_SIZE: args.sizeClass,
+          EF_KWOK_TAINTS: (args.taints ?? []).join(","),
+        },
       },
-    }, { parent: this, dependsOn: args.after });
+      { parent: this, dependsOn: args.after },
+    );
     this.registerOutputs({});
   }
 }

@@ -35,7 +35,12 @@ export function scriptUploads(dir: string, remoteDir: string): UploadInputs[] {
     .readdirSync(dir)
     .filter((f) => f.endsWith(".sh"))
     .sort()
-    .map((f) => ({ localPath: path.join(dir, f), remotePath: `${remoteDir}/${f}`, sha256: sha256(path.join(dir, f)), mode: "0755" }));
+    .map((f) => ({
+      localPath: path.join(dir, f),
+      remotePath: `${remoteDir}/${f}`,
+      sha256: sha256(path.join(dir, f)),
+      mode: "0755",
+    }));
 }
 
 /**
@@ -67,31 +72,41 @@ export class UpstreamControlPlane extends pulumi.ComponentResource {
       })),
       ...scriptUploads(SCRIPTS, `${UPSTREAM_STAGING}/controlplane`),
     ];
-    const install = new HostCommand(`${name}-controlplane`, {
-      connection,
-      uploads,
-      create: `bash ${UPSTREAM_STAGING}/controlplane/up.sh >&2`,
-      delete: `bash /usr/local/lib/edgefleet-lab/down.sh >&2 || true\nrm -rf ${UPSTREAM_STAGING}`,
-      environment: {
-        HOST_NAME: args.server.name,
-        EF_CP_ADDRESS: args.server.address,
-        EF_CP_READY_TIMEOUT: String(args.readyTimeoutSeconds ?? 300),
-        EDGEFLEET_VERSION: args.version,
+    const install = new HostCommand(
+      `${name}-controlplane`,
+      {
+        connection,
+        uploads,
+        create: `bash ${UPSTREAM_STAGING}/controlplane/up.sh >&2`,
+        delete: `bash /usr/local/lib/edgefleet-lab/down.sh >&2 || true\nrm -rf ${UPSTREAM_STAGING}`,
+        environment: {
+          HOST_NAME: args.server.name,
+          EF_CP_ADDRESS: args.server.address,
+          EF_CP_READY_TIMEOUT: String(args.readyTimeoutSeconds ?? 300),
+          EDGEFLEET_VERSION: args.version,
+        },
       },
-    }, { parent: this });
+      { parent: this },
+    );
 
-    const fetch = new HostCommand(`${name}-kubeconfig`, {
-      connection,
-      create: "cat /etc/kubernetes/admin.kubeconfig",
-      captureStdout: true,
-      secretStdout: true,
-      triggers: [args.version],
-    }, { parent: this, dependsOn: [install] });
+    const fetch = new HostCommand(
+      `${name}-kubeconfig`,
+      {
+        connection,
+        create: "cat /etc/kubernetes/admin.kubeconfig",
+        captureStdout: true,
+        secretStdout: true,
+        triggers: [args.version],
+      },
+      { parent: this, dependsOn: [install] },
+    );
 
     this.kubeconfig = pulumi.secret(
       fetch.stdout.apply((s) => {
         if (!s || !s.includes("clusters:")) {
-          throw new Error(`${args.where}: ${args.server.name} returned no kubeconfig at /etc/kubernetes/admin.kubeconfig`);
+          throw new Error(
+            `${args.where}: ${args.server.name} returned no kubeconfig at /etc/kubernetes/admin.kubeconfig`,
+          );
         }
         return s;
       }),

@@ -123,8 +123,11 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
     const closeMaster = () =>
       new Promise<void>((resolve) => {
         if (!fs.existsSync(controlPath)) return resolve();
-        const k = cp.spawn("ssh", ["-F", "/dev/null", "-o", `ControlPath=${controlPath}`, "-O", "exit",
-          `${user}@${c.host}`], { stdio: "ignore" });
+        const k = cp.spawn(
+          "ssh",
+          ["-F", "/dev/null", "-o", `ControlPath=${controlPath}`, "-O", "exit", `${user}@${c.host}`],
+          { stdio: "ignore" },
+        );
         const t = setTimeout(() => k.kill("SIGKILL"), 5000);
         k.on("error", () => resolve());
         k.on("exit", () => {
@@ -145,29 +148,52 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
       fs.writeFileSync(knownHosts, known, { mode: 0o600 });
 
       const base = [
-        "-F", "/dev/null",
-        "-i", keyFile,
-        "-o", "IdentitiesOnly=yes",
-        "-o", "BatchMode=yes",
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", `UserKnownHostsFile=${knownHosts}`,
-        "-o", "GlobalKnownHostsFile=/dev/null",
-        "-o", `ConnectTimeout=${c.connectTimeoutSeconds ?? 10}`,
-        "-o", "ServerAliveInterval=15",
-        "-o", "LogLevel=ERROR",
+        "-F",
+        "/dev/null",
+        "-i",
+        keyFile,
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        `UserKnownHostsFile=${knownHosts}`,
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        `ConnectTimeout=${c.connectTimeoutSeconds ?? 10}`,
+        "-o",
+        "ServerAliveInterval=15",
+        "-o",
+        "LogLevel=ERROR",
       ];
       const common = [
         ...base,
-        "-o", "HostKeyAlias=edgefleet-host",
+        "-o",
+        "HostKeyAlias=edgefleet-host",
         // One TCP connection and one login for all the steps of this call.
-        "-o", "ControlMaster=auto",
-        "-o", `ControlPath=${controlPath}`,
-        "-o", "ControlPersist=30",
+        "-o",
+        "ControlMaster=auto",
+        "-o",
+        `ControlPath=${controlPath}`,
+        "-o",
+        "ControlPersist=30",
       ];
       if (c.bastion) {
         const b = c.bastion;
-        const jump = ["ssh", ...base, "-o", "HostKeyAlias=edgefleet-bastion", "-p", String(b.port ?? 22),
-          "-W", "%h:%p", `${b.user ?? user}@${b.host}`];
+        const jump = [
+          "ssh",
+          ...base,
+          "-o",
+          "HostKeyAlias=edgefleet-bastion",
+          "-p",
+          String(b.port ?? 22),
+          "-W",
+          "%h:%p",
+          `${b.user ?? user}@${b.host}`,
+        ];
         // With ControlPersist, ssh sends the proxy's stderr to /dev/null; keep it
         // for explain(), which needs the bastion's own error (e.g. its host key).
         common.push("-o", `ProxyCommand=${jump.join(" ")} 2>>${path.join(dir, "proxy.err")}`);
@@ -188,22 +214,32 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
           return `${where}: step failed with exit code ${code}:\n${e.split("\n").slice(-25).join("\n")}`;
         }
         if (c.bastion && /host key (for|is known for) edgefleet-bastion/i.test(e)) {
-          return `${where}: the SSH host key of its bastion ${c.bastion.host}:${c.bastion.port ?? 22} does not match ` +
+          return (
+            `${where}: the SSH host key of its bastion ${c.bastion.host}:${c.bastion.port ?? 22} does not match ` +
             `the key pinned in the stack config. Nothing was sent to it. ` +
-            `If the bastion was reinstalled, verify its new key out of band and update the pin.`;
+            `If the bastion was reinstalled, verify its new key out of band and update the pin.`
+          );
         }
         if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* not known/i.test(e)) {
-          return `${where}: its SSH host key does not match the key pinned in the stack config` +
+          return (
+            `${where}: its SSH host key does not match the key pinned in the stack config` +
             `${c.hostKeyConfigPath ? ` (${c.hostKeyConfigPath})` : ""}. Nothing was sent to it. ` +
-            `If the host was reinstalled, verify its new key out of band and update the pin.`;
+            `If the host was reinstalled, verify its new key out of band and update the pin.`
+          );
         }
-        if (/Connection timed out|No route to host|Connection refused|Could not resolve|Network is unreachable/i.test(e)) {
-          return `${where} is unreachable over SSH (${e.split("\n").pop()}). ` +
-            `Check its address and port in the stack config and that sshd runs on it.`;
+        if (
+          /Connection timed out|No route to host|Connection refused|Could not resolve|Network is unreachable/i.test(e)
+        ) {
+          return (
+            `${where} is unreachable over SSH (${e.split("\n").pop()}). ` +
+            `Check its address and port in the stack config and that sshd runs on it.`
+          );
         }
         if (/Permission denied/i.test(e)) {
-          return `${where} refused the SSH key (${e.split("\n").pop()}). ` +
-            `Check edgefleet:ssh privateKey and the host's authorized_keys.`;
+          return (
+            `${where} refused the SSH key (${e.split("\n").pop()}). ` +
+            `Check edgefleet:ssh privateKey and the host's authorized_keys.`
+          );
         }
         return `${where}: step failed with exit code ${code}:\n${e.split("\n").slice(-25).join("\n")}`;
       };
@@ -223,7 +259,8 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
           child.on("close", (code: number | null) => {
             clearTimeout(timer);
             if (code === 0) resolve(out);
-            else reject(new Error(code === null ? `${where}: timed out after ${timeoutMs / 1000}s` : explain(err, code)));
+            else
+              reject(new Error(code === null ? `${where}: timed out after ${timeoutMs / 1000}s` : explain(err, code)));
           });
           child.stdin.on("error", () => undefined);
           if (typeof stdin === "object" && !Buffer.isBuffer(stdin)) {
@@ -243,14 +280,18 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
       for (const u of uploads) {
         const local = await new Promise<string>((resolve, reject) => {
           const h = crypto.createHash("sha256");
-          fs.createReadStream(u.localPath).on("error", reject).on("data", (d: Buffer) => h.update(d))
+          fs.createReadStream(u.localPath)
+            .on("error", reject)
+            .on("data", (d: Buffer) => h.update(d))
             .on("end", () => resolve(h.digest("hex")));
         }).catch((e: Error) => {
           throw new Error(`${where}: cannot read artifact ${u.localPath}: ${e.message}`);
         });
         if (local !== u.sha256.toLowerCase()) {
-          throw new Error(`${where}: artifact ${u.localPath} has sha256 ${local}, but the stack config ` +
-            `pins ${u.sha256}. Nothing was uploaded. Fix the checksum in the stack config or replace the file.`);
+          throw new Error(
+            `${where}: artifact ${u.localPath} has sha256 ${local}, but the stack config ` +
+              `pins ${u.sha256}. Nothing was uploaded. Fix the checksum in the stack config or replace the file.`,
+          );
         }
         if (!/^[0-7]{3,4}$/.test(u.mode ?? "0644")) {
           throw new Error(`${where}: upload ${u.remotePath} has mode ${u.mode}; expected octal digits like "0755".`);
@@ -261,14 +302,33 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
         const local = sums[i];
         const mode = u.mode ?? "0644";
         // Content already there: send nothing, but apply the mode, which may have changed.
-        const remoteSum = await ssh(["bash", "-c",
-          q(`s=$(sha256sum ${q(u.remotePath)} 2>/dev/null | cut -d' ' -f1); ` +
-            `if [ "$s" = ${local} ]; then chmod ${mode} ${q(u.remotePath)}; fi; echo "$s"`)], "", 60000);
+        const remoteSum = await ssh(
+          [
+            "bash",
+            "-c",
+            q(
+              `s=$(sha256sum ${q(u.remotePath)} 2>/dev/null | cut -d' ' -f1); ` +
+                `if [ "$s" = ${local} ]; then chmod ${mode} ${q(u.remotePath)}; fi; echo "$s"`,
+            ),
+          ],
+          "",
+          60000,
+        );
         if (remoteSum.trim() === local) continue;
-        await ssh(["bash", "-c", q(`set -euo pipefail; mkdir -p "$(dirname ${q(u.remotePath)})"; ` +
-          `t=$(mktemp ${q(u.remotePath)}.XXXXXX); cat >"$t"; ` +
-          `echo "${local}  $t" | sha256sum -c --quiet - || { rm -f "$t"; echo "upload of ${u.remotePath} arrived corrupted" >&2; exit 1; }; ` +
-          `chmod ${mode} "$t"; mv -f "$t" ${q(u.remotePath)}`)], { file: u.localPath }, timeoutMs);
+        await ssh(
+          [
+            "bash",
+            "-c",
+            q(
+              `set -euo pipefail; mkdir -p "$(dirname ${q(u.remotePath)})"; ` +
+                `t=$(mktemp ${q(u.remotePath)}.XXXXXX); cat >"$t"; ` +
+                `echo "${local}  $t" | sha256sum -c --quiet - || { rm -f "$t"; echo "upload of ${u.remotePath} arrived corrupted" >&2; exit 1; }; ` +
+                `chmod ${mode} "$t"; mv -f "$t" ${q(u.remotePath)}`,
+            ),
+          ],
+          { file: u.localPath },
+          timeoutMs,
+        );
       }
 
       const exports = [

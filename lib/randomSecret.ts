@@ -57,9 +57,16 @@ export class RandomSecret extends pulumi.dynamic.Resource {
   declare public readonly result: pulumi.Output<string>;
 
   constructor(name: string, args: RandomSecretArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...args, result: undefined }, {
-      ...opts,
-      additionalSecretOutputs: ["result"],
-    }, "edgefleet", "RandomSecret");
+    super(
+      provider,
+      name,
+      { ...args, result: undefined },
+      {
+        ...opts,
+        additionalSecretOutputs: ["result"],
+      },
+      "edgefleet",
+      "RandomSecret",
+    );
   }
 }

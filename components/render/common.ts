@@ -149,12 +149,18 @@ export function imageRef(img: ImageRef): string {
  * Stamps a hash of the given ConfigMaps on a workload's pod template, so a
  * config change rolls the pods (subPath mounts and env never refresh).
  */
-export function withConfigHash<T extends DeploymentManifest | StatefulSetManifest>(workload: T, ...maps: ConfigMapManifest[]): T {
+export function withConfigHash<T extends DeploymentManifest | StatefulSetManifest>(
+  workload: T,
+  ...maps: ConfigMapManifest[]
+): T {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHash } = require("crypto") as typeof import("crypto");
   const h = createHash("sha256");
   for (const m of maps) h.update(JSON.stringify(m.data ?? {}));
   const tpl = workload.spec!.template;
-  tpl.metadata = { ...(tpl.metadata ?? {}), annotations: { ...(tpl.metadata?.annotations ?? {}), "edgefleet.dev/config-hash": h.digest("hex").slice(0, 16) } };
+  tpl.metadata = {
+    ...(tpl.metadata ?? {}),
+    annotations: { ...(tpl.metadata?.annotations ?? {}), "edgefleet.dev/config-hash": h.digest("hex").slice(0, 16) },
+  };
   return workload;
 }

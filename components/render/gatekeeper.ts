@@ -58,7 +58,8 @@ export function transformGatekeeper(yamlText: string, a: GatekeeperTransformArgs
     for (const c of d.spec.template.spec.containers as Obj[]) {
       const [repo, tag] = String(c.image).split(":");
       if (tag !== version) throw new Error(`gatekeeper manifest image ${c.image} is not the pinned ${version}`);
-      if (a.imageRegistry) c.image = `${a.imageRegistry.replace(/\/+$/, "")}/${repo.split("/").slice(-2).join("/")}:${tag}`;
+      if (a.imageRegistry)
+        c.image = `${a.imageRegistry.replace(/\/+$/, "")}/${repo.split("/").slice(-2).join("/")}:${tag}`;
       // Offline sites must restart from the node's image cache.
       c.imagePullPolicy = "IfNotPresent";
       c.resources = k8sResources(d === controller ? a.controllerResources : a.auditResources);
@@ -70,7 +71,10 @@ export function transformGatekeeper(yamlText: string, a: GatekeeperTransformArgs
         },
       ];
       if (d === audit && a.auditIntervalSeconds) {
-        c.args = [...(c.args as string[]).filter((x) => !x.startsWith("--audit-interval")), `--audit-interval=${a.auditIntervalSeconds}`];
+        c.args = [
+          ...(c.args as string[]).filter((x) => !x.startsWith("--audit-interval")),
+          `--audit-interval=${a.auditIntervalSeconds}`,
+        ];
       }
     }
   }
@@ -109,7 +113,10 @@ export function prepareTemplates(templates: Obj[], awaitCreated = true): Obj[] {
     const copy = structuredClone(t);
     if (!awaitCreated) return copy;
     copy.metadata = copy.metadata ?? {};
-    copy.metadata.annotations = { ...(copy.metadata.annotations ?? {}), "pulumi.com/waitFor": "jsonpath={.status.created}=true" };
+    copy.metadata.annotations = {
+      ...(copy.metadata.annotations ?? {}),
+      "pulumi.com/waitFor": "jsonpath={.status.created}=true",
+    };
     return copy;
   });
 }
@@ -118,9 +125,12 @@ export function checkConstraints(constraints: Obj[], templates: Obj[]): void {
   const kinds = new Set(templates.map((t) => t.spec?.crd?.spec?.names?.kind));
   for (const c of constraints) {
     if (c.apiVersion !== "constraints.gatekeeper.sh/v1beta1") {
-      throw new Error(`constraint ${c.metadata?.name}: apiVersion ${c.apiVersion} is not constraints.gatekeeper.sh/v1beta1`);
+      throw new Error(
+        `constraint ${c.metadata?.name}: apiVersion ${c.apiVersion} is not constraints.gatekeeper.sh/v1beta1`,
+      );
     }
-    if (!kinds.has(c.kind)) throw new Error(`constraint ${c.metadata?.name}: no ConstraintTemplate defines kind ${c.kind}`);
+    if (!kinds.has(c.kind))
+      throw new Error(`constraint ${c.metadata?.name}: no ConstraintTemplate defines kind ${c.kind}`);
   }
 }
 

@@ -62,13 +62,23 @@ interface Panel {
 export function renderTrackerDashboard(p99SloMs: number): string {
   const ds = { type: "prometheus", uid: DATASOURCE_UID };
   const panels: Panel[] = [
-    { title: "Requests per second", unit: "reqps", exprs: [{ expr: 'sum(rate(http_requests_total{job="tracker"}[5m]))', legend: "QPS" }] },
+    {
+      title: "Requests per second",
+      unit: "reqps",
+      exprs: [{ expr: 'sum(rate(http_requests_total{job="tracker"}[5m]))', legend: "QPS" }],
+    },
     {
       title: "Latency P50 / P99",
       unit: "s",
       exprs: [
-        { expr: 'histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{job="tracker"}[5m])))', legend: "P50" },
-        { expr: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="tracker"}[5m])))', legend: "P99" },
+        {
+          expr: 'histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{job="tracker"}[5m])))',
+          legend: "P50",
+        },
+        {
+          expr: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="tracker"}[5m])))',
+          legend: "P99",
+        },
         { expr: `vector(${p99SloMs / 1000})`, legend: "P99 SLO" },
       ],
     },
@@ -90,12 +100,19 @@ export function renderTrackerDashboard(p99SloMs: number): string {
     {
       title: "Node CPU (cores)",
       unit: "short",
-      exprs: [{ expr: 'sum by (node) (rate(container_cpu_usage_seconds_total{job="cadvisor",id="/"}[5m]))', legend: "{{node}}" }],
+      exprs: [
+        {
+          expr: 'sum by (node) (rate(container_cpu_usage_seconds_total{job="cadvisor",id="/"}[5m]))',
+          legend: "{{node}}",
+        },
+      ],
     },
     {
       title: "Node memory (working set)",
       unit: "bytes",
-      exprs: [{ expr: 'sum by (node) (container_memory_working_set_bytes{job="cadvisor",id="/"})', legend: "{{node}}" }],
+      exprs: [
+        { expr: 'sum by (node) (container_memory_working_set_bytes{job="cadvisor",id="/"})', legend: "{{node}}" },
+      ],
     },
   ];
   const dashboard = {
@@ -114,7 +131,12 @@ export function renderTrackerDashboard(p99SloMs: number): string {
       datasource: ds,
       gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
       fieldConfig: { defaults: { unit: p.unit }, overrides: [] },
-      targets: p.exprs.map((e, j) => ({ refId: String.fromCharCode(65 + j), datasource: ds, expr: e.expr, legendFormat: e.legend })),
+      targets: p.exprs.map((e, j) => ({
+        refId: String.fromCharCode(65 + j),
+        datasource: ds,
+        expr: e.expr,
+        legendFormat: e.legend,
+      })),
     })),
   };
   return JSON.stringify(dashboard, null, 2) + "\n";
@@ -196,10 +218,24 @@ export function renderGrafana(a: GrafanaRenderArgs): GrafanaManifests {
                 resources: k8sResources(a.resources),
                 securityContext: hardenedContainerSecurity(GRAFANA_UID),
                 readinessProbe: { httpGet: { path: "/api/health", port: "http" }, periodSeconds: 10 },
-                livenessProbe: { httpGet: { path: "/api/health", port: "http" }, initialDelaySeconds: 30, periodSeconds: 20 },
+                livenessProbe: {
+                  httpGet: { path: "/api/health", port: "http" },
+                  initialDelaySeconds: 30,
+                  periodSeconds: 20,
+                },
                 volumeMounts: [
-                  { name: "provisioning", mountPath: "/etc/grafana/provisioning/datasources/datasources.yaml", subPath: "datasources.yaml", readOnly: true },
-                  { name: "provisioning", mountPath: "/etc/grafana/provisioning/dashboards/dashboards.yaml", subPath: "dashboards.yaml", readOnly: true },
+                  {
+                    name: "provisioning",
+                    mountPath: "/etc/grafana/provisioning/datasources/datasources.yaml",
+                    subPath: "datasources.yaml",
+                    readOnly: true,
+                  },
+                  {
+                    name: "provisioning",
+                    mountPath: "/etc/grafana/provisioning/dashboards/dashboards.yaml",
+                    subPath: "dashboards.yaml",
+                    readOnly: true,
+                  },
                   { name: "dashboards", mountPath: "/var/lib/grafana-dashboards", readOnly: true },
                   { name: "admin", mountPath: "/etc/grafana-admin", readOnly: true },
                   // Dashboards are provisioned, so Grafana's own DB can be ephemeral.

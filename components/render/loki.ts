@@ -34,7 +34,13 @@ export function renderLokiConfig(a: { retentionHours: number }): string {
     },
     schema_config: {
       configs: [
-        { from: "2024-01-01", store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } },
+        {
+          from: "2024-01-01",
+          store: "tsdb",
+          object_store: "filesystem",
+          schema: "v13",
+          index: { prefix: "index_", period: "24h" },
+        },
       ],
     },
     limits_config: {
@@ -105,8 +111,17 @@ export function renderLoki(a: LokiRenderArgs): LokiManifests {
                 ports: [{ name: "http", containerPort: LOKI_PORT }],
                 resources: k8sResources(a.resources),
                 securityContext: hardenedContainerSecurity(LOKI_UID),
-                readinessProbe: { httpGet: { path: "/ready", port: "http" }, initialDelaySeconds: 15, periodSeconds: 10 },
-                livenessProbe: { httpGet: { path: "/ready", port: "http" }, initialDelaySeconds: 60, periodSeconds: 30, failureThreshold: 5 },
+                readinessProbe: {
+                  httpGet: { path: "/ready", port: "http" },
+                  initialDelaySeconds: 15,
+                  periodSeconds: 10,
+                },
+                livenessProbe: {
+                  httpGet: { path: "/ready", port: "http" },
+                  initialDelaySeconds: 60,
+                  periodSeconds: 30,
+                  failureThreshold: 5,
+                },
                 volumeMounts: [
                   { name: "config", mountPath: "/etc/loki", readOnly: true },
                   { name: "data", mountPath: "/loki" },

@@ -110,7 +110,11 @@ export function renderOpa(a: OpaRenderArgs): OpaManifests {
                 resources: k8sResources(a.resources),
                 securityContext: hardenedContainerSecurity(OPA_UID),
                 readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 10 },
-                livenessProbe: { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 5, periodSeconds: 20 },
+                livenessProbe: {
+                  httpGet: { path: "/health", port: "http" },
+                  initialDelaySeconds: 5,
+                  periodSeconds: 20,
+                },
                 volumeMounts: [{ name: "policies", mountPath: "/policies", readOnly: true }],
               },
             ],
@@ -134,7 +138,10 @@ export function renderOpa(a: OpaRenderArgs): OpaManifests {
         policyTypes: ["Ingress"],
         ingress: [
           {
-            from: [{ podSelector: { matchLabels: selectorLabels(TRACKER_APP) } }, prometheusPeer(a.monitoringNamespace)],
+            from: [
+              { podSelector: { matchLabels: selectorLabels(TRACKER_APP) } },
+              prometheusPeer(a.monitoringNamespace),
+            ],
             ports: [{ protocol: "TCP", port: OPA_PORT }],
           },
         ],

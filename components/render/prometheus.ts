@@ -103,7 +103,12 @@ function nodeProxyJob(job: string, path: string, saDir: string) {
     kubernetes_sd_configs: [{ role: "node" }],
     relabel_configs: [
       { target_label: "__address__", replacement: "kubernetes.default.svc:443" },
-      { source_labels: ["__meta_kubernetes_node_name"], regex: "(.+)", target_label: "__metrics_path__", replacement: `/api/v1/nodes/$1/proxy${path}` },
+      {
+        source_labels: ["__meta_kubernetes_node_name"],
+        regex: "(.+)",
+        target_label: "__metrics_path__",
+        replacement: `/api/v1/nodes/$1/proxy${path}`,
+      },
       { source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
     ],
   };
@@ -358,7 +363,11 @@ export function renderPrometheus(a: PrometheusRenderArgs, rules: string): Promet
           metadata: { labels: { ...labels, ...selector } },
           spec: {
             serviceAccountName: "prometheus",
-            securityContext: { runAsNonRoot: true, fsGroup: PROMETHEUS_UID, seccompProfile: { type: "RuntimeDefault" } },
+            securityContext: {
+              runAsNonRoot: true,
+              fsGroup: PROMETHEUS_UID,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
             containers: [
               {
                 name: "prometheus",
@@ -381,8 +390,22 @@ export function renderPrometheus(a: PrometheusRenderArgs, rules: string): Promet
                   failureThreshold: 4,
                 },
                 volumeMounts: [
-                  { name: "config", mountPath: "/etc/prometheus/prometheus.yml", subPath: "prometheus.yml", readOnly: true },
-                  ...(a.agentMode ? [] : [{ name: "config", mountPath: "/etc/prometheus/rules/edgefleet.rules.yaml", subPath: "edgefleet.rules.yaml", readOnly: true }]),
+                  {
+                    name: "config",
+                    mountPath: "/etc/prometheus/prometheus.yml",
+                    subPath: "prometheus.yml",
+                    readOnly: true,
+                  },
+                  ...(a.agentMode
+                    ? []
+                    : [
+                        {
+                          name: "config",
+                          mountPath: "/etc/prometheus/rules/edgefleet.rules.yaml",
+                          subPath: "edgefleet.rules.yaml",
+                          readOnly: true,
+                        },
+                      ]),
                   { name: "data", mountPath: "/prometheus" },
                 ],
               },

@@ -127,7 +127,9 @@ export function renderDefinitions(users: RabbitUser[]): string {
 
 /** The users a site gets: the tracker app, plus MQTT devices when MQTT is on (publish-only to amq.topic). */
 export function rabbitUsers(mqtt: boolean, passwords: { tracker: string; devices?: string }): RabbitUser[] {
-  const users: RabbitUser[] = [{ name: "tracker", password: passwords.tracker, configure: ".*", write: ".*", read: ".*" }];
+  const users: RabbitUser[] = [
+    { name: "tracker", password: passwords.tracker, configure: ".*", write: ".*", read: ".*" },
+  ];
   if (mqtt) {
     if (!passwords.devices) throw new Error("MQTT needs a devices password");
     // MQTT sessions declare their own queues (mqtt-subscription-*), hence configure on those.
@@ -175,7 +177,10 @@ export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
     ...(a.mqtt ? [{ name: "mqtt", containerPort: MQTT_PORT }] : []),
   ];
   const ingress = [
-    { from: [{ podSelector: { matchLabels: selectorLabels(TRACKER_APP) } }], ports: [{ protocol: "TCP", port: AMQP_PORT }] },
+    {
+      from: [{ podSelector: { matchLabels: selectorLabels(TRACKER_APP) } }],
+      ports: [{ protocol: "TCP", port: AMQP_PORT }],
+    },
     { from: [prometheusPeer(a.monitoringNamespace)], ports: [{ protocol: "TCP", port: RABBITMQ_PROMETHEUS_PORT }] },
     // IoT devices are outside the cluster; MQTT itself authenticates them (anonymous is off).
     ...(a.mqtt ? [{ ports: [{ protocol: "TCP", port: MQTT_PORT }] }] : []),
@@ -219,7 +224,12 @@ export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
                 ],
                 resources: k8sResources(a.resources),
                 securityContext: hardenedContainerSecurity(RABBITMQ_UID),
-                readinessProbe: { tcpSocket: { port: "amqp" }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+                readinessProbe: {
+                  tcpSocket: { port: "amqp" },
+                  periodSeconds: 10,
+                  timeoutSeconds: 3,
+                  failureThreshold: 3,
+                },
                 livenessProbe: {
                   tcpSocket: { port: "amqp" },
                   initialDelaySeconds: 60,

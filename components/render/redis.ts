@@ -130,7 +130,9 @@ export function renderRedis(a: RedisRenderArgs): RedisManifests {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: meta("redis-config"),
-      data: { "redis.conf": renderRedisConf({ memoryLimitMiB: a.resources.limits.memoryMiB, persistence: a.persistence }) },
+      data: {
+        "redis.conf": renderRedisConf({ memoryLimitMiB: a.resources.limits.memoryMiB, persistence: a.persistence }),
+      },
     },
     statefulSet: {
       apiVersion: "apps/v1",
@@ -185,7 +187,10 @@ export function renderRedis(a: RedisRenderArgs): RedisManifests {
             ],
             volumes: [
               { name: "config", configMap: { name: "redis-config" } },
-              { name: "auth", secret: { secretName: REDIS_AUTH_SECRET, items: [{ key: "auth.conf", path: "auth.conf" }] } },
+              {
+                name: "auth",
+                secret: { secretName: REDIS_AUTH_SECRET, items: [{ key: "auth.conf", path: "auth.conf" }] },
+              },
               ...(persistent ? [] : [{ name: "data", emptyDir: { sizeLimit: "64Mi" } }]),
             ],
           },

@@ -186,7 +186,10 @@ export function resolveSite(a: ResolveArgs, gatekeeperYaml: string): ResolvedSit
     loki: (o.loki ?? ex.loki) ? sizes.loki : undefined,
   };
   const trackerResources = o.trackerResources ?? p.tracker.resources;
-  const podRequests = trackerPodRequests({ ...p, tracker: { ...p.tracker, resources: trackerResources } }, WASMEDGE_OVERHEAD);
+  const podRequests = trackerPodRequests(
+    { ...p, tracker: { ...p.tracker, resources: trackerResources } },
+    WASMEDGE_OVERHEAD,
+  );
   const platform = platformFootprint(resolved, gatekeeperYaml);
   const replicas = o.trackerReplicas ?? siteTrackerReplicas(p, a.edgeNodes);
   const capacity = checkSiteCapacity({
@@ -281,14 +284,24 @@ export function platformWorkloads(s: PlatformSpec, gatekeeperYaml: string): Work
       ),
     );
   }
-  if (s.opa) rows.push(...rowsOf(renderOpa({ ...base, policyRego: "package footprint\n", resources: s.opa.resources }).deployment));
-  if (s.loki) rows.push(...rowsOf(renderLoki({ site: s.site, namespace: s.monitoringNamespace, ...s.loki }).statefulSet));
+  if (s.opa)
+    rows.push(
+      ...rowsOf(renderOpa({ ...base, policyRego: "package footprint\n", resources: s.opa.resources }).deployment),
+    );
+  if (s.loki)
+    rows.push(...rowsOf(renderLoki({ site: s.site, namespace: s.monitoringNamespace, ...s.loki }).statefulSet));
   for (const w of gatekeeperWorkloads(transformGatekeeper(gatekeeperYaml, s.gatekeeper))) {
     rows.push({
       name: `Deployment/${w.name}`,
       replicas: w.replicas,
-      requests: { cpuMillis: parseCpuMillis(w.resources.requests?.cpu), memoryMiB: parseMemoryMiB(w.resources.requests?.memory) },
-      limits: { cpuMillis: parseCpuMillis(w.resources.limits?.cpu), memoryMiB: parseMemoryMiB(w.resources.limits?.memory) },
+      requests: {
+        cpuMillis: parseCpuMillis(w.resources.requests?.cpu),
+        memoryMiB: parseMemoryMiB(w.resources.requests?.memory),
+      },
+      limits: {
+        cpuMillis: parseCpuMillis(w.resources.limits?.cpu),
+        memoryMiB: parseMemoryMiB(w.resources.limits?.memory),
+      },
     });
   }
   return rows;

@@ -48,7 +48,10 @@ export interface TrackerManifests {
 const bool = (b: boolean) => (b ? "true" : "false");
 
 /** The ConfigMap data: the cases' keys verbatim, plus the factory case's config.json shape for every profile. */
-export function renderTrackerConfig(s: TrackerSettings, endpoints: TrackerRenderArgs["endpoints"]): Record<string, string> {
+export function renderTrackerConfig(
+  s: TrackerSettings,
+  endpoints: TrackerRenderArgs["endpoints"],
+): Record<string, string> {
   const data: Record<string, string> = {
     cache_enabled: bool(s.cacheEnabled),
     cache_ttl: s.cacheTtl,
@@ -221,7 +224,10 @@ export function renderTracker(a: TrackerRenderArgs): TrackerManifests {
         metrics: [
           {
             type: "Resource",
-            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.targetCpuUtilizationPercent } },
+            resource: {
+              name: "cpu",
+              target: { type: "Utilization", averageUtilization: a.targetCpuUtilizationPercent },
+            },
           },
         ],
         behavior: {

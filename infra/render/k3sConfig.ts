@@ -153,7 +153,9 @@ function validate(args: K3sConfigArgs): void {
     if (args.tlsSan?.length) serverOnly.push("tlsSan");
     if (args.disable?.length) serverOnly.push("disable");
     if (serverOnly.length) {
-      throw new Error(`${where}: ${serverOnly.join(", ")} apply to servers only; k3s agent refuses unknown flags and would not start`);
+      throw new Error(
+        `${where}: ${serverOnly.join(", ")} apply to servers only; k3s agent refuses unknown flags and would not start`,
+      );
     }
   } else if (args.clusterInit && args.serverUrl) {
     throw new Error(`${where}: clusterInit (first server) and serverUrl (joining server) are mutually exclusive`);

@@ -38,7 +38,8 @@ export function renderRegistries(args: RegistriesArgs): string {
     const m = args.mirrors[name];
     if (!m.endpoints.length) throw new Error(`registry mirror "${name}" needs at least one endpoint`);
     for (const e of m.endpoints) {
-      if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(e)) throw new Error(`registry mirror "${name}": "${e}" is not an http(s) URL`);
+      if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(e))
+        throw new Error(`registry mirror "${name}": "${e}" is not an http(s) URL`);
     }
     const entry: Record<string, YamlValue> = { endpoint: [...m.endpoints] };
     if (m.rewrite && Object.keys(m.rewrite).length) {

@@ -100,7 +100,9 @@ export function renderEnvFile(env: Record<string, string>): string {
   for (const k of Object.keys(env).sort()) {
     if (!ENV_NAME_RE.test(k)) throw new Error(`env file: "${k}" is not a K3S_*, CONTAINERD_* or proxy variable`);
     if (/^K3S_(TOKEN|AGENT_TOKEN|CLUSTER_SECRET)$/.test(k)) {
-      throw new Error(`env file: ${k} is not allowed; the join token is read from the token file (token-file in config.yaml)`);
+      throw new Error(
+        `env file: ${k} is not allowed; the join token is read from the token file (token-file in config.yaml)`,
+      );
     }
     const v = env[k];
     if (!ENV_VALUE_RE.test(v)) throw new Error(`env file: value of ${k} has characters outside [A-Za-z0-9_./:,=@+%-]`);
@@ -137,7 +139,8 @@ export function renderSupervisor(args: SupervisorArgs): string {
   for (const [n, p] of Object.entries({ binDir, envFile, logFile, pidFile })) {
     if (!PATH_RE.test(p)) throw new Error(`supervisor: ${n} "${p}" must be an absolute path of [A-Za-z0-9_./-]`);
   }
-  if (!Number.isInteger(delay) || delay < 1) throw new Error(`supervisor: restartDelaySeconds must be a positive integer`);
+  if (!Number.isInteger(delay) || delay < 1)
+    throw new Error(`supervisor: restartDelaySeconds must be a positive integer`);
   return `#!/usr/bin/env bash
 # Managed by Edgefleet (Pulumi): keeps \`k3s ${args.role}\` running on a host without systemd.
 set -uo pipefail

@@ -1,4 +1,10 @@
-import { SIZE_CLASSES, SIZE_CLASS_NAMES, type Resources, type SizeClass, type SizeClassName } from "../../config/sizeClasses";
+import {
+  SIZE_CLASSES,
+  SIZE_CLASS_NAMES,
+  type Resources,
+  type SizeClass,
+  type SizeClassName,
+} from "../../config/sizeClasses";
 
 /** A host's declared size: a named class, or explicit capacity. */
 export type SizeSpec = SizeClassName | { cpuMillis: number; memoryMiB: number };
@@ -23,7 +29,8 @@ export function resolveSize(spec: SizeSpec): SizeClass {
     .filter((c) => c.capacity.cpuMillis <= cpuMillis && c.capacity.memoryMiB <= memoryMiB)
     .sort((a, b) => b.capacity.memoryMiB - a.capacity.memoryMiB);
   const base =
-    fitting[0] ?? SIZE_CLASS_NAMES.map((n) => SIZE_CLASSES[n]).sort((a, b) => a.capacity.memoryMiB - b.capacity.memoryMiB)[0];
+    fitting[0] ??
+    SIZE_CLASS_NAMES.map((n) => SIZE_CLASSES[n]).sort((a, b) => a.capacity.memoryMiB - b.capacity.memoryMiB)[0];
   return { ...base, capacity: { cpuMillis, memoryMiB } };
 }
 

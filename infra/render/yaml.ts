@@ -33,7 +33,8 @@ function lines(value: { [key: string]: YamlValue }, indent: number): string[] {
       }
       out.push(`${pad}${key}:`);
       for (const item of v) {
-        if (Array.isArray(item) || isMap(item)) throw new Error(`nested collections in lists are not supported (key ${k})`);
+        if (Array.isArray(item) || isMap(item))
+          throw new Error(`nested collections in lists are not supported (key ${k})`);
         out.push(`${pad}  - ${scalar(item)}`);
       }
     } else if (isMap(v)) {

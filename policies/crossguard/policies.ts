@@ -74,7 +74,8 @@ export const policies: Policies = [
   ...sharedPolicies,
   {
     name: "edge-capacity",
-    description: "Replicas x requests of the site's workloads fit its edge nodes (count and size class from policy config).",
+    description:
+      "Replicas x requests of the site's workloads fit its edge nodes (count and size class from policy config).",
     enforcementLevel: "mandatory",
     configSchema: EDGE_CAPACITY_SCHEMA,
     validateStack: (args, reportViolation) => {
@@ -90,7 +91,10 @@ export const policies: Policies = [
       for (const { w, r } of workloads) {
         const site = siteOf(r, sites);
         if (site === undefined) {
-          reportViolation(`${w.kind} ${w.name}: provider ${r.provider?.name ?? "(default)"} matches no configured site`, r.urn);
+          reportViolation(
+            `${w.kind} ${w.name}: provider ${r.provider?.name ?? "(default)"} matches no configured site`,
+            r.urn,
+          );
         } else bySite.get(site)!.push(w);
       }
       for (const [site, ws] of bySite) report(reportViolation, edgeCapacityViolations(site, ws, cfg.sites![site]));
@@ -118,7 +122,10 @@ export const policies: Policies = [
     },
     validateResource: (args, reportViolation) => {
       const cfg: HostLayerConfig = { ...HOST_LAYER_DEFAULTS, ...args.getConfig<Partial<HostLayerConfig>>() };
-      report(reportViolation, k3sPinViolations(args.type, args.props, cfg).map((m) => `${args.name}: ${m}`));
+      report(
+        reportViolation,
+        k3sPinViolations(args.type, args.props, cfg).map((m) => `${args.name}: ${m}`),
+      );
     },
   },
   {
@@ -136,7 +143,10 @@ export const policies: Policies = [
     },
     validateResource: (args, reportViolation) => {
       const cfg: SecretsConfig = { ...SECRETS_DEFAULTS, ...args.getConfig<Partial<SecretsConfig>>() };
-      report(reportViolation, plainSecretViolations(args.type, args.props, cfg).map((m) => `${args.name}: ${m}`));
+      report(
+        reportViolation,
+        plainSecretViolations(args.type, args.props, cfg).map((m) => `${args.name}: ${m}`),
+      );
     },
   },
   {
@@ -160,7 +170,10 @@ export const policies: Policies = [
     validateResource: (args, reportViolation) => {
       const w = workloadOf(args.type, args.props, args.name);
       if (!w) return;
-      report(reportViolation, probeViolations(w).map((m) => `${w.kind} ${w.name}: ${m}`));
+      report(
+        reportViolation,
+        probeViolations(w).map((m) => `${w.kind} ${w.name}: ${m}`),
+      );
     },
   },
 ];

@@ -7,7 +7,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { GATEKEEPER_POLICIES, SiteConstraintOptions, renderConstraints, renderConstraint, renderTemplate } from "./catalog";
+import {
+  GATEKEEPER_POLICIES,
+  SiteConstraintOptions,
+  renderConstraints,
+  renderConstraint,
+  renderTemplate,
+} from "./catalog";
 
 export const GATEKEEPER_DIR = __dirname;
 

@@ -14,11 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { formatYaml } from "./format";
-import {
-  type ImportDefaults,
-  mergeInventory,
-  parseInventory,
-} from "./inventory";
+import { type ImportDefaults, mergeInventory, parseInventory } from "./inventory";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -38,9 +34,7 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const stackFile = existsSync(values.stack)
-    ? values.stack
-    : join("stacks", `Pulumi.${values.stack}.yaml`);
+  const stackFile = existsSync(values.stack) ? values.stack : join("stacks", `Pulumi.${values.stack}.yaml`);
   const stackName = basename(stackFile)
     .replace(/^Pulumi\./, "")
     .replace(/\.yaml$/, "");
@@ -55,20 +49,10 @@ async function main(): Promise<number> {
     basename(values.from),
     defaults,
   );
-  const result = mergeInventory(
-    stackName,
-    readFileSync(stackFile, "utf8"),
-    rows,
-    defaults,
-  );
-  const problems = [
-    ...rowProblems.map((p) => `${p.source}: ${p.problem}`),
-    ...result.problems,
-  ];
+  const result = mergeInventory(stackName, readFileSync(stackFile, "utf8"), rows, defaults);
+  const problems = [...rowProblems.map((p) => `${p.source}: ${p.problem}`), ...result.problems];
   if (problems.length > 0) {
-    console.error(
-      `import: ${problems.length} problem(s); ${stackFile} was not changed:`,
-    );
+    console.error(`import: ${problems.length} problem(s); ${stackFile} was not changed:`);
     for (const p of problems) console.error(`  - ${p}`);
     return 1;
   }
@@ -76,8 +60,7 @@ async function main(): Promise<number> {
   console.log(
     `import: ${rows.length} host(s) from ${values.from}; sites replaced: ${result.replaced.join(", ") || "none"}; added: ${result.added.join(", ") || "none"}; the stack now has ${hosts} host(s)`,
   );
-  if (!values["dry-run"])
-    writeFileSync(stackFile, await formatYaml(result.text));
+  if (!values["dry-run"]) writeFileSync(stackFile, await formatYaml(result.text));
   return 0;
 }
 

@@ -14,11 +14,7 @@
  */
 import { isSeq, parse, parseDocument } from "yaml";
 import { parseStackFile } from "../../config/stackFile";
-import {
-  ConfigError,
-  type ConfigProblem,
-  validate,
-} from "../../config/validate";
+import { ConfigError, type ConfigProblem, validate } from "../../config/validate";
 import type { StackSpec } from "../../config/schema";
 
 export interface ImportDefaults {
@@ -45,19 +41,7 @@ export interface RowProblem {
   problem: string;
 }
 
-const COLUMNS = [
-  "site",
-  "profile",
-  "name",
-  "address",
-  "port",
-  "user",
-  "role",
-  "size",
-  "labels",
-  "taints",
-  "hostKey",
-];
+const COLUMNS = ["site", "profile", "name", "address", "port", "user", "role", "size", "labels", "taints", "hostKey"];
 
 /** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
 export function parseCsv(text: string): string[][] {
@@ -99,11 +83,7 @@ function parseSize(s: string): unknown {
   return { cpu, memory: m[2] };
 }
 
-function parsePairs(
-  s: string,
-  source: string,
-  problems: RowProblem[],
-): Record<string, string> {
+function parsePairs(s: string, source: string, problems: RowProblem[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of s
     .split(";")
@@ -155,13 +135,10 @@ function rowFromFields(
   }
   const size = fields.size;
   if (size !== null && typeof size === "object") host.size = size;
-  else if (str("size") ?? defaults.size)
-    host.size = parseSize((str("size") ?? defaults.size)!);
+  else if (str("size") ?? defaults.size) host.size = parseSize((str("size") ?? defaults.size)!);
   const labels = fields.labels;
-  if (labels !== null && typeof labels === "object" && !Array.isArray(labels))
-    host.labels = labels;
-  else if (str("labels"))
-    host.labels = parsePairs(str("labels")!, source, problems);
+  if (labels !== null && typeof labels === "object" && !Array.isArray(labels)) host.labels = labels;
+  else if (str("labels")) host.labels = parsePairs(str("labels")!, source, problems);
   const taints = fields.taints;
   if (Array.isArray(taints)) host.taints = taints;
   else if (str("taints"))
@@ -185,8 +162,7 @@ export function parseInventory(
   const rows: InventoryRow[] = [];
   if (/\.csv$/i.test(name)) {
     const [header, ...data] = parseCsv(text);
-    if (!header)
-      return { rows, problems: [{ source: name, problem: "empty CSV" }] };
+    if (!header) return { rows, problems: [{ source: name, problem: "empty CSV" }] };
     const cols = header.map((h) => h.trim());
     const unknown = cols.filter((c) => !COLUMNS.includes(c));
     if (unknown.length > 0)
@@ -212,8 +188,7 @@ export function parseInventory(
         problems: [
           {
             source: name,
-            problem:
-              "expected a list of hosts, or a mapping with a `hosts` list",
+            problem: "expected a list of hosts, or a mapping with a `hosts` list",
           },
         ],
       };
@@ -225,12 +200,7 @@ export function parseInventory(
         });
         return;
       }
-      const row = rowFromFields(
-        h as Record<string, unknown>,
-        `${name} hosts[${i}]`,
-        defaults,
-        problems,
-      );
+      const row = rowFromFields(h as Record<string, unknown>, `${name} hosts[${i}]`, defaults, problems);
       if (row) rows.push(row);
     });
   }
@@ -243,8 +213,7 @@ export function parseInventory(
       if (defaults.servers === undefined)
         problems.push({
           source: r.source,
-          problem:
-            "no role: add a role column (server|agent) or pass --servers N",
+          problem: "no role: add a role column (server|agent) or pass --servers N",
         });
       else r.host.role = n < defaults.servers ? "server" : "agent";
     }
@@ -252,17 +221,7 @@ export function parseInventory(
   return { rows, problems };
 }
 
-const HOST_KEY_ORDER = [
-  "name",
-  "address",
-  "port",
-  "user",
-  "role",
-  "size",
-  "labels",
-  "taints",
-  "hostKey",
-];
+const HOST_KEY_ORDER = ["name", "address", "port", "user", "role", "size", "labels", "taints", "hostKey"];
 
 export interface ImportResult {
   text: string;
@@ -295,12 +254,9 @@ export function mergeInventory(
   };
   const sitesNode = doc.getIn(["config", "edgefleet:sites"]);
   const existing: string[] = isSeq(sitesNode)
-    ? (sitesNode.toJSON() as Array<{ name?: unknown }>).map((s) =>
-        String(s?.name),
-      )
+    ? (sitesNode.toJSON() as Array<{ name?: unknown }>).map((s) => String(s?.name))
     : [];
-  if (!isSeq(sitesNode))
-    doc.setIn(["config", "edgefleet:sites"], doc.createNode([]));
+  if (!isSeq(sitesNode)) doc.setIn(["config", "edgefleet:sites"], doc.createNode([]));
 
   const bySite = new Map<string, InventoryRow[]>();
   for (const r of rows) bySite.set(r.site, [...(bySite.get(r.site) ?? []), r]);
@@ -327,30 +283,24 @@ export function mergeInventory(
     });
     let idx = existing.indexOf(site);
     if (idx >= 0) {
-      doc.setIn(
-        ["config", "edgefleet:sites", idx, "hosts"],
-        doc.createNode(hosts),
-      );
+      doc.setIn(["config", "edgefleet:sites", idx, "hosts"], doc.createNode(hosts));
       replaced.push(site);
     } else {
-      const profile =
-        siteRows.find((r) => r.profile)?.profile ?? defaults.profile;
+      const profile = siteRows.find((r) => r.profile)?.profile ?? defaults.profile;
       if (!profile) {
         problems.push(
           `${siteRows[0].source}: site ${site} is new to the stack and has no profile: add a profile column or pass --profile`,
         );
         continue;
       }
-      (
-        doc.getIn(["config", "edgefleet:sites"]) as { add(v: unknown): void }
-      ).add(doc.createNode({ name: site, profile, hosts }));
+      (doc.getIn(["config", "edgefleet:sites"]) as { add(v: unknown): void }).add(
+        doc.createNode({ name: site, profile, hosts }),
+      );
       idx = existing.length;
       existing.push(site);
       added.push(site);
     }
-    siteRows.forEach((r, j) =>
-      sources.set(`edgefleet:sites[${idx}].hosts[${j}]`, r.source),
-    );
+    siteRows.forEach((r, j) => sources.set(`edgefleet:sites[${idx}].hosts[${j}]`, r.source));
   }
 
   const text = doc.toString({ lineWidth: 0 });

@@ -24,26 +24,16 @@ export function policyConfig(spec: StackSpec): Record<string, unknown> {
   for (const s of spec.sites) {
     const agents = s.hosts.filter((h) => h.role === "agent");
     const servers = s.hosts.filter((h) => h.role === "server");
-    const edge =
-      agents.length > 0 || s.kwok
-        ? agents
-        : s.disableAgentOnServers
-          ? []
-          : servers;
-    const sizes = [
-      ...edge.map((h) => h.size),
-      ...(s.kwok && s.kwok.nodes > 0 ? [s.kwok.size] : []),
-    ].map(className);
+    const edge = agents.length > 0 || s.kwok ? agents : s.disableAgentOnServers ? [] : servers;
+    const sizes = [...edge.map((h) => h.size), ...(s.kwok && s.kwok.nodes > 0 ? [s.kwok.size] : [])].map(className);
     // The smaller class when a site mixes them: capacity is judged conservatively.
-    const sizeClass =
-      sizes.includes("2c4g") || sizes.length === 0 ? "2c4g" : "4c8g";
+    const sizeClass = sizes.includes("2c4g") || sizes.length === 0 ? "2c4g" : "4c8g";
     sites[s.name] = {
       edgeNodes: edge.length + (s.kwok?.nodes ?? 0),
       sizeClass,
     };
     maxServers = Math.max(maxServers, servers.length);
-    if (servers.length > 1 && servers.length % 2 === 0)
-      evenServers = servers.length;
+    if (servers.length > 1 && servers.length % 2 === 0) evenServers = servers.length;
   }
   return {
     "edge-capacity": { sites },
@@ -61,11 +51,5 @@ if (process.argv[1] && /policy-config\.ts$/.test(process.argv[1])) {
     .replace(/^Pulumi\./, "")
     .replace(/\.yaml$/, "");
   const { rawConfig, secretKeys } = parseStackFile(readFileSync(file, "utf8"));
-  console.log(
-    JSON.stringify(
-      policyConfig(validate(stack, rawConfig, secretKeys)),
-      null,
-      2,
-    ),
-  );
+  console.log(JSON.stringify(policyConfig(validate(stack, rawConfig, secretKeys)), null, 2));
 }

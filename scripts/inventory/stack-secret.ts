@@ -19,24 +19,12 @@ function keyPath(p: string): string[] {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, file, a, b] = argv;
-  if (cmd === "has" && file && a)
-    return hasSecret(readFileSync(file, "utf8"), keyPath(a)) ? 0 : 1;
+  if (cmd === "has" && file && a) return hasSecret(readFileSync(file, "utf8"), keyPath(a)) ? 0 : 1;
   if (cmd === "copy" && file && a && b) {
-    writeFileSync(
-      file,
-      await formatYaml(
-        copySecret(
-          readFileSync(file, "utf8"),
-          readFileSync(a, "utf8"),
-          keyPath(b),
-        ),
-      ),
-    );
+    writeFileSync(file, await formatYaml(copySecret(readFileSync(file, "utf8"), readFileSync(a, "utf8"), keyPath(b))));
     return 0;
   }
-  throw new Error(
-    "usage: stack-secret.ts has <stack file> <key path> | copy <stack file> <sealed copy> <key path>",
-  );
+  throw new Error("usage: stack-secret.ts has <stack file> <key path> | copy <stack file> <sealed copy> <key path>");
 }
 
 main(process.argv.slice(2)).then(

@@ -11,17 +11,12 @@ const OUTPUT = { lineWidth: 0 } as const;
 
 function load(text: string): Document.Parsed {
   const doc = parseDocument(text);
-  if (doc.errors.length > 0)
-    throw new Error(`stack file is not valid YAML: ${doc.errors[0].message}`);
+  if (doc.errors.length > 0) throw new Error(`stack file is not valid YAML: ${doc.errors[0].message}`);
   return doc;
 }
 
 /** Sets config[key] at `path` (creating mappings on the way). */
-export function setConfigValue(
-  text: string,
-  path: ReadonlyArray<string | number>,
-  value: unknown,
-): string {
+export function setConfigValue(text: string, path: ReadonlyArray<string | number>, value: unknown): string {
   const doc = load(text);
   doc.setIn(["config", ...path], doc.createNode(value));
   return doc.toString(OUTPUT);
@@ -32,18 +27,12 @@ export function setConfigValue(
  * copy that `pulumi config set --secret` rewrote) into `original`, leaving
  * the rest of `original` exactly as written.
  */
-export function copySecret(
-  original: string,
-  sealed: string,
-  path: ReadonlyArray<string | number>,
-): string {
+export function copySecret(original: string, sealed: string, path: ReadonlyArray<string | number>): string {
   const src = load(sealed);
   const salt = src.get("encryptionsalt");
   const secure: unknown = src.getIn(["config", ...path, "secure"]);
   if (typeof salt !== "string" || typeof secure !== "string") {
-    throw new Error(
-      `sealed copy has no encryptionsalt or no secure value at config.${path.join(".")}`,
-    );
+    throw new Error(`sealed copy has no encryptionsalt or no secure value at config.${path.join(".")}`);
   }
   const doc = load(original);
   // After config, so that the file's header comment stays its first line; Pulumi reads it anywhere.
@@ -54,15 +43,9 @@ export function copySecret(
 }
 
 /** True when the stack file already holds a secure value at `path` and an encryption salt. */
-export function hasSecret(
-  text: string,
-  path: ReadonlyArray<string | number>,
-): boolean {
+export function hasSecret(text: string, path: ReadonlyArray<string | number>): boolean {
   const doc = load(text);
-  return (
-    typeof doc.get("encryptionsalt") === "string" &&
-    typeof doc.getIn(["config", ...path, "secure"]) === "string"
-  );
+  return typeof doc.get("encryptionsalt") === "string" && typeof doc.getIn(["config", ...path, "secure"]) === "string";
 }
 
 /** Sections whose `artifacts` map names files by `file` and pins them by `sha256`. */
@@ -73,10 +56,7 @@ export const ARTIFACT_SECTIONS = ["edgefleet:k3s", "edgefleet:upstream"] as cons
  * edgefleet:upstream.artifacts, written back into the stack text.
  * `sha256Of(dir, file)` gets each section's own artifacts.dir.
  */
-export function pinArtifacts(
-  text: string,
-  sha256Of: (dir: string, file: string) => string,
-): string {
+export function pinArtifacts(text: string, sha256Of: (dir: string, file: string) => string): string {
   const doc = load(text);
   let found = 0;
   for (const section of ARTIFACT_SECTIONS) {

@@ -26,7 +26,13 @@ const env = {
 } as NodeJS.ProcessEnv;
 
 function sh(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { cwd: repo, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+  return execFileSync(cmd, args, {
+    cwd: repo,
+    env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 64 << 20,
+  });
 }
 
 interface LabInventory {
@@ -49,73 +55,102 @@ const kubectlJson = (...args: string[]): any => JSON.parse(kubectl(...args, "-o"
 const stackFile = path.join(repo, "stacks", `Pulumi.${stackName}.yaml`);
 const stackFileBefore = fs.readFileSync(stackFile, "utf8");
 
-beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error("the lab integration test needs root (network namespaces, sshd)");
-  sh("bash", ["lab/hosts.sh", "up", "1"]);
-  sh("bash", ["lab/prepare-stack.sh", stackName]);
-  stack = await LocalWorkspace.selectStack({ stackName, workDir: repo }, { envVars: env as Record<string, string> });
-}, 20 * 60 * 1000);
+beforeAll(
+  async () => {
+    if (process.getuid?.() !== 0) throw new Error("the lab integration test needs root (network namespaces, sshd)");
+    sh("bash", ["lab/hosts.sh", "up", "1"]);
+    sh("bash", ["lab/prepare-stack.sh", stackName]);
+    stack = await LocalWorkspace.selectStack({ stackName, workDir: repo }, { envVars: env as Record<string, string> });
+  },
+  20 * 60 * 1000,
+);
 
-afterAll(() => {
-  try {
-    sh("bash", ["lab/hosts.sh", "down"]);
-  } finally {
-    fs.writeFileSync(stackFile, stackFileBefore);
-    fs.rmSync(backend, { recursive: true, force: true });
-    fs.rmSync(labDir, { recursive: true, force: true });
-  }
-}, 5 * 60 * 1000);
+afterAll(
+  () => {
+    try {
+      sh("bash", ["lab/hosts.sh", "down"]);
+    } finally {
+      fs.writeFileSync(stackFile, stackFileBefore);
+      fs.rmSync(backend, { recursive: true, force: true });
+      fs.rmSync(labDir, { recursive: true, force: true });
+    }
+  },
+  5 * 60 * 1000,
+);
 
 describe("lab region", () => {
-  test("pulumi up builds the site: API answers, nodes Ready with labels, site layer objects present", async () => {
-    const up = await stack.up({ onOutput: () => undefined });
-    expect(up.summary.result).toBe("succeeded");
-    const sites = up.outputs.sites.value as Record<string, { kubeconfig: string; trackerReplicas: number }>;
-    const site = sites["lab-1"];
-    kubeconfigFile = path.join(labDir, "kubeconfig");
-    fs.writeFileSync(kubeconfigFile, site.kubeconfig, { mode: 0o600 });
+  test(
+    "pulumi up builds the site: API answers, nodes Ready with labels, site layer objects present",
+    async () => {
+      const up = await stack.up({ onOutput: () => undefined });
+      expect(up.summary.result).toBe("succeeded");
+      const sites = up.outputs.sites.value as Record<string, { kubeconfig: string; trackerReplicas: number }>;
+      const site = sites["lab-1"];
+      kubeconfigFile = path.join(labDir, "kubeconfig");
+      fs.writeFileSync(kubeconfigFile, site.kubeconfig, { mode: 0o600 });
 
-    expect(kubectl("get", "--raw", "/readyz")).toBe("ok");
-    const nodes = kubectlJson("get", "nodes", "-l", "node-type=edge").items;
-    expect(nodes).toHaveLength(5);
-    for (const n of nodes) {
-      expect(n.metadata.labels["edgefleet.dev/site"]).toBe("lab-1");
-      expect(n.metadata.labels["edgefleet.dev/wasm"]).toBe("true");
-      const ready = n.status.conditions.find((c: { type: string }) => c.type === "Ready");
-      expect(ready.status).toBe("True");
-    }
+      expect(kubectl("get", "--raw", "/readyz")).toBe("ok");
+      const nodes = kubectlJson("get", "nodes", "-l", "node-type=edge").items;
+      expect(nodes).toHaveLength(5);
+      for (const n of nodes) {
+        expect(n.metadata.labels["edgefleet.dev/site"]).toBe("lab-1");
+        expect(n.metadata.labels["edgefleet.dev/wasm"]).toBe("true");
+        const ready = n.status.conditions.find((c: { type: string }) => c.type === "Ready");
+        expect(ready.status).toBe("True");
+      }
 
-    const tracker = kubectlJson("-n", "edgefleet", "get", "deployment", "tracker");
-    expect(tracker.spec.template.spec.runtimeClassName).toBe("wasmedge");
-    expect(tracker.spec.template.spec.nodeSelector["node-type"]).toBe("edge");
-    expect(tracker.status.availableReplicas).toBe(site.trackerReplicas);
-    expect(kubectlJson("get", "runtimeclass", "wasmedge").handler).toBe("wasmedge");
+      const tracker = kubectlJson("-n", "edgefleet", "get", "deployment", "tracker");
+      expect(tracker.spec.template.spec.runtimeClassName).toBe("wasmedge");
+      expect(tracker.spec.template.spec.nodeSelector["node-type"]).toBe("edge");
+      expect(tracker.status.availableReplicas).toBe(site.trackerReplicas);
+      expect(kubectlJson("get", "runtimeclass", "wasmedge").handler).toBe("wasmedge");
 
-    expect(kubectlJson("-n", "edgefleet", "get", "statefulset", "redis").metadata.name).toBe("redis");
-    expect(kubectlJson("-n", "edgefleet", "get", "statefulset", "rabbitmq").metadata.name).toBe("rabbitmq");
-    expect(kubectlJson("-n", "edgefleet-monitoring", "get", "statefulset", "prometheus").metadata.name).toBe("prometheus");
-    expect(kubectlJson("-n", "edgefleet-monitoring", "get", "deployment", "grafana").metadata.name).toBe("grafana");
-    expect(kubectlJson("-n", "gatekeeper-system", "get", "deployment", "gatekeeper-controller-manager").metadata.name).toBe(
-      "gatekeeper-controller-manager",
-    );
-    const templates = kubectlJson("get", "constrainttemplates").items.map((t: { metadata: { name: string } }) => t.metadata.name);
-    expect(templates).toContain("edgefleettrackerruntime");
-  }, 40 * 60 * 1000);
+      expect(kubectlJson("-n", "edgefleet", "get", "statefulset", "redis").metadata.name).toBe("redis");
+      expect(kubectlJson("-n", "edgefleet", "get", "statefulset", "rabbitmq").metadata.name).toBe("rabbitmq");
+      expect(kubectlJson("-n", "edgefleet-monitoring", "get", "statefulset", "prometheus").metadata.name).toBe(
+        "prometheus",
+      );
+      expect(kubectlJson("-n", "edgefleet-monitoring", "get", "deployment", "grafana").metadata.name).toBe("grafana");
+      expect(
+        kubectlJson("-n", "gatekeeper-system", "get", "deployment", "gatekeeper-controller-manager").metadata.name,
+      ).toBe("gatekeeper-controller-manager");
+      const templates = kubectlJson("get", "constrainttemplates").items.map(
+        (t: { metadata: { name: string } }) => t.metadata.name,
+      );
+      expect(templates).toContain("edgefleettrackerruntime");
+    },
+    40 * 60 * 1000,
+  );
 
-  test("a second up changes nothing and opens no SSH session", async () => {
-    const before = sshLogins();
-    const up = await stack.up({ onOutput: () => undefined });
-    const changes = up.summary.resourceChanges ?? {};
-    expect(Object.keys(changes).filter((k) => k !== "same")).toEqual([]);
-    expect(sshLogins()).toBe(before);
-  }, 20 * 60 * 1000);
+  test(
+    "a second up changes nothing and opens no SSH session",
+    async () => {
+      const before = sshLogins();
+      const up = await stack.up({ onOutput: () => undefined });
+      const changes = up.summary.resourceChanges ?? {};
+      expect(Object.keys(changes).filter((k) => k !== "same")).toEqual([]);
+      expect(sshLogins()).toBe(before);
+    },
+    20 * 60 * 1000,
+  );
 
-  test("destroy leaves the lab host clean", async () => {
-    const res = await stack.destroy({ onOutput: () => undefined });
-    expect(res.summary.result).toBe("succeeded");
-    const host = inventory().hosts[0];
-    for (const p of ["usr/local/bin/kube-apiserver", "usr/local/bin/etcd", "usr/local/bin/kwok", "etc/kubernetes/admin.kubeconfig", "var/lib/etcd/member", "var/lib/edgefleet/staging"]) {
-      expect([p, fs.existsSync(path.join(host.fsRoot, p))]).toEqual([p, false]);
-    }
-  }, 20 * 60 * 1000);
+  test(
+    "destroy leaves the lab host clean",
+    async () => {
+      const res = await stack.destroy({ onOutput: () => undefined });
+      expect(res.summary.result).toBe("succeeded");
+      const host = inventory().hosts[0];
+      for (const p of [
+        "usr/local/bin/kube-apiserver",
+        "usr/local/bin/etcd",
+        "usr/local/bin/kwok",
+        "etc/kubernetes/admin.kubeconfig",
+        "var/lib/etcd/member",
+        "var/lib/edgefleet/staging",
+      ]) {
+        expect([p, fs.existsSync(path.join(host.fsRoot, p))]).toEqual([p, false]);
+      }
+    },
+    20 * 60 * 1000,
+  );
 });

@@ -29,19 +29,35 @@ function preview(stack: string) {
   const init = run("pulumi", ["stack", "select", stack, "--create", "--non-interactive"]);
   if (init.status !== 0) throw new Error(init.out);
   const config = path.join(backend, `${stack}.policy.json`);
-  const cfg = run("bash", ["scripts/inventory/run-ts.sh", "scripts/inventory/policy-config.ts", `stacks/Pulumi.${stack}.yaml`]);
+  const cfg = run("bash", [
+    "scripts/inventory/run-ts.sh",
+    "scripts/inventory/policy-config.ts",
+    `stacks/Pulumi.${stack}.yaml`,
+  ]);
   if (cfg.status !== 0) throw new Error(cfg.out);
   fs.writeFileSync(config, cfg.out.trim());
   return run("pulumi", [
-    "preview", "--stack", stack, "--non-interactive", "--suppress-progress", "--color", "never",
-    "--policy-pack", "policies/crossguard/analyzer", "--policy-pack-config", config,
+    "preview",
+    "--stack",
+    stack,
+    "--non-interactive",
+    "--suppress-progress",
+    "--color",
+    "never",
+    "--policy-pack",
+    "policies/crossguard/analyzer",
+    "--policy-pack-config",
+    config,
   ]);
 }
 
 beforeAll(() => {
   // The factory stack with one change a reviewer could miss: the tracker's CPU request cut to 10m.
   const doc = parseDocument(fs.readFileSync(path.join(repo, "stacks", "Pulumi.factory-iiot.yaml"), "utf8"));
-  doc.setIn(["config", "edgefleet:sites", 0, "overrides", "tracker", "resources"], doc.createNode({ requests: { cpu: "10m" } }));
+  doc.setIn(
+    ["config", "edgefleet:sites", 0, "overrides", "tracker", "resources"],
+    doc.createNode({ requests: { cpu: "10m" } }),
+  );
   fs.writeFileSync(stackFile, doc.toString({ lineWidth: 0 }));
 });
 
@@ -50,14 +66,22 @@ afterAll(() => {
   fs.rmSync(backend, { recursive: true, force: true });
 });
 
-test("preview fails on the violation with the policy's message", () => {
-  const r = preview(violating);
-  expect(r.status).not.toBe(0);
-  expect(r.out).toMatch(/mandatory\]\s+limit-ratio/);
-  expect(r.out).toMatch(/cpu limit 200m is more than 5 x its request 10m/);
-}, 10 * 60 * 1000);
+test(
+  "preview fails on the violation with the policy's message",
+  () => {
+    const r = preview(violating);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/mandatory\]\s+limit-ratio/);
+    expect(r.out).toMatch(/cpu limit 200m is more than 5 x its request 10m/);
+  },
+  10 * 60 * 1000,
+);
 
-test("the unchanged stack passes the same policies", () => {
-  const r = preview("factory-iiot");
-  expect([r.status, r.out.match(/Policies:[\s\S]*?\n\n/)?.[0]]).toEqual([0, expect.stringMatching(/✅ edgefleet/)]);
-}, 10 * 60 * 1000);
+test(
+  "the unchanged stack passes the same policies",
+  () => {
+    const r = preview("factory-iiot");
+    expect([r.status, r.out.match(/Policies:[\s\S]*?\n\n/)?.[0]]).toEqual([0, expect.stringMatching(/✅ edgefleet/)]);
+  },
+  10 * 60 * 1000,
+);

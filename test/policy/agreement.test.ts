@@ -20,7 +20,13 @@ import { run, tool } from "./tools";
 const OPTIONS: SiteConstraintOptions = { sizeClass: "2c4g", extraRegistries: ["registry.example.com"] };
 
 /** The cases' Deployments as the seeds write them (numbers and images verbatim). */
-function seedDeployment(name: string, replicas: number, req: [string, string], lim: [string, string], nodeSelector: boolean): any {
+function seedDeployment(
+  name: string,
+  replicas: number,
+  req: [string, string],
+  lim: [string, string],
+  nodeSelector: boolean,
+): any {
   return variant(tracker({ replicas }), (m) => {
     m.metadata.name = name;
     if (!nodeSelector) delete m.spec.template.spec.nodeSelector;
@@ -40,10 +46,25 @@ const edit = (name: string, f: (m: any) => void) => named(name, variant(tracker(
 
 const MANIFESTS: any[] = [
   named("compliant-tracker", tracker()),
-  edit("ratio-at-the-bound", (m) => (container(m).resources = { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } })),
+  edit(
+    "ratio-at-the-bound",
+    (m) =>
+      (container(m).resources = { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }),
+  ),
   edit("ratio-over", (m) => (container(m).resources.limits.cpu = "251m")),
-  edit("limits-at-node-size", (m) => (container(m).resources = { requests: { cpu: "1650m", memory: "3128Mi" }, limits: { cpu: "1650m", memory: "3128Mi" } })),
-  edit("limits-over-node-size", (m) => (container(m).resources = { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1651m", memory: "3129Mi" } })),
+  edit(
+    "limits-at-node-size",
+    (m) =>
+      (container(m).resources = {
+        requests: { cpu: "1650m", memory: "3128Mi" },
+        limits: { cpu: "1650m", memory: "3128Mi" },
+      }),
+  ),
+  edit(
+    "limits-over-node-size",
+    (m) =>
+      (container(m).resources = { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1651m", memory: "3129Mi" } }),
+  ),
   edit("no-limits", (m) => delete container(m).resources.limits),
   edit("bad-quantity", (m) => (container(m).resources.requests.cpu = "fast")),
   edit("no-runtime-class", (m) => delete m.spec.template.spec.runtimeClassName),
@@ -54,14 +75,21 @@ const MANIFESTS: any[] = [
   edit("lookalike-registry", (m) => (container(m).image = "registry.example.com.evil.io/industrial-iot:1.0.0")),
   edit("docker-hub-official", (m) => (container(m).image = "redis:7.2")),
   edit("hostpath-sibling", (m) => (m.spec.template.spec.volumes[0].hostPath.path = "/var/lib/industrial-iot-old")),
-  edit("hostpath-traversal", (m) => (m.spec.template.spec.volumes[0].hostPath.path = "/var/lib/industrial-iot/../../../etc")),
+  edit(
+    "hostpath-traversal",
+    (m) => (m.spec.template.spec.volumes[0].hostPath.path = "/var/lib/industrial-iot/../../../etc"),
+  ),
   edit("hostpath-subdir", (m) => (m.spec.template.spec.volumes[0].hostPath.path = "/var/lib/industrial-iot/db/")),
   edit("privileged", (m) => (container(m).securityContext.privileged = true)),
   edit("escalation-unset", (m) => delete container(m).securityContext),
   edit("unlabelled", (m) => (m.spec.template.metadata.labels = { "app.kubernetes.io/component": "tracker" })),
   edit("init-container-too-big", (m) => {
     m.spec.template.spec.initContainers = [
-      { ...container(m), name: "migrate", resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "1Gi" } } },
+      {
+        ...container(m),
+        name: "migrate",
+        resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "1Gi" } },
+      },
     ];
   }),
   // Other workload kinds reach the same Pod rules through expansion.
@@ -107,13 +135,19 @@ const MANIFESTS: any[] = [
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "debug", namespace: "edgefleet", labels: { "app.kubernetes.io/component": "tracker" } },
-    spec: { containers: [{ name: "sh", image: "ghcr.io/edgefleet/debug:1", securityContext: { privileged: true } }], volumes: [{ name: "root", hostPath: { path: "/" } }] },
+    spec: {
+      containers: [{ name: "sh", image: "ghcr.io/edgefleet/debug:1", securityContext: { privileged: true } }],
+      volumes: [{ name: "root", hostPath: { path: "/" } }],
+    },
   },
   {
     apiVersion: "apps/v1",
     kind: "DaemonSet",
     metadata: { name: "system-agent", namespace: "kube-system" },
-    spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "a", image: "busybox" }] } } },
+    spec: {
+      selector: { matchLabels: { a: "b" } },
+      template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "a", image: "busybox" }] } },
+    },
   },
   // The five reference cases' Deployments, as written.
   seedDeployment("logistics-tracker", 400, ["200m", "256Mi"], ["1000m", "1Gi"], true),
@@ -129,7 +163,8 @@ function crossGuardVerdicts(): string[] {
   const out: string[] = [];
   for (const m of MANIFESTS) {
     const w = workloadOf(pulumiTypeOf(m), m)!;
-    for (const p of GATEKEEPER_POLICIES) if (sharedViolations(p, w, OPTIONS).length > 0) out.push(key(m.metadata.name, p.dir));
+    for (const p of GATEKEEPER_POLICIES)
+      if (sharedViolations(p, w, OPTIONS).length > 0) out.push(key(m.metadata.name, p.dir));
   }
   return out.sort();
 }
@@ -145,7 +180,9 @@ function gatekeeperVerdicts(): string[] {
     if (r.status !== 0 && r.status !== 1) throw new Error(`gator test failed (${r.status}): ${r.stderr}`);
     const results = JSON.parse(r.stdout || "[]") as any[];
     const dirByKind = Object.fromEntries(GATEKEEPER_POLICIES.map((p) => [p.kind, p.dir]));
-    return [...new Set(results.map((res) => key(res.violatingObject.metadata.name, dirByKind[res.constraint.kind])))].sort();
+    return [
+      ...new Set(results.map((res) => key(res.violatingObject.metadata.name, dirByKind[res.constraint.kind]))),
+    ].sort();
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -161,11 +198,23 @@ describe("CrossGuard and Gatekeeper agree on the shared rules", () => {
 
   test("the set is not trivial: compliant manifests pass, and every shared policy refuses something", () => {
     const refusedNames = new Set(cg.map((k) => k.split(" ")[0]));
-    for (const ok of ["compliant-tracker", "ratio-at-the-bound", "limits-at-node-size", "digest-pinned", "docker-hub-official", "hostpath-subdir", "redis", "system-agent"]) {
+    for (const ok of [
+      "compliant-tracker",
+      "ratio-at-the-bound",
+      "limits-at-node-size",
+      "digest-pinned",
+      "docker-hub-official",
+      "hostpath-subdir",
+      "redis",
+      "system-agent",
+    ]) {
       expect({ ok, refused: refusedNames.has(ok) }).toEqual({ ok, refused: false });
     }
     for (const p of GATEKEEPER_POLICIES) expect(cg.some((k) => k.endsWith(` ${p.dir}`))).toBe(true);
     // The factory case as written: `:latest` and no edge nodeSelector.
-    expect(cg.filter((k) => k.startsWith("industrial-iot "))).toEqual(["industrial-iot disallowed-tags", "industrial-iot tracker-runtime"]);
+    expect(cg.filter((k) => k.startsWith("industrial-iot "))).toEqual([
+      "industrial-iot disallowed-tags",
+      "industrial-iot tracker-runtime",
+    ]);
   });
 });

@@ -10,7 +10,11 @@ import { cpuMillis, exceeds, memoryMiB, parseQuantity } from "../../policies/cro
 import { fromAllowedRegistry, normalizedRepository, tag } from "../../policies/crossguard/lib/image";
 import { pulumiTypeOf, workloadOf } from "../../policies/crossguard/lib/workload";
 import { edgeCapacityViolations, podRequests } from "../../policies/crossguard/rules/capacity";
-import { haServerViolations, probeViolations, replicatedTrackerViolations } from "../../policies/crossguard/rules/cluster";
+import {
+  haServerViolations,
+  probeViolations,
+  replicatedTrackerViolations,
+} from "../../policies/crossguard/rules/cluster";
 import { HOST_LAYER_DEFAULTS, k3sPinViolations } from "../../policies/crossguard/rules/hostLayer";
 import { SHARED_RULES } from "../../policies/crossguard/rules/pod";
 import { SECRETS_DEFAULTS, plainConfigSecrets, plainSecretViolations } from "../../policies/crossguard/rules/secrets";
@@ -61,18 +65,35 @@ describe("shared rules (the Gatekeeper policies' twins)", () => {
 
   const cases: Array<[string, (m: any) => void, RegExp]> = [
     ["tracker-runtime", (m) => delete m.spec.template.spec.runtimeClassName, /runtimeClassName "wasmedge", has ""/],
-    ["tracker-runtime", (m) => (m.spec.template.spec.nodeSelector = { "node-type": "server" }), /nodeSelector node-type=edge/],
+    [
+      "tracker-runtime",
+      (m) => (m.spec.template.spec.nodeSelector = { "node-type": "server" }),
+      /nodeSelector node-type=edge/,
+    ],
     ["required-resources", (m) => delete container(m).resources.limits, /must set resources.limits.cpu/],
     ["required-resources", (m) => (container(m).resources.requests.memory = "much"), /resources.requests.memory/],
-    ["max-limits", (m) => (container(m).resources = { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1651m", memory: "1Gi" } }), /1651m CPU in total; a 2c4g node/],
+    [
+      "max-limits",
+      (m) =>
+        (container(m).resources = { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1651m", memory: "1Gi" } }),
+      /1651m CPU in total; a 2c4g node/,
+    ],
     ["max-limits", (m) => (container(m).resources.limits.memory = "4Gi"), /4096Mi memory/],
     ["limit-ratio", (m) => (container(m).resources.limits.cpu = "251m"), /cpu limit 251m is more than 5 x/],
     ["allowed-repos", (m) => (container(m).image = "evil.io/industrial-iot:1.0.0"), /not from an allowed registry/],
     ["disallowed-tags", (m) => (container(m).image = "registry.example.com/industrial-iot:latest"), /disallowed tag/],
     ["disallowed-tags", (m) => (container(m).image = "registry.example.com/industrial-iot"), /neither tag nor digest/],
-    ["host-filesystem", (m) => (m.spec.template.spec.volumes[0].hostPath.path = "/var/lib"), /outside the allowed prefixes/],
+    [
+      "host-filesystem",
+      (m) => (m.spec.template.spec.volumes[0].hostPath.path = "/var/lib"),
+      /outside the allowed prefixes/,
+    ],
     ["privileged", (m) => (container(m).securityContext = { privileged: true }), /must not be privileged/],
-    ["required-labels", (m) => delete m.spec.template.metadata.labels["app.kubernetes.io/part-of"], /app.kubernetes.io\/part-of/],
+    [
+      "required-labels",
+      (m) => delete m.spec.template.metadata.labels["app.kubernetes.io/part-of"],
+      /app.kubernetes.io\/part-of/,
+    ],
   ];
   test.each(cases)("%s refuses a violation (%#)", (dir, edit, message) => {
     const v = rule(dir, variant(good, edit));
@@ -81,7 +102,10 @@ describe("shared rules (the Gatekeeper policies' twins)", () => {
   });
 
   test("max-limits follows the configured size class", () => {
-    const big = variant(good, (m) => (container(m).resources = { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "3", memory: "6Gi" } }));
+    const big = variant(
+      good,
+      (m) => (container(m).resources = { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "3", memory: "6Gi" } }),
+    );
     expect(rule("max-limits", big, { sizeClass: "2c4g" }).length).toBe(2);
     expect(rule("max-limits", big, { sizeClass: "4c8g" })).toEqual([]);
   });
@@ -112,7 +136,9 @@ describe("edge capacity (stack)", () => {
       apiVersion: "apps/v1",
       kind: "DaemonSet",
       metadata: { name: "agent" },
-      spec: { template: { spec: { containers: [{ name: "a", resources: { requests: { cpu: "100m", memory: "128Mi" } } }] } } },
+      spec: {
+        template: { spec: { containers: [{ name: "a", resources: { requests: { cpu: "100m", memory: "128Mi" } } }] } },
+      },
     });
     expect(edgeCapacityViolations("factory-a", [w(tracker({ replicas: 100 })), ds], site)).toEqual([
       "site factory-a (2 x 2c4g edge nodes): workloads request 5200m CPU, more than the 3300m allocatable",
@@ -130,16 +156,22 @@ describe("edge capacity (stack)", () => {
 describe("host layer: K3s pinned, artifacts checksummed", () => {
   const sha = "a".repeat(64);
   test("the assumed install resource shape", () => {
-    const ok = { k3sVersion: "v1.30.4+k3s1", artifacts: [{ name: "k3s", sha256: sha }, { name: "images", sha256: sha }] };
+    const ok = {
+      k3sVersion: "v1.30.4+k3s1",
+      artifacts: [
+        { name: "k3s", sha256: sha },
+        { name: "images", sha256: sha },
+      ],
+    };
     expect(k3sPinViolations("pulumi-nodejs:dynamic/edgefleet:K3sInstall", ok, HOST_LAYER_DEFAULTS)).toEqual([]);
     const bad = { k3sVersion: "stable", artifacts: [{ name: "k3s", sha256: sha }, { name: "images" }] };
     expect(k3sPinViolations("pulumi-nodejs:dynamic/edgefleet:K3sInstall", bad, HOST_LAYER_DEFAULTS)).toEqual([
       'k3sVersion "stable" is not a pinned K3s release (like v1.30.4+k3s1)',
       "artifact images has no valid sha256 (64 hex digits)",
     ]);
-    expect(k3sPinViolations("x:K3sInstall", { k3sVersion: "v1.30.4+k3s1", artifacts: [] }, HOST_LAYER_DEFAULTS)).toEqual([
-      "artifacts must list every downloaded artifact with its sha256",
-    ]);
+    expect(
+      k3sPinViolations("x:K3sInstall", { k3sVersion: "v1.30.4+k3s1", artifacts: [] }, HOST_LAYER_DEFAULTS),
+    ).toEqual(["artifacts must list every downloaded artifact with its sha256"]);
   });
   test("infra/'s VersionGuard and HostCommand uploads", () => {
     const guard = "pulumi-nodejs:dynamic/edgefleet:VersionGuard";
@@ -147,7 +179,9 @@ describe("host layer: K3s pinned, artifacts checksummed", () => {
     expect(k3sPinViolations(guard, { where: "s", version: "v1.34" }, HOST_LAYER_DEFAULTS)).toHaveLength(1);
     const cmd = "pulumi-nodejs:dynamic/edgefleet:HostCommand";
     expect(k3sPinViolations(cmd, { create: "true" }, HOST_LAYER_DEFAULTS)).toEqual([]);
-    expect(k3sPinViolations(cmd, { uploads: [{ remotePath: "/s/k3s", sha256: sha }] }, HOST_LAYER_DEFAULTS)).toEqual([]);
+    expect(k3sPinViolations(cmd, { uploads: [{ remotePath: "/s/k3s", sha256: sha }] }, HOST_LAYER_DEFAULTS)).toEqual(
+      [],
+    );
     expect(k3sPinViolations(cmd, { uploads: [{ remotePath: "/s/k3s", sha256: "" }] }, HOST_LAYER_DEFAULTS)).toEqual([
       "artifact /s/k3s has no valid sha256 (64 hex digits)",
     ]);
@@ -158,24 +192,35 @@ describe("no secret-looking value in plain config", () => {
   const cfg = SECRETS_DEFAULTS;
   test("ConfigMaps: secret keys, inline assignments, redis requirepass, key material", () => {
     const cm = "kubernetes:core/v1:ConfigMap";
-    expect(plainSecretViolations(cm, { data: { "config.json": '{"database": {"path": "/data/x.db"}}', cache_ttl: "60" } }, cfg)).toEqual([]);
+    expect(
+      plainSecretViolations(
+        cm,
+        { data: { "config.json": '{"database": {"path": "/data/x.db"}}', cache_ttl: "60" } },
+        cfg,
+      ),
+    ).toEqual([]);
     expect(plainSecretViolations(cm, { data: { admin_password: "hunter2" } }, cfg)).toEqual([
       "ConfigMap data.admin_password looks like a secret: use a Secret",
     ]);
-    expect(plainSecretViolations(cm, { data: { "redis.conf": "maxmemory 96mb\nrequirepass hunter2\n" } }, cfg)).toEqual([
-      "ConfigMap data.redis.conf: requirepass is set in plain text",
-    ]);
+    expect(plainSecretViolations(cm, { data: { "redis.conf": "maxmemory 96mb\nrequirepass hunter2\n" } }, cfg)).toEqual(
+      ["ConfigMap data.redis.conf: requirepass is set in plain text"],
+    );
     expect(plainSecretViolations(cm, { data: { "app.yaml": "mqtt:\n  password: hunter2\n" } }, cfg)).toEqual([
       "ConfigMap data.app.yaml: password is set in plain text",
     ]);
-    expect(plainSecretViolations(cm, { data: { "app.yaml": "password: ${MQTT_PASSWORD}\npassword_file: /run/x" } }, cfg)).toEqual([]);
+    expect(
+      plainSecretViolations(cm, { data: { "app.yaml": "password: ${MQTT_PASSWORD}\npassword_file: /run/x" } }, cfg),
+    ).toEqual([]);
   });
   test("container env: plain values refused, secretKeyRef accepted", () => {
     const bad = variant(tracker(), (m) => (container(m).env = [{ name: "REDIS_PASSWORD", value: "hunter2" }]));
     expect(plainSecretViolations("kubernetes:apps/v1:Deployment", bad, cfg)).toEqual([
       'container "industrial-iot" env REDIS_PASSWORD has a plain value: use valueFrom.secretKeyRef',
     ]);
-    const good = variant(tracker(), (m) => (container(m).env = [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "r", key: "p" } } }]));
+    const good = variant(
+      tracker(),
+      (m) => (container(m).env = [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "r", key: "p" } } }]),
+    );
     expect(plainSecretViolations("kubernetes:apps/v1:Deployment", good, cfg)).toEqual([]);
   });
   test("host commands: environment is plain, secretEnvironment and connection are not looked at", () => {
@@ -184,7 +229,13 @@ describe("no secret-looking value in plain config", () => {
     expect(plainSecretViolations(t, { environment: { K3S_TOKEN: "K10abc" } }, cfg)).toEqual([
       "environment.K3S_TOKEN looks like a secret: use secretEnvironment",
     ]);
-    expect(plainSecretViolations(t, { environment: { HOST: "a" }, secretEnvironment: { K3S_TOKEN: "x" }, connection: { privateKey: pem } }, cfg)).toEqual([]);
+    expect(
+      plainSecretViolations(
+        t,
+        { environment: { HOST: "a" }, secretEnvironment: { K3S_TOKEN: "x" }, connection: { privateKey: pem } },
+        cfg,
+      ),
+    ).toEqual([]);
     expect(plainSecretViolations(t, { create: `cat > /root/.ssh/id <<EOF\n${pem}\nEOF` }, cfg)).toEqual([
       "create: contains key material (-----BEGIN [A-Z ]*PRIVATE KEY-----)",
     ]);
@@ -194,7 +245,9 @@ describe("no secret-looking value in plain config", () => {
     expect(plainConfigSecrets({ "edgefleet:redisPassword": "hunter2", "edgefleet:site": "factory-a" })).toEqual([
       "config edgefleet:redisPassword is plain text: set it with --secret",
     ]);
-    expect(plainConfigSecrets({ "edgefleet:redisPassword": { secure: "v1:abc" }, "edgefleet:ssh": { keyPath: "/k" } })).toEqual([]);
+    expect(
+      plainConfigSecrets({ "edgefleet:redisPassword": { secure: "v1:abc" }, "edgefleet:ssh": { keyPath: "/k" } }),
+    ).toEqual([]);
   });
 });
 
@@ -203,12 +256,22 @@ describe("cluster shape", () => {
     expect(haServerViolations(1)).toEqual([]);
     expect(haServerViolations(3)).toEqual([]);
     expect(haServerViolations(undefined)).toEqual([]);
-    expect(haServerViolations(2)).toEqual(["HA server count 2 is even: use an odd number (1, 3, 5) so etcd keeps quorum"]);
+    expect(haServerViolations(2)).toEqual([
+      "HA server count 2 is even: use an odd number (1, 3, 5) so etcd keeps quorum",
+    ]);
     expect(haServerViolations(0)).toHaveLength(1);
   });
 
-  const pdb = { kind: "PodDisruptionBudget", namespace: "edgefleet-trackers", props: { spec: { selector: { matchLabels: { "app.kubernetes.io/name": "industrial-iot" } } } } };
-  const hpa = { kind: "HorizontalPodAutoscaler", namespace: "edgefleet-trackers", props: { spec: { scaleTargetRef: { kind: "Deployment", name: "industrial-iot" } } } };
+  const pdb = {
+    kind: "PodDisruptionBudget",
+    namespace: "edgefleet-trackers",
+    props: { spec: { selector: { matchLabels: { "app.kubernetes.io/name": "industrial-iot" } } } },
+  };
+  const hpa = {
+    kind: "HorizontalPodAutoscaler",
+    namespace: "edgefleet-trackers",
+    props: { spec: { scaleTargetRef: { kind: "Deployment", name: "industrial-iot" } } },
+  };
   test("advisory: replicated trackers have a PDB and an HPA", () => {
     expect(replicatedTrackerViolations([w(tracker())], [pdb, hpa], THRESHOLDS.trackers)).toEqual([]);
     expect(replicatedTrackerViolations([w(tracker({ replicas: 1 }))], [], THRESHOLDS.trackers)).toEqual([]);
@@ -230,7 +293,19 @@ describe("cluster shape", () => {
 // ---- the pack's wiring, through the callback shape the CrossGuard engine uses
 
 function resourceArgs(type: string, props: any, config: any = {}, name = "r"): any {
-  return { type, props, urn: `urn:pulumi:dev::edgefleet::${type}::${name}`, name, opts: {}, getConfig: () => config, isType: () => false, asType: () => undefined, notApplicable: () => { throw new Error("n/a"); } };
+  return {
+    type,
+    props,
+    urn: `urn:pulumi:dev::edgefleet::${type}::${name}`,
+    name,
+    opts: {},
+    getConfig: () => config,
+    isType: () => false,
+    asType: () => undefined,
+    notApplicable: () => {
+      throw new Error("n/a");
+    },
+  };
 }
 
 function runResourcePolicy(name: string, type: string, props: any, config: any = {}): string[] {
@@ -248,23 +323,45 @@ function runStackPolicy(name: string, resources: Partial<PolicyResource>[], conf
   return out;
 }
 
-const asResource = (m: any): Partial<PolicyResource> => ({ type: pulumiTypeOf(m), props: m, name: m.metadata.name, urn: `urn:${m.metadata.name}` });
+const asResource = (m: any): Partial<PolicyResource> => ({
+  type: pulumiTypeOf(m),
+  props: m,
+  name: m.metadata.name,
+  urn: `urn:${m.metadata.name}`,
+});
 
 describe("the pack (policies.ts)", () => {
   test("names, enforcement levels", () => {
     const levels = Object.fromEntries(policies.map((p) => [p.name, p.enforcementLevel]));
     expect(levels).toEqual({
-      "tracker-runtime": "mandatory", "required-resources": "mandatory", "max-limits": "mandatory", "limit-ratio": "mandatory",
-      "allowed-repos": "mandatory", "disallowed-tags": "mandatory", "host-filesystem": "mandatory", privileged: "mandatory",
-      "required-labels": "mandatory", "edge-capacity": "mandatory", "ha-servers-odd": "mandatory", "k3s-pinned": "mandatory",
-      "no-plain-secrets": "mandatory", "tracker-pdb-hpa": "advisory", probes: "advisory",
+      "tracker-runtime": "mandatory",
+      "required-resources": "mandatory",
+      "max-limits": "mandatory",
+      "limit-ratio": "mandatory",
+      "allowed-repos": "mandatory",
+      "disallowed-tags": "mandatory",
+      "host-filesystem": "mandatory",
+      privileged: "mandatory",
+      "required-labels": "mandatory",
+      "edge-capacity": "mandatory",
+      "ha-servers-odd": "mandatory",
+      "k3s-pinned": "mandatory",
+      "no-plain-secrets": "mandatory",
+      "tracker-pdb-hpa": "advisory",
+      probes: "advisory",
     });
   });
 
   test("shared policies leave the excluded namespaces alone, as the Constraints do", () => {
     const m = variant(tracker({ namespace: "kube-system" }), (x) => (container(x).image = "busybox"));
     expect(runResourcePolicy("disallowed-tags", pulumiTypeOf(m), m)).toEqual([]);
-    expect(runResourcePolicy("disallowed-tags", pulumiTypeOf(tracker()), variant(tracker(), (x) => (container(x).image = "busybox")))).toHaveLength(1);
+    expect(
+      runResourcePolicy(
+        "disallowed-tags",
+        pulumiTypeOf(tracker()),
+        variant(tracker(), (x) => (container(x).image = "busybox")),
+      ),
+    ).toHaveLength(1);
   });
 
   test("shared policies read the per-stack config", () => {
@@ -272,14 +369,16 @@ describe("the pack (policies.ts)", () => {
     expect(runResourcePolicy("allowed-repos", pulumiTypeOf(m), m, {})).toEqual([
       'Deployment industrial-iot: container "industrial-iot" image "registry.example.com/industrial-iot:1.0.0" (registry.example.com/industrial-iot) is not from an allowed registry ["docker.io","quay.io","ghcr.io","registry.k8s.io"]',
     ]);
-    expect(runResourcePolicy("allowed-repos", pulumiTypeOf(m), m, { extraRegistries: ["registry.example.com"] })).toEqual([]);
+    expect(
+      runResourcePolicy("allowed-repos", pulumiTypeOf(m), m, { extraRegistries: ["registry.example.com"] }),
+    ).toEqual([]);
     expect(runResourcePolicy("disallowed-tags", "kubernetes:core/v1:ConfigMap", { data: {} })).toEqual([]);
   });
 
   test("k3s-pinned, no-plain-secrets and probes run on resources", () => {
-    expect(runResourcePolicy("k3s-pinned", "pulumi-nodejs:dynamic/edgefleet:VersionGuard", { version: "latest" })).toEqual([
-      'r: version "latest" is not a pinned K3s release (like v1.30.4+k3s1)',
-    ]);
+    expect(
+      runResourcePolicy("k3s-pinned", "pulumi-nodejs:dynamic/edgefleet:VersionGuard", { version: "latest" }),
+    ).toEqual(['r: version "latest" is not a pinned K3s release (like v1.30.4+k3s1)']);
     expect(runResourcePolicy("no-plain-secrets", "kubernetes:core/v1:ConfigMap", { data: { token: "abc" } })).toEqual([
       "r: ConfigMap data.token looks like a secret: use a Secret",
     ]);
@@ -291,8 +390,12 @@ describe("the pack (policies.ts)", () => {
     expect(runStackPolicy("edge-capacity", res, {})).toEqual([
       "no edge capacity configured: set edge-capacity.sites in the stack's policy config",
     ]);
-    expect(runStackPolicy("edge-capacity", res, { sites: { "factory-a": { edgeNodes: 4, sizeClass: "2c4g" } } })).toEqual([]);
-    expect(runStackPolicy("edge-capacity", res, { sites: { "factory-a": { edgeNodes: 1, sizeClass: "2c4g" } } })).toHaveLength(2);
+    expect(
+      runStackPolicy("edge-capacity", res, { sites: { "factory-a": { edgeNodes: 4, sizeClass: "2c4g" } } }),
+    ).toEqual([]);
+    expect(
+      runStackPolicy("edge-capacity", res, { sites: { "factory-a": { edgeNodes: 1, sizeClass: "2c4g" } } }),
+    ).toHaveLength(2);
   });
 
   test("ha-servers-odd and tracker-pdb-hpa", () => {

@@ -74,7 +74,9 @@ describe("Gatekeeper library layout and generated files", () => {
     const kinds = docs.map((d) => d.kind);
     expect(kinds.filter((k) => k === "ExpansionTemplate")).toHaveLength(3);
     expect(kinds.filter((k) => k === "ConstraintTemplate")).toHaveLength(GATEKEEPER_POLICIES.length);
-    expect(kinds.filter((k) => k.startsWith("Edgefleet")).sort()).toEqual(GATEKEEPER_POLICIES.map((p) => p.kind).sort());
+    expect(kinds.filter((k) => k.startsWith("Edgefleet")).sort()).toEqual(
+      GATEKEEPER_POLICIES.map((p) => p.kind).sort(),
+    );
   });
 });
 
@@ -94,7 +96,10 @@ describe("gator verify (real gator)", () => {
       fs.cpSync(GATEKEEPER_DIR, tmp, { recursive: true });
       const suite = path.join(tmp, "disallowed-tags", "suite.yaml");
       // Claim the factory case's `:latest` image is fine.
-      fs.writeFileSync(suite, fs.readFileSync(suite, "utf8").replace(/violations: 1\n\s+message: "disallowed tag"/, 'violations: no'));
+      fs.writeFileSync(
+        suite,
+        fs.readFileSync(suite, "utf8").replace(/violations: 1\n\s+message: "disallowed tag"/, "violations: no"),
+      );
       const r = run(gator, ["verify", path.join(tmp, "disallowed-tags")]);
       expect(r.status).not.toBe(0);
       expect(r.stdout + r.stderr).toMatch(/FAIL/);

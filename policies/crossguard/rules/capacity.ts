@@ -36,7 +36,11 @@ export function siteDemand(workloads: Workload[], site: SiteCapacity): PodReques
   let mem = 0;
   for (const w of workloads) {
     const copies =
-      w.kind === "DaemonSet" ? site.edgeNodes : w.kind === "Deployment" || w.kind === "StatefulSet" || w.kind === "ReplicaSet" ? (w.replicas ?? 1) : 0;
+      w.kind === "DaemonSet"
+        ? site.edgeNodes
+        : w.kind === "Deployment" || w.kind === "StatefulSet" || w.kind === "ReplicaSet"
+          ? (w.replicas ?? 1)
+          : 0;
     const r = podRequests(w);
     cpu += copies * r.cpuMillis;
     mem += copies * r.memoryMiB;

@@ -13,7 +13,8 @@ import { Workload } from "../lib/workload";
 export function haServerViolations(servers: number | undefined): string[] {
   if (servers === undefined) return [];
   if (!Number.isInteger(servers) || servers < 1) return [`HA server count ${servers} must be a positive integer`];
-  if (servers % 2 === 0) return [`HA server count ${servers} is even: use an odd number (1, 3, 5) so etcd keeps quorum`];
+  if (servers % 2 === 0)
+    return [`HA server count ${servers} is even: use an odd number (1, 3, 5) so etcd keeps quorum`];
   return [];
 }
 
@@ -23,7 +24,9 @@ export interface TrackerSelector {
 }
 
 export function isTracker(w: Workload, t: TrackerSelector): boolean {
-  return (w.namespace !== undefined && t.namespaces.includes(w.namespace)) || w.podLabels[t.label.key] === t.label.value;
+  return (
+    (w.namespace !== undefined && t.namespaces.includes(w.namespace)) || w.podLabels[t.label.key] === t.label.value
+  );
 }
 
 export interface K8sObject {
@@ -39,11 +42,7 @@ function selectorMatches(selector: any, labels: Record<string, string>): boolean
 }
 
 /** Advisory: a tracker with more than one replica should have a PDB and an HPA. */
-export function replicatedTrackerViolations(
-  workloads: Workload[],
-  others: K8sObject[],
-  t: TrackerSelector,
-): string[] {
+export function replicatedTrackerViolations(workloads: Workload[], others: K8sObject[], t: TrackerSelector): string[] {
   const out: string[] = [];
   for (const w of workloads) {
     if (w.kind !== "Deployment" || !isTracker(w, t) || (w.replicas ?? 1) < 2) continue;
@@ -58,8 +57,10 @@ export function replicatedTrackerViolations(
         o.props?.spec?.scaleTargetRef?.kind === "Deployment" &&
         o.props?.spec?.scaleTargetRef?.name === w.name,
     );
-    if (!pdb) out.push(`tracker Deployment ${w.name} has ${w.replicas} replicas but no PodDisruptionBudget selecting its Pods`);
-    if (!hpa) out.push(`tracker Deployment ${w.name} has ${w.replicas} replicas but no HorizontalPodAutoscaler targeting it`);
+    if (!pdb)
+      out.push(`tracker Deployment ${w.name} has ${w.replicas} replicas but no PodDisruptionBudget selecting its Pods`);
+    if (!hpa)
+      out.push(`tracker Deployment ${w.name} has ${w.replicas} replicas but no HorizontalPodAutoscaler targeting it`);
   }
   return out;
 }
@@ -75,4 +76,3 @@ export function probeViolations(w: Workload): string[] {
   }
   return out;
 }
-

@@ -38,7 +38,13 @@ export const HOST_LAYER_DEFAULTS: HostLayerConfig = {
     { typePattern: "K3sInstall", prop: "k3sVersion" },
   ],
   artifactLists: [
-    { typePattern: "edgefleet:HostCommand", prop: "uploads", nameField: "remotePath", shaField: "sha256", required: false },
+    {
+      typePattern: "edgefleet:HostCommand",
+      prop: "uploads",
+      nameField: "remotePath",
+      shaField: "sha256",
+      required: false,
+    },
     { typePattern: "K3sInstall", prop: "artifacts", nameField: "name", shaField: "sha256", required: true },
   ],
   versionPattern: "^v\\d+\\.\\d+\\.\\d+\\+k3s\\d+$",

@@ -65,7 +65,9 @@ export const maxLimits: PodRule = (w, p) => {
     }
     const im = memoryMiB(c.resources?.limits?.memory);
     if (im !== undefined && exceeds(im, p.maxMemoryMiB)) {
-      out.push(`init container ${cname(c)} limits ${im}Mi memory; a ${p.sizeClass} node allows at most ${p.maxMemoryMiB}Mi`);
+      out.push(
+        `init container ${cname(c)} limits ${im}Mi memory; a ${p.sizeClass} node allows at most ${p.maxMemoryMiB}Mi`,
+      );
     }
   }
   return out;
@@ -103,7 +105,9 @@ export const disallowedTags: PodRule = (w, p) => {
     const t = tag(c.image);
     if (t === undefined) out.push(`container ${cname(c)} image ${JSON.stringify(c.image)} has neither tag nor digest`);
     else if (p.tags.includes(t)) {
-      out.push(`container ${cname(c)} image ${JSON.stringify(c.image)} uses a disallowed tag ${JSON.stringify(p.tags)}`);
+      out.push(
+        `container ${cname(c)} image ${JSON.stringify(c.image)} uses a disallowed tag ${JSON.stringify(p.tags)}`,
+      );
     }
   }
   return out;

@@ -128,8 +128,10 @@ export function plainConfigSecrets(config: Record<string, unknown>, cfg: Secrets
       for (const [k, inner] of Object.entries(v as object)) visit(inner, `${path}.${k}`, k);
       return;
     }
-    if (secretKey(key.split(":").pop() ?? key, cfg) && literal(v)) out.push(`config ${path} is plain text: set it with --secret`);
-    else if (typeof v === "string" && keyMaterial(v, cfg)) out.push(`config ${path} contains key material: set it with --secret`);
+    if (secretKey(key.split(":").pop() ?? key, cfg) && literal(v))
+      out.push(`config ${path} is plain text: set it with --secret`);
+    else if (typeof v === "string" && keyMaterial(v, cfg))
+      out.push(`config ${path} contains key material: set it with --secret`);
   };
   for (const [k, v] of Object.entries(config)) visit(v, k, k);
   return out;

@@ -6,7 +6,9 @@ const sts = {
   kind: "StatefulSet",
   metadata: { name: "redis" },
   spec: {
-    template: { spec: { containers: [{ name: "redis" }], volumes: [{ name: "config", configMap: { name: "redis" } }] } },
+    template: {
+      spec: { containers: [{ name: "redis" }], volumes: [{ name: "config", configMap: { name: "redis" } }] },
+    },
     volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { resources: { requests: { storage: "2Gi" } } } }],
   },
 };
@@ -30,7 +32,9 @@ describe("withStorage", () => {
 describe("prepareTemplates", () => {
   const tpl = { apiVersion: "templates.gatekeeper.sh/v1", kind: "ConstraintTemplate", metadata: { name: "x" } };
   test("waits for Gatekeeper to create the Constraint kind by default", () => {
-    expect(prepareTemplates([tpl])[0].metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.status.created}=true");
+    expect(prepareTemplates([tpl])[0].metadata.annotations["pulumi.com/waitFor"]).toBe(
+      "jsonpath={.status.created}=true",
+    );
   });
   test("does not wait where the controller cannot run", () => {
     expect(prepareTemplates([tpl], false)[0].metadata.annotations).toBeUndefined();

@@ -25,7 +25,8 @@ const res = (a: number, b: number, c: number, d: number) => ({
   limits: { cpuMillis: c, memoryMiB: d },
 });
 const MOCK_SECRET = "MockSecretValue0123456789abcdefXY";
-const AUTHZ = "package industrial\n\nimport rego.v1\n\ndefault allow := false\n\nallow if {\n\tinput.action == \"collect\"\n}\n";
+const AUTHZ =
+  'package industrial\n\nimport rego.v1\n\ndefault allow := false\n\nallow if {\n\tinput.action == "collect"\n}\n';
 const template = {
   apiVersion: "templates.gatekeeper.sh/v1",
   kind: "ConstraintTemplate",
@@ -46,7 +47,10 @@ function since(from: number): Registered[] {
 
 function expectOnProvider(rs: Registered[]) {
   for (const r of rs.filter((x) => x.type.startsWith("kubernetes:") && !x.type.startsWith("kubernetes:yaml"))) {
-    expect({ name: r.name, provider: r.provider }).toEqual({ name: r.name, provider: expect.stringContaining("pulumi:providers:kubernetes::site-cluster") });
+    expect({ name: r.name, provider: r.provider }).toEqual({
+      name: r.name,
+      provider: expect.stringContaining("pulumi:providers:kubernetes::site-cluster"),
+    });
   }
 }
 
@@ -56,7 +60,10 @@ describe("WasmEdgeRuntimeClass", () => {
     const rc = new WasmEdgeRuntimeClass("rc", { provider });
     await settle(registered);
     const r = one(since(start), "kubernetes:node.k8s.io/v1:RuntimeClass");
-    expect(r.inputs).toMatchObject({ handler: "wasmedge", scheduling: { nodeSelector: { "edgefleet.dev/wasm": "true" } } });
+    expect(r.inputs).toMatchObject({
+      handler: "wasmedge",
+      scheduling: { nodeSelector: { "edgefleet.dev/wasm": "true" } },
+    });
     expect(await outputValue(rc.runtimeClassName)).toBe("wasmedge");
     expectOnProvider(since(start));
   });
@@ -78,7 +85,9 @@ describe("Tracker", () => {
       endpoints: { redis: "redis.edgefleet.svc:6379" },
       secretEnv: [{ name: "REDIS_PASSWORD", secret: "redis-auth", key: "password" }],
     };
-    expect(() => new Tracker("bad", { ...base, image: { registry: "r.example", repository: "t", tag: "latest" } })).toThrow(/latest/);
+    expect(
+      () => new Tracker("bad", { ...base, image: { registry: "r.example", repository: "t", tag: "latest" } }),
+    ).toThrow(/latest/);
     const start = registered.length;
     new Tracker("t", { ...base, image: { registry: "r.example", repository: "logistics-tracker", tag: "2.1.0" } });
     await settle(registered);
@@ -87,10 +96,23 @@ describe("Tracker", () => {
     const c = dep.spec.template.spec.containers[0];
     expect(c.image).toBe("r.example/logistics-tracker:2.1.0");
     expect(dep.spec.template.spec.runtimeClassName).toBe("wasmedge");
-    expect(c.resources).toEqual({ requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1000m", memory: "1024Mi" } });
-    expect(c.env).toContainEqual({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "redis-auth", key: "password" } } });
-    expect(one(rs, "kubernetes:core/v1:ConfigMap").inputs.data).toMatchObject({ cache_ttl: "10s", max_connections: "20000", redis_addr: "redis.edgefleet.svc:6379" });
-    expect(one(rs, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec).toMatchObject({ minReplicas: 2, maxReplicas: 8 });
+    expect(c.resources).toEqual({
+      requests: { cpu: "200m", memory: "256Mi" },
+      limits: { cpu: "1000m", memory: "1024Mi" },
+    });
+    expect(c.env).toContainEqual({
+      name: "REDIS_PASSWORD",
+      valueFrom: { secretKeyRef: { name: "redis-auth", key: "password" } },
+    });
+    expect(one(rs, "kubernetes:core/v1:ConfigMap").inputs.data).toMatchObject({
+      cache_ttl: "10s",
+      max_connections: "20000",
+      redis_addr: "redis.edgefleet.svc:6379",
+    });
+    expect(one(rs, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 8,
+    });
     one(rs, "kubernetes:policy/v1:PodDisruptionBudget");
     one(rs, "kubernetes:core/v1:Service");
     expectOnProvider(rs);
@@ -100,7 +122,15 @@ describe("Tracker", () => {
 describe("Redis", () => {
   it("puts a RandomSecret password in a Secret (with auth.conf) and wires the StatefulSet", async () => {
     const start = registered.length;
-    const r = new Redis("redis", { provider, site: "s", namespace: "edgefleet", monitoringNamespace: "mon", persistence: "none", resources: res(100, 256, 500, 512), storageGi: 0 });
+    const r = new Redis("redis", {
+      provider,
+      site: "s",
+      namespace: "edgefleet",
+      monitoringNamespace: "mon",
+      persistence: "none",
+      resources: res(100, 256, 500, 512),
+      storageGi: 0,
+    });
     await settle(registered);
     const rs = since(start);
     expect(byType(rs, "pulumi-nodejs:dynamic/edgefleet:RandomSecret")).toHaveLength(1);
@@ -120,18 +150,34 @@ describe("Redis", () => {
 describe("RabbitMQ", () => {
   it("imports definitions with app users from RandomSecrets and opens MQTT for IoT", async () => {
     const start = registered.length;
-    new RabbitMQ("rmq", { provider, site: "s", namespace: "edgefleet", monitoringNamespace: "mon", mqtt: true, resources: res(150, 384, 500, 640), storageGi: 2 });
+    new RabbitMQ("rmq", {
+      provider,
+      site: "s",
+      namespace: "edgefleet",
+      monitoringNamespace: "mon",
+      mqtt: true,
+      resources: res(150, 384, 500, 640),
+      storageGi: 2,
+    });
     await settle(registered);
     const rs = since(start);
     expect(byType(rs, "pulumi-nodejs:dynamic/edgefleet:RandomSecret")).toHaveLength(2);
     const secrets = byType(rs, "kubernetes:core/v1:Secret").map((s) => s.inputs);
-    const defs = JSON.parse(secrets.find((s) => s.metadata.name === "rabbitmq-definitions")!.stringData["definitions.json"]);
+    const defs = JSON.parse(
+      secrets.find((s) => s.metadata.name === "rabbitmq-definitions")!.stringData["definitions.json"],
+    );
     expect(defs.users.map((u: { name: string }) => u.name)).toEqual(["tracker", "devices"]);
     expect(defs.users[0].password).toBe(MOCK_SECRET);
-    expect(secrets.find((s) => s.metadata.name === "rabbitmq-tracker")!.stringData.url).toBe(`amqp://tracker:${MOCK_SECRET}@rabbitmq.edgefleet.svc:5672/edgefleet`);
+    expect(secrets.find((s) => s.metadata.name === "rabbitmq-tracker")!.stringData.url).toBe(
+      `amqp://tracker:${MOCK_SECRET}@rabbitmq.edgefleet.svc:5672/edgefleet`,
+    );
     const cm = one(rs, "kubernetes:core/v1:ConfigMap").inputs.data;
     expect(cm.enabled_plugins).toContain("rabbitmq_mqtt");
-    expect(byType(rs, "kubernetes:core/v1:Service").map((s) => s.inputs.spec.type ?? "ClusterIP").sort()).toEqual(["ClusterIP", "NodePort"]);
+    expect(
+      byType(rs, "kubernetes:core/v1:Service")
+        .map((s) => s.inputs.spec.type ?? "ClusterIP")
+        .sort(),
+    ).toEqual(["ClusterIP", "NodePort"]);
     expectOnProvider(rs);
   });
 });
@@ -153,7 +199,10 @@ describe("Prometheus and Grafana", () => {
     await settle(registered);
     const rs = since(start);
     one(rs, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole");
-    expect(one(rs, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").inputs.subjects[0]).toMatchObject({ name: "prometheus", namespace: "mon" });
+    expect(one(rs, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").inputs.subjects[0]).toMatchObject({
+      name: "prometheus",
+      namespace: "mon",
+    });
     const data = one(rs, "kubernetes:core/v1:ConfigMap").inputs.data;
     expect(data["edgefleet.rules.yaml"]).toContain("> 0.03");
     expect(data["prometheus.yml"]).toContain("job_name: rabbitmq");
@@ -163,11 +212,25 @@ describe("Prometheus and Grafana", () => {
 
   it("Grafana gets a RandomSecret admin password, provisioning and dashboards", async () => {
     const start = registered.length;
-    const g = new Grafana("graf", { provider, site: "s", namespace: "mon", prometheusUrl: "http://prometheus.mon.svc:9090", p99SloMs: 30, resources: res(50, 96, 200, 192) });
+    const g = new Grafana("graf", {
+      provider,
+      site: "s",
+      namespace: "mon",
+      prometheusUrl: "http://prometheus.mon.svc:9090",
+      p99SloMs: 30,
+      resources: res(50, 96, 200, 192),
+    });
     await settle(registered);
     const rs = since(start);
-    expect(one(rs, "kubernetes:core/v1:Secret").inputs).toMatchObject({ metadata: { name: "grafana-admin" }, stringData: { password: MOCK_SECRET } });
-    expect(byType(rs, "kubernetes:core/v1:ConfigMap").map((c) => c.inputs.metadata.name).sort()).toEqual(["grafana-dashboards", "grafana-provisioning"]);
+    expect(one(rs, "kubernetes:core/v1:Secret").inputs).toMatchObject({
+      metadata: { name: "grafana-admin" },
+      stringData: { password: MOCK_SECRET },
+    });
+    expect(
+      byType(rs, "kubernetes:core/v1:ConfigMap")
+        .map((c) => c.inputs.metadata.name)
+        .sort(),
+    ).toEqual(["grafana-dashboards", "grafana-provisioning"]);
     expect(await outputValue(g.adminPassword)).toBe(MOCK_SECRET);
     expectOnProvider(rs);
   });
@@ -176,7 +239,14 @@ describe("Prometheus and Grafana", () => {
 describe("OPA, Loki, Gatekeeper", () => {
   it("OpaServer serves the given Rego behind a NetworkPolicy", async () => {
     const start = registered.length;
-    new OpaServer("opa", { provider, site: "s", namespace: "edgefleet", monitoringNamespace: "mon", policyRego: AUTHZ, resources: res(25, 48, 100, 128) });
+    new OpaServer("opa", {
+      provider,
+      site: "s",
+      namespace: "edgefleet",
+      monitoringNamespace: "mon",
+      policyRego: AUTHZ,
+      resources: res(25, 48, 100, 128),
+    });
     await settle(registered);
     const rs = since(start);
     expect(one(rs, "kubernetes:core/v1:ConfigMap").inputs.data["authz.rego"]).toBe(AUTHZ);
@@ -186,10 +256,19 @@ describe("OPA, Loki, Gatekeeper", () => {
 
   it("Loki is a StatefulSet with its config", async () => {
     const start = registered.length;
-    new Loki("loki", { provider, site: "s", namespace: "mon", resources: res(100, 128, 300, 384), storageGi: 4, retentionHours: 168 });
+    new Loki("loki", {
+      provider,
+      site: "s",
+      namespace: "mon",
+      resources: res(100, 128, 300, 384),
+      storageGi: 4,
+      retentionHours: 168,
+    });
     await settle(registered);
     const rs = since(start);
-    expect(one(rs, "kubernetes:apps/v1:StatefulSet").inputs.spec.template.spec.containers[0].image).toMatch(/^grafana\/loki:3\./);
+    expect(one(rs, "kubernetes:apps/v1:StatefulSet").inputs.spec.template.spec.containers[0].image).toMatch(
+      /^grafana\/loki:3\./,
+    );
     expectOnProvider(rs);
   });
 
@@ -209,7 +288,10 @@ describe("OPA, Loki, Gatekeeper", () => {
     const groups = byType(since(start), "kubernetes:yaml/v2:ConfigGroup");
     expect(groups.map((g) => g.name)).toEqual(["gk-install", "gk-templates", "gk-constraints"]);
     const install = groups[0].inputs.objs as { kind: string; metadata: { name: string }; spec: { replicas: number } }[];
-    expect(install.find((o) => o.kind === "Deployment" && o.metadata.name === "gatekeeper-controller-manager")!.spec.replicas).toBe(1);
+    expect(
+      install.find((o) => o.kind === "Deployment" && o.metadata.name === "gatekeeper-controller-manager")!.spec
+        .replicas,
+    ).toBe(1);
     expect(groups[1].inputs.objs[0].metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.status.created}=true");
     expect(groups[2].inputs.objs).toEqual([constraint]);
   });
@@ -230,19 +312,30 @@ describe("Site", () => {
     await settle(registered);
     const rs = since(start);
     const ex = PROFILES[profile].extras;
-    const comps = rs.filter((r) => r.type.startsWith("edgefleet:components:")).map((r) => r.type.split(":")[2]).sort();
+    const comps = rs
+      .filter((r) => r.type.startsWith("edgefleet:components:"))
+      .map((r) => r.type.split(":")[2])
+      .sort();
     const expected = ["Gatekeeper", "Grafana", "Prometheus", "Site", "Tracker", "WasmEdgeRuntimeClass"];
     if (ex.redis) expected.push("Redis");
     if (ex.rabbitmq) expected.push("RabbitMQ");
     if (ex.authz) expected.push("OpaServer");
     if (ex.loki) expected.push("Loki");
     expect(comps).toEqual(expected.sort());
-    const tracker = rs.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.inputs.metadata.name === "tracker")!.inputs;
+    const tracker = rs.find(
+      (r) => r.type === "kubernetes:apps/v1:Deployment" && r.inputs.metadata.name === "tracker",
+    )!.inputs;
     expect(tracker.spec.replicas).toBe(site.resolved.tracker.replicas);
-    expect(site.resolved.tracker.replicas).toBe(Math.max(1, Math.round((10 * PROFILES[profile].fleet.trackerReplicas) / PROFILES[profile].fleet.edgeNodes)));
+    expect(site.resolved.tracker.replicas).toBe(
+      Math.max(1, Math.round((10 * PROFILES[profile].fleet.trackerReplicas) / PROFILES[profile].fleet.edgeNodes)),
+    );
     const vol = tracker.spec.template.spec.volumes.find((v: { name: string }) => v.name === "data");
     expect(vol.hostPath?.path).toBe(ex.sqliteHostPath);
-    expect(byType(rs, "kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name).sort()).toEqual(["edgefleet", "edgefleet-monitoring"]);
+    expect(
+      byType(rs, "kubernetes:core/v1:Namespace")
+        .map((n) => n.inputs.metadata.name)
+        .sort(),
+    ).toEqual(["edgefleet", "edgefleet-monitoring"]);
     expectOnProvider(rs);
   });
 
@@ -264,21 +357,41 @@ describe("Site", () => {
     expect(site.resolved.tracker.replicas).toBe(5);
     expect(rs.some((r) => r.type === "edgefleet:components:Redis")).toBe(false);
     expect(rs.some((r) => r.type === "edgefleet:components:Grafana")).toBe(false);
-    const prom = rs.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.inputs.metadata.name === "prometheus")!;
+    const prom = rs.find(
+      (r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.inputs.metadata.name === "prometheus",
+    )!;
     expect(prom.inputs.spec.template.spec.containers[0].args).toContain("--enable-feature=agent");
-    const install = byType(rs, "kubernetes:yaml/v2:ConfigGroup").find((g) => g.name.endsWith("-install"))!.inputs.objs as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const install = byType(rs, "kubernetes:yaml/v2:ConfigGroup").find((g) => g.name.endsWith("-install"))!.inputs
+      .objs as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
     const vwc = install.find((o) => o.kind === "ValidatingWebhookConfiguration")!;
     expect(vwc.webhooks[0].failurePolicy).toBe("Fail");
   });
 
   it("fails with a clear capacity error instead of over-committing the site", () => {
-    expect(() => new Site("site-big", { ...base, site: "big", profile: "factory-iiot", edgeNodes: 1, overrides: { trackerReplicas: 40 } })).toThrow(
-      /site capacity \(factory-iiot\): 40 trackers x 60m\/88Mi/,
-    );
+    expect(
+      () =>
+        new Site("site-big", {
+          ...base,
+          site: "big",
+          profile: "factory-iiot",
+          edgeNodes: 1,
+          overrides: { trackerReplicas: 40 },
+        }),
+    ).toThrow(/site capacity \(factory-iiot\): 40 trackers x 60m\/88Mi/);
   });
 
   it("requires the authz policy where the profile runs OPA, and a pinned image", () => {
-    expect(() => new Site("site-noauthz", { ...base, site: "x", profile: "factory-iiot", authzPolicyRego: undefined })).toThrow(/authzPolicyRego is required/);
-    expect(() => new Site("site-latest", { ...base, site: "y", profile: "retail-city", trackerImage: { ...base.trackerImage, tag: "latest" } })).toThrow(/latest/);
+    expect(
+      () => new Site("site-noauthz", { ...base, site: "x", profile: "factory-iiot", authzPolicyRego: undefined }),
+    ).toThrow(/authzPolicyRego is required/);
+    expect(
+      () =>
+        new Site("site-latest", {
+          ...base,
+          site: "y",
+          profile: "retail-city",
+          trackerImage: { ...base.trackerImage, tag: "latest" },
+        }),
+    ).toThrow(/latest/);
   });
 });

@@ -22,7 +22,9 @@ describe("platform footprint per profile", () => {
     expect(f.site.tracker.hpaMaxReplicas).toBeLessThanOrEqual(f.site.capacity.maxTrackerReplicas);
     // Every workload counted, Gatekeeper included.
     const names = f.platform.rows.map((r) => r.name);
-    expect(names).toEqual(expect.arrayContaining(["StatefulSet/prometheus/prometheus", "Deployment/gatekeeper-controller-manager/manager"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["StatefulSet/prometheus/prometheus", "Deployment/gatekeeper-controller-manager/manager"]),
+    );
     if (PROFILES[name].extras.redis) expect(names).toContain("StatefulSet/redis/exporter");
     if (PROFILES[name].extras.loki) expect(names).toContain("StatefulSet/loki/loki");
   });

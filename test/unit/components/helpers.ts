@@ -33,8 +33,15 @@ export function installMocks(): Registered[] {
   pulumi.runtime.setMocks(
     {
       newResource(args) {
-        registered.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) as Record<string, any>, provider: args.provider }); // eslint-disable-line @typescript-eslint/no-explicit-any
-        const state = args.type.startsWith("pulumi-nodejs:dynamic") ? { ...args.inputs, result: "MockSecretValue0123456789abcdefXY" } : args.inputs;
+        registered.push({
+          type: args.type,
+          name: args.name,
+          inputs: unwrapSecrets(args.inputs) as Record<string, any>,
+          provider: args.provider,
+        }); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const state = args.type.startsWith("pulumi-nodejs:dynamic")
+          ? { ...args.inputs, result: "MockSecretValue0123456789abcdefXY" }
+          : args.inputs;
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -63,10 +70,18 @@ export function byType(registered: Registered[], type: string): Registered[] {
 
 export function one(registered: Registered[], type: string, name?: string): Registered {
   const found = registered.filter((r) => r.type === type && (!name || r.name === name));
-  if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${registered.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${registered.map((r) => `${r.type}/${r.name}`).join(", ")}`,
+    );
   return found[0];
 }
 
 export function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+  return new Promise((resolve) =>
+    o.apply((v) => {
+      resolve(v);
+      return v;
+    }),
+  );
 }

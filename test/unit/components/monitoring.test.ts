@@ -10,9 +10,36 @@ import {
 } from "../../../components/render/prometheus";
 
 const KEYWORDS = new Set([
-  "sum", "rate", "irate", "increase", "changes", "histogram_quantile", "by", "without", "on", "ignoring",
-  "group_left", "group_right", "and", "or", "unless", "offset", "bool", "vector", "absent", "avg", "max", "min",
-  "count", "le", "topk", "bottomk", "count_over_time", "avg_over_time", "max_over_time", "label_replace",
+  "sum",
+  "rate",
+  "irate",
+  "increase",
+  "changes",
+  "histogram_quantile",
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "and",
+  "or",
+  "unless",
+  "offset",
+  "bool",
+  "vector",
+  "absent",
+  "avg",
+  "max",
+  "min",
+  "count",
+  "le",
+  "topk",
+  "bottomk",
+  "count_over_time",
+  "avg_over_time",
+  "max_over_time",
+  "label_replace",
 ]);
 
 /** Metric names of a PromQL expression: identifiers outside strings, label matchers, ranges and grouping lists. */
@@ -28,30 +55,56 @@ export function metricNames(expr: string): string[] {
 
 describe("metricNames (the parser the dashboard check relies on)", () => {
   it("finds metrics and skips functions, labels and ranges", () => {
-    expect(metricNames('histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="tracker",code=~"5.."}[5m])))')).toEqual([
-      "http_request_duration_seconds_bucket",
+    expect(
+      metricNames(
+        'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="tracker",code=~"5.."}[5m])))',
+      ),
+    ).toEqual(["http_request_duration_seconds_bucket"]);
+    expect(metricNames("job:tracker_http_errors:ratio_rate1h > 0.0144 and up == 0")).toEqual([
+      "job:tracker_http_errors:ratio_rate1h",
+      "up",
     ]);
-    expect(metricNames("job:tracker_http_errors:ratio_rate1h > 0.0144 and up == 0")).toEqual(["job:tracker_http_errors:ratio_rate1h", "up"]);
   });
 });
 
 describe("Prometheus config", () => {
   it("scrapes trackers, the profile's Redis/RabbitMQ, kubelet and cAdvisor", () => {
-    const all = renderPrometheusConfig({ site: "s", profile: "edge-general", targets: { appNamespace: "edgefleet", redis: true, rabbitmq: true } });
+    const all = renderPrometheusConfig({
+      site: "s",
+      profile: "edge-general",
+      targets: { appNamespace: "edgefleet", redis: true, rabbitmq: true },
+    });
     expect(scrapedJobs(all)).toEqual(["tracker", "redis", "rabbitmq", "kubelet", "cadvisor", "prometheus"]);
     const c = parse(all);
     expect(c.global.external_labels).toEqual({ site: "s", profile: "edge-general" });
     const cad = c.scrape_configs.find((j: { job_name: string }) => j.job_name === "cadvisor");
     expect(cad.tls_config.ca_file).toMatch(/ca\.crt$/);
     expect(cad.relabel_configs[1].replacement).toBe("/api/v1/nodes/$1/proxy/metrics/cadvisor");
-    const factory = renderPrometheusConfig({ site: "s", profile: "factory-iiot", targets: { appNamespace: "e", redis: false, rabbitmq: false } });
+    const factory = renderPrometheusConfig({
+      site: "s",
+      profile: "factory-iiot",
+      targets: { appNamespace: "e", redis: false, rabbitmq: false },
+    });
     expect(scrapedJobs(factory)).not.toContain("redis");
   });
 
   it("agent mode drops rules and requires a remote-write URL", () => {
-    expect(() => renderPrometheusConfig({ site: "s", profile: "p", targets: { appNamespace: "e", redis: false, rabbitmq: false }, agentMode: true })).toThrow(/remoteWriteUrl/);
+    expect(() =>
+      renderPrometheusConfig({
+        site: "s",
+        profile: "p",
+        targets: { appNamespace: "e", redis: false, rabbitmq: false },
+        agentMode: true,
+      }),
+    ).toThrow(/remoteWriteUrl/);
     const c = parse(
-      renderPrometheusConfig({ site: "s", profile: "p", targets: { appNamespace: "e", redis: false, rabbitmq: false }, agentMode: true, remoteWriteUrl: "https://c/api/v1/write" }),
+      renderPrometheusConfig({
+        site: "s",
+        profile: "p",
+        targets: { appNamespace: "e", redis: false, rabbitmq: false },
+        agentMode: true,
+        remoteWriteUrl: "https://c/api/v1/write",
+      }),
     );
     expect(c.rule_files).toBeUndefined();
     expect(c.remote_write[0].url).toBe("https://c/api/v1/write");
@@ -68,8 +121,13 @@ describe("Prometheus config", () => {
       retentionTime: "7d",
     };
     const args = renderPrometheus(base, "groups: []\n").statefulSet.spec!.template.spec!.containers[0].args!;
-    expect(args).toEqual(expect.arrayContaining(["--storage.tsdb.retention.time=7d", "--storage.tsdb.retention.size=1536MB"]));
-    const agent = renderPrometheus({ ...base, agentMode: true, remoteWriteUrl: "https://c/w", retentionTime: "48h" }, "").statefulSet.spec!.template.spec!.containers[0].args!;
+    expect(args).toEqual(
+      expect.arrayContaining(["--storage.tsdb.retention.time=7d", "--storage.tsdb.retention.size=1536MB"]),
+    );
+    const agent = renderPrometheus(
+      { ...base, agentMode: true, remoteWriteUrl: "https://c/w", retentionTime: "48h" },
+      "",
+    ).statefulSet.spec!.template.spec!.containers[0].args!;
     expect(agent).toEqual(expect.arrayContaining(["--enable-feature=agent", "--storage.agent.retention.max-time=48h"]));
   });
 });
@@ -78,7 +136,11 @@ describe("SLO rules", () => {
   it.each(PROFILE_NAMES)("%s alerts on its own P99 and on the 99.9%% budget", (name) => {
     const p = PROFILES[name];
     const rules = parse(renderRules({ profile: p, redis: !!p.extras.redis, rabbitmq: !!p.extras.rabbitmq }));
-    const all = rules.groups.flatMap((g: { rules: object[] }) => g.rules) as { alert?: string; record?: string; expr: string }[];
+    const all = rules.groups.flatMap((g: { rules: object[] }) => g.rules) as {
+      alert?: string;
+      record?: string;
+      expr: string;
+    }[];
     const p99 = all.find((r) => r.alert === "TrackerP99LatencyHigh")!;
     expect(p99.expr).toBe(`job:tracker_http_request_duration_seconds:p99_5m > ${p.slo.p99LatencyMs / 1000}`);
     const fast = all.find((r) => r.alert === "TrackerErrorBudgetBurnFast")!;
@@ -88,26 +150,44 @@ describe("SLO rules", () => {
 });
 
 describe("Grafana dashboard uses only scraped metrics", () => {
-  it.each(PROFILE_NAMES)("%s: valid JSON; every query's metrics come from a scraped job or a recording rule", (name) => {
-    const p = PROFILES[name];
-    const targets = { appNamespace: "edgefleet", redis: !!p.extras.redis, rabbitmq: !!p.extras.rabbitmq };
-    const config = renderPrometheusConfig({ site: "s", profile: name, targets });
-    const rules = renderRules({ profile: p, ...targets });
-    const available = availableMetrics(config, rules);
-    const m = renderGrafana({ site: "s", namespace: "mon", prometheusUrl: "http://prometheus:9090", p99SloMs: p.slo.p99LatencyMs, resources: { requests: { cpuMillis: 1, memoryMiB: 1 }, limits: { cpuMillis: 1, memoryMiB: 1 } } });
-    for (const json of Object.values(m.dashboards.data!)) {
-      const exprs = dashboardExprs(json);
-      expect(exprs.length).toBeGreaterThanOrEqual(6);
-      for (const e of exprs) for (const metric of metricNames(e)) expect({ e, metric, ok: available.has(metric) }).toEqual({ e, metric, ok: true });
-    }
-    // Rules too: alerts must not watch metrics nobody scrapes.
-    for (const e of [...rules.matchAll(/expr: (.+)/g)].map((x) => x[1])) {
-      for (const metric of metricNames(e)) expect({ e, metric, ok: available.has(metric) }).toEqual({ e, metric, ok: true });
-    }
-  });
+  it.each(PROFILE_NAMES)(
+    "%s: valid JSON; every query's metrics come from a scraped job or a recording rule",
+    (name) => {
+      const p = PROFILES[name];
+      const targets = { appNamespace: "edgefleet", redis: !!p.extras.redis, rabbitmq: !!p.extras.rabbitmq };
+      const config = renderPrometheusConfig({ site: "s", profile: name, targets });
+      const rules = renderRules({ profile: p, ...targets });
+      const available = availableMetrics(config, rules);
+      const m = renderGrafana({
+        site: "s",
+        namespace: "mon",
+        prometheusUrl: "http://prometheus:9090",
+        p99SloMs: p.slo.p99LatencyMs,
+        resources: { requests: { cpuMillis: 1, memoryMiB: 1 }, limits: { cpuMillis: 1, memoryMiB: 1 } },
+      });
+      for (const json of Object.values(m.dashboards.data!)) {
+        const exprs = dashboardExprs(json);
+        expect(exprs.length).toBeGreaterThanOrEqual(6);
+        for (const e of exprs)
+          for (const metric of metricNames(e))
+            expect({ e, metric, ok: available.has(metric) }).toEqual({ e, metric, ok: true });
+      }
+      // Rules too: alerts must not watch metrics nobody scrapes.
+      for (const e of [...rules.matchAll(/expr: (.+)/g)].map((x) => x[1])) {
+        for (const metric of metricNames(e))
+          expect({ e, metric, ok: available.has(metric) }).toEqual({ e, metric, ok: true });
+      }
+    },
+  );
 
   it("the check catches a metric nobody exports", () => {
-    const available = availableMetrics(renderPrometheusConfig({ site: "s", profile: "x", targets: { appNamespace: "e", redis: false, rabbitmq: false } }));
+    const available = availableMetrics(
+      renderPrometheusConfig({
+        site: "s",
+        profile: "x",
+        targets: { appNamespace: "e", redis: false, rabbitmq: false },
+      }),
+    );
     expect(available.has("redis_up")).toBe(false);
     expect(available.has("container_memory_working_set_bytes")).toBe(true);
   });
@@ -122,9 +202,19 @@ describe("Grafana dashboard uses only scraped metrics", () => {
       "Node CPU (cores)",
       "Node memory (working set)",
     ]);
-    const m = renderGrafana({ site: "s", namespace: "mon", prometheusUrl: "http://prometheus.mon.svc:9090", p99SloMs: 20, resources: { requests: { cpuMillis: 1, memoryMiB: 1 }, limits: { cpuMillis: 1, memoryMiB: 1 } } });
+    const m = renderGrafana({
+      site: "s",
+      namespace: "mon",
+      prometheusUrl: "http://prometheus.mon.svc:9090",
+      p99SloMs: 20,
+      resources: { requests: { cpuMillis: 1, memoryMiB: 1 }, limits: { cpuMillis: 1, memoryMiB: 1 } },
+    });
     const ds = parse(m.configMap.data!["datasources.yaml"]);
-    expect(ds.datasources[0]).toMatchObject({ type: "prometheus", url: "http://prometheus.mon.svc:9090", uid: "edgefleet-prometheus" });
+    expect(ds.datasources[0]).toMatchObject({
+      type: "prometheus",
+      url: "http://prometheus.mon.svc:9090",
+      uid: "edgefleet-prometheus",
+    });
     const env = m.deployment.spec!.template.spec!.containers[0].env!;
     expect(env).toContainEqual({ name: "GF_SECURITY_ADMIN_PASSWORD__FILE", value: "/etc/grafana-admin/password" });
   });

@@ -15,17 +15,20 @@ describe("profiles (the five cases)", () => {
     ["supply-chain", 200, 40, "4c8g", [100, 128, 500, 512], 30],
     ["edge-general", 5000, 100, "4c8g", [100, 128, 500, 512], 50],
     ["factory-iiot", 100, 10, "2c4g", [50, 64, 200, 128], 50],
-  ] as const)("%s carries the case's fleet, node class, tracker resources and P99", (name, nodes, replicas, size, r, p99) => {
-    const p = getProfile(name);
-    expect(p.fleet).toEqual({ edgeNodes: nodes, trackerReplicas: replicas });
-    expect(p.sizeClass).toBe(size);
-    expect(p.tracker.resources).toEqual({
-      requests: { cpuMillis: r[0], memoryMiB: r[1] },
-      limits: { cpuMillis: r[2], memoryMiB: r[3] },
-    });
-    expect(p.slo.p99LatencyMs).toBe(p99);
-    expect(p.slo.availability).toBe(0.999);
-  });
+  ] as const)(
+    "%s carries the case's fleet, node class, tracker resources and P99",
+    (name, nodes, replicas, size, r, p99) => {
+      const p = getProfile(name);
+      expect(p.fleet).toEqual({ edgeNodes: nodes, trackerReplicas: replicas });
+      expect(p.sizeClass).toBe(size);
+      expect(p.tracker.resources).toEqual({
+        requests: { cpuMillis: r[0], memoryMiB: r[1] },
+        limits: { cpuMillis: r[2], memoryMiB: r[3] },
+      });
+      expect(p.slo.p99LatencyMs).toBe(p99);
+      expect(p.slo.availability).toBe(0.999);
+    },
+  );
 
   it("keeps the cases' ConfigMap settings", () => {
     expect(PROFILES["logistics-hub"].tracker.settings).toMatchObject({
@@ -40,7 +43,11 @@ describe("profiles (the five cases)", () => {
       cacheEnabled: true,
       cacheTtl: "300s",
     });
-    expect(PROFILES["edge-general"].tracker.settings).toMatchObject({ offlineMode: true, localStorage: true, syncInterval: "60s" });
+    expect(PROFILES["edge-general"].tracker.settings).toMatchObject({
+      offlineMode: true,
+      localStorage: true,
+      syncInterval: "60s",
+    });
     expect(PROFILES["factory-iiot"].tracker.settings).toMatchObject({
       databasePath: "/data/industrial-iot.db",
       offlineMode: true,
@@ -55,7 +62,11 @@ describe("profiles (the five cases)", () => {
     expect(PROFILES["retail-city"].extras.redis).toBeUndefined();
     expect(PROFILES["supply-chain"].extras.rabbitmq).toBeDefined();
     expect(PROFILES["edge-general"].extras.redis?.persistence).toBe("aof");
-    expect(PROFILES["factory-iiot"].extras).toMatchObject({ sqliteHostPath: "/var/lib/industrial-iot", authz: true, loki: true });
+    expect(PROFILES["factory-iiot"].extras).toMatchObject({
+      sqliteHostPath: "/var/lib/industrial-iot",
+      authz: true,
+      loki: true,
+    });
   });
 
   it("rejects an unknown profile", () => {
@@ -133,7 +144,9 @@ describe("checkSiteCapacity", () => {
       platformRequests: { cpuMillis: 500, memoryMiB: 1000 },
     });
     expect(r.ok).toBe(false);
-    expect(r.error).toMatch(/100 trackers x 60m\/88Mi \+ platform 500m\/1000Mi = 6500m\/9800Mi exceeds 1 x 2c4g allocatable 1650m\/3128Mi \(at most 19 trackers fit\)/);
+    expect(r.error).toMatch(
+      /100 trackers x 60m\/88Mi \+ platform 500m\/1000Mi = 6500m\/9800Mi exceeds 1 x 2c4g allocatable 1650m\/3128Mi \(at most 19 trackers fit\)/,
+    );
   });
 
   it("flags a platform that fits no single node", () => {

@@ -9,7 +9,13 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { PROFILE_NAMES, PROFILES } from "../../../components/profiles";
-import { rabbitmqThresholds, rabbitUsers, renderDefinitions, renderEnabledPlugins, renderRabbitmqConf } from "../../../components/render/rabbitmq";
+import {
+  rabbitmqThresholds,
+  rabbitUsers,
+  renderDefinitions,
+  renderEnabledPlugins,
+  renderRabbitmqConf,
+} from "../../../components/render/rabbitmq";
 import { renderPrometheusConfig, renderRules } from "../../../components/render/prometheus";
 import { redisMaxmemoryBytes, renderRedisAuthConf, renderRedisConf } from "../../../components/render/redis";
 
@@ -62,47 +68,59 @@ describe("redis.conf in a real redis-server", () => {
     ["logistics-hub", "none"],
     ["edge-general", "aof"],
     ["edge-general", "rdb"],
-  ] as const)("%s (%s persistence) is accepted and enforced", async (profile, persistence) => {
-    const limit = PROFILES[profile].extras.redis!.resources.limits.memoryMiB;
-    const dir = tmpdir("redis");
-    const port = await freePort();
-    const password = "P4ssw0rdForTheRealRedisTest";
-    fs.writeFileSync(path.join(dir, "auth.conf"), renderRedisAuthConf(password));
-    const conf = renderRedisConf({ memoryLimitMiB: limit, persistence, port, dir, authInclude: path.join(dir, "auth.conf") })
-      // Loopback only on the test machine; the pod binds all interfaces.
-      .replace("bind 0.0.0.0", "bind 127.0.0.1");
-    fs.writeFileSync(path.join(dir, "redis.conf"), conf);
-    // Output to a file: execFileSync below blocks the event loop that would drain a pipe.
-    const logFile = path.join(dir, "server.log");
-    const out = fs.openSync(logFile, "a");
-    const server: ChildProcess = spawn(redisServer, [path.join(dir, "redis.conf")], { stdio: ["ignore", out, out] });
-    fs.closeSync(out);
-    const cli = (args: string[], auth = true) =>
-      execFileSync(redisCli, ["-h", "127.0.0.1", "-p", String(port), ...args], {
-        encoding: "utf8",
-        env: auth ? { ...process.env, REDISCLI_AUTH: password } : { ...process.env, REDISCLI_AUTH: "" },
-      }).trim();
-    try {
-      await until("redis PONG", () => (cli(["ping"]) === "PONG" ? true : undefined), 10_000).catch((e) => {
-        throw new Error(`${e}\n${fs.readFileSync(logFile, "utf8")}`);
-      });
-      expect(cli(["config", "get", "maxmemory"]).split("\n")[1]).toBe(String(redisMaxmemoryBytes(limit, persistence)));
-      expect(cli(["config", "get", "maxmemory-policy"]).split("\n")[1]).toBe("allkeys-lru");
-      expect(cli(["config", "get", "appendonly"]).split("\n")[1]).toBe(persistence === "aof" ? "yes" : "no");
-      const save = { none: "", rdb: "900 1 300 100 60 10000", aof: "3600 1" }[persistence];
-      expect(cli(["config", "get", "save"]).split("\n")[1] ?? "").toBe(save);
-      // The include made the password mandatory.
-      expect(cli(["ping"], false)).toMatch(/NOAUTH/);
-    } finally {
+  ] as const)(
+    "%s (%s persistence) is accepted and enforced",
+    async (profile, persistence) => {
+      const limit = PROFILES[profile].extras.redis!.resources.limits.memoryMiB;
+      const dir = tmpdir("redis");
+      const port = await freePort();
+      const password = "P4ssw0rdForTheRealRedisTest";
+      fs.writeFileSync(path.join(dir, "auth.conf"), renderRedisAuthConf(password));
+      const conf = renderRedisConf({
+        memoryLimitMiB: limit,
+        persistence,
+        port,
+        dir,
+        authInclude: path.join(dir, "auth.conf"),
+      })
+        // Loopback only on the test machine; the pod binds all interfaces.
+        .replace("bind 0.0.0.0", "bind 127.0.0.1");
+      fs.writeFileSync(path.join(dir, "redis.conf"), conf);
+      // Output to a file: execFileSync below blocks the event loop that would drain a pipe.
+      const logFile = path.join(dir, "server.log");
+      const out = fs.openSync(logFile, "a");
+      const server: ChildProcess = spawn(redisServer, [path.join(dir, "redis.conf")], { stdio: ["ignore", out, out] });
+      fs.closeSync(out);
+      const cli = (args: string[], auth = true) =>
+        execFileSync(redisCli, ["-h", "127.0.0.1", "-p", String(port), ...args], {
+          encoding: "utf8",
+          env: auth ? { ...process.env, REDISCLI_AUTH: password } : { ...process.env, REDISCLI_AUTH: "" },
+        }).trim();
       try {
-        cli(["shutdown", "nosave"]);
-      } catch {
-        // shutdown closes the connection; the exit code is not meaningful
+        await until("redis PONG", () => (cli(["ping"]) === "PONG" ? true : undefined), 10_000).catch((e) => {
+          throw new Error(`${e}\n${fs.readFileSync(logFile, "utf8")}`);
+        });
+        expect(cli(["config", "get", "maxmemory"]).split("\n")[1]).toBe(
+          String(redisMaxmemoryBytes(limit, persistence)),
+        );
+        expect(cli(["config", "get", "maxmemory-policy"]).split("\n")[1]).toBe("allkeys-lru");
+        expect(cli(["config", "get", "appendonly"]).split("\n")[1]).toBe(persistence === "aof" ? "yes" : "no");
+        const save = { none: "", rdb: "900 1 300 100 60 10000", aof: "3600 1" }[persistence];
+        expect(cli(["config", "get", "save"]).split("\n")[1] ?? "").toBe(save);
+        // The include made the password mandatory.
+        expect(cli(["ping"], false)).toMatch(/NOAUTH/);
+      } finally {
+        try {
+          cli(["shutdown", "nosave"]);
+        } catch {
+          // shutdown closes the connection; the exit code is not meaningful
+        }
+        server.kill();
+        fs.rmSync(dir, { recursive: true, force: true });
       }
-      server.kill();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }, 300_000);
+    },
+    300_000,
+  );
 });
 
 /**
@@ -124,7 +142,10 @@ function promtoolPath(): string {
     process.env.EDGEFLEET_TOOLS_BIN && path.join(process.env.EDGEFLEET_TOOLS_BIN, "promtool"),
   ].filter((x): x is string => !!x);
   const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new Error(`promtool not found (${candidates.join(", ") || "EDGEFLEET_TOOLS_BIN unset"}): run \`eval "$(tools/bootstrap.sh --env)"\` (tools/go/promtool builds it)`);
+  if (!found)
+    throw new Error(
+      `promtool not found (${candidates.join(", ") || "EDGEFLEET_TOOLS_BIN unset"}): run \`eval "$(tools/bootstrap.sh --env)"\` (tools/go/promtool builds it)`,
+    );
   return found;
 }
 
@@ -138,7 +159,16 @@ describe("Prometheus config and rules pass promtool", () => {
       const rulesFile = path.join(dir, "rules.yaml");
       const targets = { appNamespace: "edgefleet", redis: !!p.extras.redis, rabbitmq: !!p.extras.rabbitmq };
       fs.writeFileSync(rulesFile, renderRules({ profile: p, redis: targets.redis, rabbitmq: targets.rabbitmq }));
-      fs.writeFileSync(path.join(dir, "prometheus.yml"), renderPrometheusConfig({ site: "s1", profile: name, targets, rulesFile, serviceAccountDir: fakeServiceAccount(dir) }));
+      fs.writeFileSync(
+        path.join(dir, "prometheus.yml"),
+        renderPrometheusConfig({
+          site: "s1",
+          profile: name,
+          targets,
+          rulesFile,
+          serviceAccountDir: fakeServiceAccount(dir),
+        }),
+      );
       execFileSync(promtool, ["check", "rules", rulesFile], { encoding: "utf8" });
       execFileSync(promtool, ["check", "config", path.join(dir, "prometheus.yml")], { encoding: "utf8" });
     } finally {
@@ -171,7 +201,13 @@ describe("Prometheus config and rules pass promtool", () => {
     const dir = tmpdir("prom-bad");
     try {
       const f = path.join(dir, "bad.yaml");
-      fs.writeFileSync(f, renderRules({ profile: PROFILES["logistics-hub"], redis: false, rabbitmq: false }).replace("histogram_quantile(0.99,", "histogram_quantile(0.99,,"));
+      fs.writeFileSync(
+        f,
+        renderRules({ profile: PROFILES["logistics-hub"], redis: false, rabbitmq: false }).replace(
+          "histogram_quantile(0.99,",
+          "histogram_quantile(0.99,,",
+        ),
+      );
       expect(() => execFileSync(promtool, ["check", "rules", f], { stdio: "pipe" })).toThrow();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -192,68 +228,87 @@ describe("rabbitmq.conf and definitions in a real RabbitMQ (Debian 3.10)", () =>
   it.each([
     ["retail-city", true],
     ["supply-chain", false],
-  ] as const)("%s boots with our config: app users only, thresholds, plugins", async (profile, mqtt) => {
-    const limit = PROFILES[profile].extras.rabbitmq!.resources.limits.memoryMiB;
-    const dir = tmpdir("rmq");
-    const amqp = await freePort();
-    const node = `edgefleet${process.pid}${amqp}@localhost`;
-    const [mgmt, prom, mqttPort] = [await freePort(), await freePort(), await freePort()];
-    const defs = path.join(dir, "definitions.json");
-    fs.writeFileSync(defs, renderDefinitions(rabbitUsers(mqtt, { tracker: "T".repeat(32), devices: "D".repeat(32) })));
-    const conf = renderRabbitmqConf({ memoryLimitMiB: limit, mqtt, definitionsPath: defs })
-      .replace(/listeners\.tcp\.default = 5672/, `listeners.tcp.default = ${amqp}`)
-      .replace(/management\.tcp\.port = \d+/, `management.tcp.port = ${mgmt}`)
-      .replace(/prometheus\.tcp\.port = \d+/, `prometheus.tcp.port = ${prom}`)
-      .replace(/mqtt\.listeners\.tcp\.default = \d+/, `mqtt.listeners.tcp.default = ${mqttPort}`);
-    fs.writeFileSync(path.join(dir, "rabbitmq.conf"), conf);
-    fs.writeFileSync(path.join(dir, "enabled_plugins"), renderEnabledPlugins(mqtt));
-    const env = {
-      ...process.env,
-      HOME: dir,
-      RABBITMQ_NODENAME: node,
-      RABBITMQ_CONFIG_FILE: path.join(dir, "rabbitmq.conf"),
-      RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, "enabled_plugins"),
-      RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
-      RABBITMQ_LOG_BASE: path.join(dir, "log"),
-      RABBITMQ_PID_FILE: path.join(dir, "rabbit.pid"),
-      RABBITMQ_DIST_PORT: String(await freePort()),
-    };
-    // Output to a file, not a pipe: the execFileSync calls below block the event loop, a full
-    // pipe would then block the broker's console logging (and with it startup and stop).
-    const logFile = path.join(dir, "server.log");
-    const out = fs.openSync(logFile, "a");
-    const proc = spawn(server, [], { env, stdio: ["ignore", out, out], detached: true });
-    fs.closeSync(out);
-    const tail = () => fs.readFileSync(logFile, "utf8").slice(-4000);
-    const run = (bin: string, args: string[]) =>
-      execFileSync(bin, ["-n", node, ...args], { env, encoding: "utf8", stdio: "pipe", timeout: 150_000 });
-    try {
+  ] as const)(
+    "%s boots with our config: app users only, thresholds, plugins",
+    async (profile, mqtt) => {
+      const limit = PROFILES[profile].extras.rabbitmq!.resources.limits.memoryMiB;
+      const dir = tmpdir("rmq");
+      const amqp = await freePort();
+      const node = `edgefleet${process.pid}${amqp}@localhost`;
+      const [mgmt, prom, mqttPort] = [await freePort(), await freePort(), await freePort()];
+      const defs = path.join(dir, "definitions.json");
+      fs.writeFileSync(
+        defs,
+        renderDefinitions(rabbitUsers(mqtt, { tracker: "T".repeat(32), devices: "D".repeat(32) })),
+      );
+      const conf = renderRabbitmqConf({ memoryLimitMiB: limit, mqtt, definitionsPath: defs })
+        .replace(/listeners\.tcp\.default = 5672/, `listeners.tcp.default = ${amqp}`)
+        .replace(/management\.tcp\.port = \d+/, `management.tcp.port = ${mgmt}`)
+        .replace(/prometheus\.tcp\.port = \d+/, `prometheus.tcp.port = ${prom}`)
+        .replace(/mqtt\.listeners\.tcp\.default = \d+/, `mqtt.listeners.tcp.default = ${mqttPort}`);
+      fs.writeFileSync(path.join(dir, "rabbitmq.conf"), conf);
+      fs.writeFileSync(path.join(dir, "enabled_plugins"), renderEnabledPlugins(mqtt));
+      const env = {
+        ...process.env,
+        HOME: dir,
+        RABBITMQ_NODENAME: node,
+        RABBITMQ_CONFIG_FILE: path.join(dir, "rabbitmq.conf"),
+        RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, "enabled_plugins"),
+        RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
+        RABBITMQ_LOG_BASE: path.join(dir, "log"),
+        RABBITMQ_PID_FILE: path.join(dir, "rabbit.pid"),
+        RABBITMQ_DIST_PORT: String(await freePort()),
+      };
+      // Output to a file, not a pipe: the execFileSync calls below block the event loop, a full
+      // pipe would then block the broker's console logging (and with it startup and stop).
+      const logFile = path.join(dir, "server.log");
+      const out = fs.openSync(logFile, "a");
+      const proc = spawn(server, [], { env, stdio: ["ignore", out, out], detached: true });
+      fs.closeSync(out);
+      const tail = () => fs.readFileSync(logFile, "utf8").slice(-4000);
+      const run = (bin: string, args: string[]) =>
+        execFileSync(bin, ["-n", node, ...args], { env, encoding: "utf8", stdio: "pipe", timeout: 150_000 });
       try {
-        // await_startup needs a registered node: ping first (a config error ends the process here).
-        await until("the RabbitMQ node", () => (proc.exitCode === null ? (run(diagnostics, ["-q", "ping"]), true) : undefined), 120_000);
-        run(ctl, ["await_startup", "--timeout", "120"]);
-      } catch (e) {
-        throw new Error(`RabbitMQ did not start with our config: ${e}\n${tail()}`);
+        try {
+          // await_startup needs a registered node: ping first (a config error ends the process here).
+          await until(
+            "the RabbitMQ node",
+            () => (proc.exitCode === null ? (run(diagnostics, ["-q", "ping"]), true) : undefined),
+            120_000,
+          );
+          run(ctl, ["await_startup", "--timeout", "120"]);
+        } catch (e) {
+          throw new Error(`RabbitMQ did not start with our config: ${e}\n${tail()}`);
+        }
+        const users = run(ctl, ["list_users", "-q", "--formatter", "json"]);
+        const names = (JSON.parse(users) as { user: string }[]).map((u) => u.user).sort();
+        expect(names).toEqual(mqtt ? ["devices", "tracker"] : ["tracker"]);
+        const t = rabbitmqThresholds(limit);
+        expect(Number(run(ctl, ["eval", "vm_memory_monitor:get_memory_limit()."]).trim())).toBe(t.watermarkBytes);
+        expect(Number(run(ctl, ["eval", "rabbit_disk_monitor:get_disk_free_limit()."]).trim())).toBe(
+          t.diskFreeLimitBytes,
+        );
+        const enabled = run(plugins, ["list", "-e", "-m"])
+          .split("\n")
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .sort();
+        expect(enabled).toEqual(
+          expect.arrayContaining(["rabbitmq_management", "rabbitmq_prometheus", ...(mqtt ? ["rabbitmq_mqtt"] : [])]),
+        );
+        if (mqtt) {
+          expect(run(ctl, ["eval", "application:get_env(rabbitmq_mqtt, allow_anonymous)."]).trim()).toBe("{ok,false}");
+        }
+      } finally {
+        try {
+          run(ctl, ["stop"]);
+        } catch {
+          // Our own node's process group only (spawned detached above).
+          if (proc.pid && proc.exitCode === null) process.kill(-proc.pid, "SIGKILL");
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
       }
-      const users = run(ctl, ["list_users", "-q", "--formatter", "json"]);
-      const names = (JSON.parse(users) as { user: string }[]).map((u) => u.user).sort();
-      expect(names).toEqual(mqtt ? ["devices", "tracker"] : ["tracker"]);
-      const t = rabbitmqThresholds(limit);
-      expect(Number(run(ctl, ["eval", "vm_memory_monitor:get_memory_limit()."]).trim())).toBe(t.watermarkBytes);
-      expect(Number(run(ctl, ["eval", "rabbit_disk_monitor:get_disk_free_limit()."]).trim())).toBe(t.diskFreeLimitBytes);
-      const enabled = run(plugins, ["list", "-e", "-m"]).split("\n").map((s) => s.trim()).filter(Boolean).sort();
-      expect(enabled).toEqual(expect.arrayContaining(["rabbitmq_management", "rabbitmq_prometheus", ...(mqtt ? ["rabbitmq_mqtt"] : [])]));
-      if (mqtt) {
-        expect(run(ctl, ["eval", "application:get_env(rabbitmq_mqtt, allow_anonymous)."]).trim()).toBe("{ok,false}");
-      }
-    } finally {
-      try {
-        run(ctl, ["stop"]);
-      } catch {
-        // Our own node's process group only (spawned detached above).
-        if (proc.pid && proc.exitCode === null) process.kill(-proc.pid, "SIGKILL");
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }, 300_000);
+    },
+    300_000,
+  );
 });

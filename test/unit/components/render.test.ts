@@ -12,7 +12,12 @@ import {
   renderRabbitmq,
   renderRabbitmqConf,
 } from "../../../components/render/rabbitmq";
-import { redisMaxmemoryBytes, renderRedis, renderRedisAuthConf, renderRedisConf } from "../../../components/render/redis";
+import {
+  redisMaxmemoryBytes,
+  renderRedis,
+  renderRedisAuthConf,
+  renderRedisConf,
+} from "../../../components/render/redis";
 import { renderRuntimeClass } from "../../../components/render/runtimeClass";
 import { renderTracker, TrackerRenderArgs } from "../../../components/render/tracker";
 import { gatekeeperYaml } from "./helpers";
@@ -90,7 +95,10 @@ describe("tracker", () => {
   });
 
   it("mounts the factory SQLite hostPath as an existing directory", () => {
-    expect(pod.volumes?.find((v) => v.name === "data")?.hostPath).toEqual({ path: "/var/lib/industrial-iot", type: "Directory" });
+    expect(pod.volumes?.find((v) => v.name === "data")?.hostPath).toEqual({
+      path: "/var/lib/industrial-iot",
+      type: "Directory",
+    });
     expect(c.volumeMounts?.find((v) => v.name === "data")?.mountPath).toBe("/data");
     const other = renderTracker({ ...args, sqliteHostPath: undefined });
     expect(other.deployment.spec!.template.spec!.volumes!.find((v) => v.name === "data")?.emptyDir).toBeDefined();
@@ -118,7 +126,10 @@ describe("tracker", () => {
   it("has PDB, HPA on CPU from the profile, Service, and a config hash", () => {
     expect(m.pdb.spec).toMatchObject({ maxUnavailable: 1 });
     expect(m.hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
-    expect(m.hpa.spec!.metrics![0].resource).toEqual({ name: "cpu", target: { type: "Utilization", averageUtilization: 70 } });
+    expect(m.hpa.spec!.metrics![0].resource).toEqual({
+      name: "cpu",
+      target: { type: "Utilization", averageUtilization: 70 },
+    });
     expect(m.service.spec!.ports![0]).toMatchObject({ port: 80, targetPort: "http" });
     expect(m.deployment.spec!.template.metadata!.annotations!["edgefleet.dev/config-hash"]).toMatch(/^[0-9a-f]{16}$/);
   });
@@ -153,14 +164,21 @@ describe("redis", () => {
     });
     const [redis, exporter] = m.statefulSet.spec!.template.spec!.containers;
     expect(redis.image).toMatch(/^redis:7\.2\.\d+-alpine$/);
-    expect(redis.env).toContainEqual({ name: "REDISCLI_AUTH", valueFrom: { secretKeyRef: { name: "redis-auth", key: "password" } } });
+    expect(redis.env).toContainEqual({
+      name: "REDISCLI_AUTH",
+      valueFrom: { secretKeyRef: { name: "redis-auth", key: "password" } },
+    });
     const probe = redis.readinessProbe!.exec!.command!.join(" ");
     expect(probe).toContain("redis-cli");
     expect(probe).not.toMatch(/-a |--pass|REDIS_PASSWORD/);
     expect(exporter.ports![0].containerPort).toBe(9121);
     expect(m.statefulSet.spec!.volumeClaimTemplates![0].spec!.resources!.requests).toEqual({ storage: "2Gi" });
     const ing = m.networkPolicy.spec!.ingress!;
-    expect(ing[0].from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/name": "tracker", "app.kubernetes.io/part-of": "edgefleet" } } }]);
+    expect(ing[0].from).toEqual([
+      {
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "tracker", "app.kubernetes.io/part-of": "edgefleet" } },
+      },
+    ]);
     expect(ing[0].ports).toEqual([{ protocol: "TCP", port: 6379 }]);
     expect(ing[1].ports).toEqual([{ protocol: "TCP", port: 9121 }]);
     expect(ing[1].from![0].namespaceSelector!.matchLabels).toEqual({ "kubernetes.io/metadata.name": "mon" });
@@ -175,7 +193,11 @@ describe("redis", () => {
 describe("rabbitmq", () => {
   it("sets absolute thresholds from the memory limit", () => {
     const t = rabbitmqThresholds(1024);
-    expect(t).toEqual({ totalMemoryBytes: 1024 * MiB, watermarkBytes: Math.floor(1024 * MiB * 0.6), diskFreeLimitBytes: Math.floor(Math.floor(1024 * MiB * 0.6) * 1.5) });
+    expect(t).toEqual({
+      totalMemoryBytes: 1024 * MiB,
+      watermarkBytes: Math.floor(1024 * MiB * 0.6),
+      diskFreeLimitBytes: Math.floor(Math.floor(1024 * MiB * 0.6) * 1.5),
+    });
     const conf = renderRabbitmqConf({ memoryLimitMiB: 1024, mqtt: true });
     expect(conf).toContain(`vm_memory_high_watermark.absolute = ${t.watermarkBytes}`);
     expect(conf).toContain(`disk_free_limit.absolute = ${t.diskFreeLimitBytes}`);
@@ -193,7 +215,9 @@ describe("rabbitmq", () => {
     const defs = JSON.parse(renderDefinitions(rabbitUsers(true, { tracker: "T".repeat(32), devices: "D".repeat(32) })));
     expect(defs.users.map((u: { name: string }) => u.name)).toEqual(["tracker", "devices"]);
     expect(defs.vhosts).toEqual([{ name: "edgefleet" }]);
-    expect(() => renderDefinitions([{ name: "guest", password: "G".repeat(32), configure: "", write: "", read: "" }])).toThrow(/guest/);
+    expect(() =>
+      renderDefinitions([{ name: "guest", password: "G".repeat(32), configure: "", write: "", read: "" }]),
+    ).toThrow(/guest/);
   });
 
   it("renders a TCP readiness probe, MQTT NodePort and a NetworkPolicy", () => {
@@ -211,12 +235,27 @@ describe("rabbitmq", () => {
     expect(m.mqttService!.spec).toMatchObject({ type: "NodePort" });
     const ports = m.networkPolicy.spec!.ingress!.flatMap((i) => i.ports!.map((p) => p.port));
     expect(ports).toEqual([5672, 15692, 1883]);
-    expect(() => renderRabbitmq({ site: "s", namespace: "n", monitoringNamespace: "m", mqtt: false, resources: PROFILES["logistics-hub"].extras.rabbitmq!.resources, storageGi: 1 })).toThrow(/twice disk_free_limit/);
+    expect(() =>
+      renderRabbitmq({
+        site: "s",
+        namespace: "n",
+        monitoringNamespace: "m",
+        mqtt: false,
+        resources: PROFILES["logistics-hub"].extras.rabbitmq!.resources,
+        storageGi: 1,
+      }),
+    ).toThrow(/twice disk_free_limit/);
   });
 });
 
 describe("OPA server", () => {
-  const m = renderOpa({ site: "s", namespace: "edgefleet", monitoringNamespace: "mon", policyRego: "package industrial\n", resources: { requests: { cpuMillis: 25, memoryMiB: 48 }, limits: { cpuMillis: 100, memoryMiB: 128 } } });
+  const m = renderOpa({
+    site: "s",
+    namespace: "edgefleet",
+    monitoringNamespace: "mon",
+    policyRego: "package industrial\n",
+    resources: { requests: { cpuMillis: 25, memoryMiB: 48 }, limits: { cpuMillis: 100, memoryMiB: 128 } },
+  });
   it("serves the policy with its own API locked to decisions", () => {
     const c = m.deployment.spec!.template.spec!.containers[0];
     expect(c.args).toEqual(expect.arrayContaining(["--server", "--addr=0.0.0.0:8181", "--authorization=basic"]));
@@ -224,7 +263,15 @@ describe("OPA server", () => {
     expect(m.configMap.data!["system-authz.rego"]).toBe(OPA_SYSTEM_AUTHZ);
   });
   it("rejects policies under package system", () => {
-    expect(() => renderOpa({ site: "s", namespace: "n", monitoringNamespace: "m", policyRego: "package system.x\n", resources: k8sSpec() })).toThrow(/package system/);
+    expect(() =>
+      renderOpa({
+        site: "s",
+        namespace: "n",
+        monitoringNamespace: "m",
+        policyRego: "package system.x\n",
+        resources: k8sSpec(),
+      }),
+    ).toThrow(/package system/);
   });
 });
 
@@ -234,7 +281,9 @@ function k8sSpec() {
 
 describe("k8sResources", () => {
   it("refuses requests above limits", () => {
-    expect(() => k8sResources({ requests: { cpuMillis: 2, memoryMiB: 1 }, limits: { cpuMillis: 1, memoryMiB: 1 } })).toThrow(/exceed/);
+    expect(() =>
+      k8sResources({ requests: { cpuMillis: 2, memoryMiB: 1 }, limits: { cpuMillis: 1, memoryMiB: 1 } }),
+    ).toThrow(/exceed/);
   });
 });
 
@@ -268,7 +317,10 @@ describe("Gatekeeper transform (upstream v3.23.1 manifest)", () => {
     const ctl = get("Deployment", "gatekeeper-controller-manager");
     expect(ctl.spec.replicas).toBe(1);
     const c = ctl.spec.template.spec.containers[0];
-    expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "300m", memory: "384Mi" } });
+    expect(c.resources).toEqual({
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { cpu: "300m", memory: "384Mi" },
+    });
     expect(c.imagePullPolicy).toBe("IfNotPresent");
     expect(c.image).toBe("openpolicyagent/gatekeeper:v3.23.1");
     const audit = get("Deployment", "gatekeeper-audit").spec.template.spec.containers[0];
@@ -277,7 +329,9 @@ describe("Gatekeeper transform (upstream v3.23.1 manifest)", () => {
 
   it("sets the validating failurePolicy and lets a one-replica site drain", () => {
     const vwc = get("ValidatingWebhookConfiguration", "gatekeeper-validating-webhook-configuration");
-    expect(vwc.webhooks.find((w: { name: string }) => w.name === "validation.gatekeeper.sh").failurePolicy).toBe("Fail");
+    expect(vwc.webhooks.find((w: { name: string }) => w.name === "validation.gatekeeper.sh").failurePolicy).toBe(
+      "Fail",
+    );
     expect(get("PodDisruptionBudget", "gatekeeper-controller-manager").spec).toMatchObject({ maxUnavailable: 1 });
     expect(get("PodDisruptionBudget", "gatekeeper-controller-manager").spec.minAvailable).toBeUndefined();
   });
@@ -293,9 +347,26 @@ describe("Gatekeeper transform (upstream v3.23.1 manifest)", () => {
   });
 
   it("waits for templates and checks constraint kinds", () => {
-    const tpl = { apiVersion: "templates.gatekeeper.sh/v1", kind: "ConstraintTemplate", metadata: { name: "k8srequiredresources" }, spec: { crd: { spec: { names: { kind: "K8sRequiredResources" } } } } };
-    expect(prepareTemplates([tpl])[0].metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.status.created}=true");
-    expect(() => checkConstraints([{ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "K8sRequiredResources", metadata: { name: "x" } }], [tpl])).not.toThrow();
-    expect(() => checkConstraints([{ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "Other", metadata: { name: "x" } }], [tpl])).toThrow(/no ConstraintTemplate defines kind Other/);
+    const tpl = {
+      apiVersion: "templates.gatekeeper.sh/v1",
+      kind: "ConstraintTemplate",
+      metadata: { name: "k8srequiredresources" },
+      spec: { crd: { spec: { names: { kind: "K8sRequiredResources" } } } },
+    };
+    expect(prepareTemplates([tpl])[0].metadata.annotations["pulumi.com/waitFor"]).toBe(
+      "jsonpath={.status.created}=true",
+    );
+    expect(() =>
+      checkConstraints(
+        [{ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "K8sRequiredResources", metadata: { name: "x" } }],
+        [tpl],
+      ),
+    ).not.toThrow();
+    expect(() =>
+      checkConstraints(
+        [{ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "Other", metadata: { name: "x" } }],
+        [tpl],
+      ),
+    ).toThrow(/no ConstraintTemplate defines kind Other/);
   });
 });

@@ -16,12 +16,13 @@ const SHA = (c: string) => c.repeat(64);
 
 /** A valid config for a two-site stack, as parsed objects; tests break one thing at a time. */
 export function validConfig(): Record<string, unknown> {
-  const host = (
-    name: string,
-    address: string,
-    role: string,
-    size: unknown = "4c8g",
-  ) => ({ name, address, role, size, hostKey: fakeHostKey(name) });
+  const host = (name: string, address: string, role: string, size: unknown = "4c8g") => ({
+    name,
+    address,
+    role,
+    size,
+    hostKey: fakeHostKey(name),
+  });
   return {
     "edgefleet:region": "cn-east",
     "edgefleet:k3s": {

@@ -1,16 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  mergeInventory,
-  parseCsv,
-  parseInventory,
-} from "../../../scripts/inventory/inventory";
-import {
-  copySecret,
-  hasSecret,
-  pinArtifacts,
-  sha256Hex,
-} from "../../../scripts/inventory/stackEdit";
+import { mergeInventory, parseCsv, parseInventory } from "../../../scripts/inventory/inventory";
+import { copySecret, hasSecret, pinArtifacts, sha256Hex } from "../../../scripts/inventory/stackEdit";
 import { parseStackFile } from "../../../config/stackFile";
 import { fakeHostKey } from "./helpers";
 
@@ -71,13 +62,7 @@ describe("import: hundreds of hosts from CSV", () => {
     expect(spec.sites).toHaveLength(61);
     expect(spec.sites.reduce((n, s) => n + s.hosts.length, 0)).toBe(301);
     const c020 = spec.sites.find((s) => s.name === "city-020")!;
-    expect(c020.hosts.map((h) => h.role)).toEqual([
-      "server",
-      "agent",
-      "agent",
-      "agent",
-      "agent",
-    ]);
+    expect(c020.hosts.map((h) => h.role)).toEqual(["server", "agent", "agent", "agent", "agent"]);
     expect(c020.hosts[4].size).toMatchObject({
       name: "custom",
       spec: { cpuMillis: 4000, memoryMiB: 8192 },
@@ -86,12 +71,8 @@ describe("import: hundreds of hosts from CSV", () => {
       "topology.kubernetes.io/zone": "city-020",
       "edgefleet.dev/city-tier": "2",
     });
-    expect(spec.sites.find((s) => s.name === "city-003")!.hosts[1].port).toBe(
-      2222,
-    );
-    expect(
-      spec.sites.find((s) => s.name === "city-007")!.hosts[4].taints,
-    ).toEqual([
+    expect(spec.sites.find((s) => s.name === "city-003")!.hosts[1].port).toBe(2222);
+    expect(spec.sites.find((s) => s.name === "city-007")!.hosts[4].taints).toEqual([
       {
         key: "edgefleet.dev/mqtt-gateway",
         value: "true",
@@ -136,9 +117,7 @@ describe("import: problems name the input line", () => {
     ]);
     const result = mergeInventory("s", stackText(), rows);
     expect(result.problems).toContainEqual(
-      expect.stringMatching(
-        /^bad\.csv:3: site new is new to the stack and has no profile/,
-      ),
+      expect.stringMatching(/^bad\.csv:3: site new is new to the stack and has no profile/),
     );
     expect(result.spec).toBeUndefined();
   });
@@ -156,9 +135,7 @@ describe("import: problems name the input line", () => {
       expect.stringMatching(
         /^edgefleet:sites\[1\]\.hosts\[1\]\.address \(b\.csv:3\): "192\.0\.2\.300" is not an IPv4 or IPv6 address/,
       ),
-      expect.stringMatching(
-        /^edgefleet:sites\[1\]\.hosts\[2\]\.size \(b\.csv:4\): unknown size class "9c9g"/,
-      ),
+      expect.stringMatching(/^edgefleet:sites\[1\]\.hosts\[2\]\.size \(b\.csv:4\): unknown size class "9c9g"/),
     ]);
   });
 });
@@ -209,8 +186,7 @@ describe("import: the lab's inventory.json", () => {
 
 describe("stack edits keep the file", () => {
   it("copySecret takes only the salt and the secure value from the sealed copy", () => {
-    const original =
-      "# keep me\nconfig:\n  edgefleet:ssh:\n    user: edgefleet # inline\n";
+    const original = "# keep me\nconfig:\n  edgefleet:ssh:\n    user: edgefleet # inline\n";
     const sealed =
       "encryptionsalt: v1:s\nconfig:\n  edgefleet:ssh:\n    user: edgefleet\n    privateKey:\n      secure: v1:c\n";
     const out = copySecret(original, sealed, ["edgefleet:ssh", "privateKey"]);

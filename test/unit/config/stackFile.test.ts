@@ -16,10 +16,7 @@ describe("parseStackFile", () => {
       ].join("\n"),
     );
     expect(f.encryptionSalt).toBe("v1:abc");
-    expect([...f.secretKeys].sort()).toEqual([
-      "edgefleet:ssh",
-      "edgefleet:token",
-    ]);
+    expect([...f.secretKeys].sort()).toEqual(["edgefleet:ssh", "edgefleet:token"]);
     expect(f.rawConfig["edgefleet:ssh"]).toEqual({
       user: "edgefleet",
       privateKey: SECRET_PLACEHOLDER,
@@ -28,9 +25,7 @@ describe("parseStackFile", () => {
     expect(f.rawConfig["edgefleet:region"]).toBe("cn-east");
   });
   it("reports a plain key as not secret", () => {
-    const f = parseStackFile(
-      "config:\n  edgefleet:ssh:\n    privateKey: plain\n",
-    );
+    const f = parseStackFile("config:\n  edgefleet:ssh:\n    privateKey: plain\n");
     expect(f.secretKeys.size).toBe(0);
   });
 });

@@ -6,16 +6,8 @@ import { LAB_RANGE } from "../../../config/schema";
 import { cidrContainsAddress, parseCidr4 } from "../../../config/net";
 
 const STACKS_DIR = join(__dirname, "../../../stacks");
-const EXAMPLES = [
-  "logistics-hub",
-  "retail-city",
-  "supply-chain",
-  "edge-general",
-  "factory-iiot",
-];
-const DOC_RANGES = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map(
-  (c) => parseCidr4(c)!,
-);
+const EXAMPLES = ["logistics-hub", "retail-city", "supply-chain", "edge-general", "factory-iiot"];
+const DOC_RANGES = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map((c) => parseCidr4(c)!);
 
 function load(stack: string) {
   const text = readFileSync(join(STACKS_DIR, `Pulumi.${stack}.yaml`), "utf8");
@@ -32,34 +24,24 @@ describe("example stacks", () => {
     expect(found).toEqual([...EXAMPLES, "lab"].sort());
   });
 
-  it.each(EXAMPLES)(
-    "%s passes validate(), holds 2-3 sites on documentation addresses, and cites its case",
-    (stack) => {
-      const { text, file, spec } = load(stack);
-      expect(spec.sites.length).toBeGreaterThanOrEqual(2);
-      expect(spec.sites.length).toBeLessThanOrEqual(3);
-      for (const h of spec.sites.flatMap((s) => s.hosts)) {
-        if (h.address.includes(":"))
-          expect(h.address.startsWith("2001:db8:")).toBe(true);
-        else
-          expect(
-            DOC_RANGES.some((r) => cidrContainsAddress(r, h.address)),
-          ).toBe(true);
-      }
-      expect(text).toMatch(/\/work\/shared\/seeds\/00[0-4]_[0-9a-f]+\.txt/);
-      // The SSH key is sealed by the passphrase provider, never plain.
-      expect(file.encryptionSalt).toMatch(/^v1:/);
-      expect(file.secretKeys.has("edgefleet:ssh")).toBe(true);
-      expect(spec.lab).toBeUndefined();
-    },
-  );
+  it.each(EXAMPLES)("%s passes validate(), holds 2-3 sites on documentation addresses, and cites its case", (stack) => {
+    const { text, file, spec } = load(stack);
+    expect(spec.sites.length).toBeGreaterThanOrEqual(2);
+    expect(spec.sites.length).toBeLessThanOrEqual(3);
+    for (const h of spec.sites.flatMap((s) => s.hosts)) {
+      if (h.address.includes(":")) expect(h.address.startsWith("2001:db8:")).toBe(true);
+      else expect(DOC_RANGES.some((r) => cidrContainsAddress(r, h.address))).toBe(true);
+    }
+    expect(text).toMatch(/\/work\/shared\/seeds\/00[0-4]_[0-9a-f]+\.txt/);
+    // The SSH key is sealed by the passphrase provider, never plain.
+    expect(file.encryptionSalt).toMatch(/^v1:/);
+    expect(file.secretKeys.has("edgefleet:ssh")).toBe(true);
+    expect(spec.lab).toBeUndefined();
+  });
 
   it("profiles follow the cases", () => {
     const profiles = Object.fromEntries(
-      EXAMPLES.map((s) => [
-        s,
-        [...new Set(load(s).spec.sites.map((x) => x.profile))],
-      ]),
+      EXAMPLES.map((s) => [s, [...new Set(load(s).spec.sites.map((x) => x.profile))]]),
     );
     expect(profiles).toEqual({
       "logistics-hub": ["logisticsHub"],
@@ -69,16 +51,10 @@ describe("example stacks", () => {
       "factory-iiot": ["factoryIiot"],
     });
     // The factory case runs K3s on sqlite: one server per factory.
-    expect(
-      load("factory-iiot").spec.sites.every((s) => s.datastore === "sqlite"),
-    ).toBe(true);
+    expect(load("factory-iiot").spec.sites.every((s) => s.datastore === "sqlite")).toBe(true);
     // Retail and factory cases run 2C4G boxes.
     for (const s of ["retail-city", "factory-iiot"]) {
-      expect(
-        new Set(
-          load(s).spec.sites.flatMap((x) => x.hosts.map((h) => h.size.name)),
-        ),
-      ).toEqual(new Set(["2c4g"]));
+      expect(new Set(load(s).spec.sites.flatMap((x) => x.hosts.map((h) => h.size.name)))).toEqual(new Set(["2c4g"]));
     }
   });
 
@@ -97,8 +73,6 @@ describe("example stacks", () => {
       kwokNodes: site.kwok?.nodes,
     });
     const range = parseCidr4(LAB_RANGE)!;
-    expect(site.hosts.every((h) => cidrContainsAddress(range, h.address))).toBe(
-      true,
-    );
+    expect(site.hosts.every((h) => cidrContainsAddress(range, h.address))).toBe(true);
   });
 });

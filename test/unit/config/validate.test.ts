@@ -7,10 +7,7 @@ type Site = Json & { hosts: Json[]; overrides?: Json };
 const sites = (c: Json) => c["edgefleet:sites"] as Site[];
 
 /** The problems validate() reports for `cfg`, as "path: problem | fix" lines; [] when it passes. */
-function problemsOf(
-  cfg: Json,
-  secretKeys: ReadonlySet<string> = SECRET_KEYS,
-): string[] {
+function problemsOf(cfg: Json, secretKeys: ReadonlySet<string> = SECRET_KEYS): string[] {
   try {
     validate("test-stack", cfg, secretKeys);
     return [];
@@ -20,17 +17,10 @@ function problemsOf(
   }
 }
 
-function expectProblem(
-  cfg: Json,
-  path: string,
-  text: RegExp,
-  secretKeys?: ReadonlySet<string>,
-): void {
+function expectProblem(cfg: Json, path: string, text: RegExp, secretKeys?: ReadonlySet<string>): void {
   const ps = problemsOf(cfg, secretKeys);
   const hit = ps.filter((p) => p.startsWith(`${path}: `));
-  expect({ path, hit: hit.some((p) => text.test(p)), all: ps }).toEqual(
-    expect.objectContaining({ path, hit: true }),
-  );
+  expect({ path, hit: hit.some((p) => text.test(p)), all: ps }).toEqual(expect.objectContaining({ path, hit: true }));
 }
 
 describe("validate: the passing base", () => {
@@ -67,8 +57,7 @@ describe("validate: the passing base", () => {
   it("takes Pulumi's JSON-text values as the engine passes them", () => {
     const cfg = validConfig();
     const asText: Record<string, string> = {};
-    for (const [k, v] of Object.entries(cfg))
-      asText[k] = typeof v === "string" ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(cfg)) asText[k] = typeof v === "string" ? v : JSON.stringify(v);
     expect(validate("test-stack", asText, SECRET_KEYS).sites).toHaveLength(2);
   });
 
@@ -78,10 +67,7 @@ describe("validate: the passing base", () => {
       port: 2222,
       user: "ops",
       labels: { "node-type": "edge", "topology.kubernetes.io/zone": "dock-3" },
-      taints: [
-        "dedicated=scanner:NoSchedule",
-        "edge.example.com/flaky:PreferNoSchedule",
-      ],
+      taints: ["dedicated=scanner:NoSchedule", "edge.example.com/flaky:PreferNoSchedule"],
     });
     const h = validate("s", cfg, SECRET_KEYS).sites[0].hosts[3];
     expect(h).toMatchObject({
@@ -110,15 +96,11 @@ describe("validate: one error listing every problem", () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as ConfigError).message;
-    expect(msg).toMatch(
-      /^stack logistics-hub: 3 problems in the edgefleet config; nothing was created\./,
-    );
+    expect(msg).toMatch(/^stack logistics-hub: 3 problems in the edgefleet config; nothing was created\./);
     expect(msg).toContain(
       '[logistics-hub] edgefleet:sites[1].hosts[1].address: "198.51.100.300" is not an IPv4 or IPv6 address',
     );
-    expect(msg).toContain(
-      '[logistics-hub] edgefleet:sites[0].profile: unknown profile "harbour"',
-    );
+    expect(msg).toContain('[logistics-hub] edgefleet:sites[0].profile: unknown profile "harbour"');
     expect(msg).toContain("[logistics-hub] edgefleet:k3s.version:");
     expect(msg.match(/ fix: /g)).toHaveLength(3);
   });
@@ -140,11 +122,7 @@ describe("validate: duplicate host names and addresses within a stack", () => {
   it("fails on a host name used twice, even across sites", () => {
     const cfg = validConfig();
     sites(cfg)[1].hosts[1].name = "a-a1";
-    expectProblem(
-      cfg,
-      "edgefleet:sites[1].hosts[1].name",
-      /already used by edgefleet:sites\[0\]\.hosts\[3\]/,
-    );
+    expectProblem(cfg, "edgefleet:sites[1].hosts[1].name", /already used by edgefleet:sites\[0\]\.hosts\[3\]/);
   });
   it("fails on an address used twice", () => {
     const cfg = validConfig();
@@ -174,17 +152,11 @@ describe("validate: servers", () => {
   it("fails on an even number of embedded-etcd servers", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[2].role = "agent";
-    expectProblem(
-      cfg,
-      "edgefleet:sites[0].hosts",
-      /2 servers.*odd count.*quorum/,
-    );
+    expectProblem(cfg, "edgefleet:sites[0].hosts", /2 servers.*odd count.*quorum/);
   });
   it("passes one server (sqlite) and three servers (etcd)", () => {
     const spec = validate("s", validConfig(), SECRET_KEYS);
-    expect(
-      spec.sites.map((s) => s.hosts.filter((h) => h.role === "server").length),
-    ).toEqual([3, 1]);
+    expect(spec.sites.map((s) => s.hosts.filter((h) => h.role === "server").length)).toEqual([3, 1]);
   });
 });
 
@@ -201,27 +173,20 @@ describe("validate: profiles and size classes", () => {
   it("fails on an unknown size class", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[3].size = "8c16g";
-    expectProblem(
-      cfg,
-      "edgefleet:sites[0].hosts[3].size",
-      /unknown size class "8c16g"/,
-    );
+    expectProblem(cfg, "edgefleet:sites[0].hosts[3].size", /unknown size class "8c16g"/);
   });
   it("fails on an explicit size with a malformed memory", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[3].size = { cpu: 8, memory: "16 gigs" };
-    expectProblem(
-      cfg,
-      "edgefleet:sites[0].hosts[3].size.memory",
-      /not a memory size/,
-    );
+    expectProblem(cfg, "edgefleet:sites[0].hosts[3].size.memory", /not a memory size/);
   });
   it("passes named and explicit sizes", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[3].size = { cpu: "6000m", memory: "12Gi" };
-    expect(
-      validate("s", cfg, SECRET_KEYS).sites[0].hosts[3].size.class.capacity,
-    ).toEqual({ cpuMillis: 6000, memoryMiB: 12288 });
+    expect(validate("s", cfg, SECRET_KEYS).sites[0].hosts[3].size.class.capacity).toEqual({
+      cpuMillis: 6000,
+      memoryMiB: 12288,
+    });
   });
 });
 
@@ -265,11 +230,7 @@ describe("validate: tracker requests and limits", () => {
     sites(cfg)[1].overrides = {
       tracker: { image: "registry.example.com/logistics-system:latest" },
     };
-    expectProblem(
-      cfg,
-      "edgefleet:sites[1].overrides.tracker.image",
-      /is not pinned/,
-    );
+    expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.image", /is not pinned/);
   });
   it("passes a tag or a digest", () => {
     const cfg = validConfig();
@@ -319,11 +280,7 @@ describe("validate: replicas that cannot fit the site", () => {
     sites(cfg)[1].hosts = [sites(cfg)[1].hosts[0]];
     sites(cfg)[1].disableAgentOnServers = true;
     sites(cfg)[1].overrides = { tracker: { replicas: 1 } };
-    expectProblem(
-      cfg,
-      "edgefleet:sites[1].overrides.tracker.replicas",
-      /no schedulable nodes/,
-    );
+    expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.replicas", /no schedulable nodes/);
     sites(cfg)[1].kwok = { nodes: 2, size: "2c4g" };
     sites(cfg)[1].distribution = "upstream";
     cfg["edgefleet:upstream"] = upstreamConfig();
@@ -341,27 +298,16 @@ describe("validate: replicas that cannot fit the site", () => {
         },
       },
     };
-    expectProblem(
-      cfg,
-      "edgefleet:sites[0].overrides.tracker.replicas",
-      /hold at most 2/,
-    );
+    expectProblem(cfg, "edgefleet:sites[0].overrides.tracker.replicas", /hold at most 2/);
   });
 });
 
 describe("validate: K3s version and checksums", () => {
-  it.each(["1.34.2+k3s1", "v1.34.2", "v1.34+k3s1", "v1.34.2-k3s1", "latest"])(
-    "fails on version %s",
-    (v) => {
-      const cfg = validConfig();
-      (cfg["edgefleet:k3s"] as Json).version = v;
-      expectProblem(
-        cfg,
-        "edgefleet:k3s.version",
-        /is not a K3s release version.*v1\.34\.2\+k3s1/,
-      );
-    },
-  );
+  it.each(["1.34.2+k3s1", "v1.34.2", "v1.34+k3s1", "v1.34.2-k3s1", "latest"])("fails on version %s", (v) => {
+    const cfg = validConfig();
+    (cfg["edgefleet:k3s"] as Json).version = v;
+    expectProblem(cfg, "edgefleet:k3s.version", /is not a K3s release version.*v1\.34\.2\+k3s1/);
+  });
   it("passes v1.35.4+k3s2", () => {
     const cfg = validConfig();
     (cfg["edgefleet:k3s"] as Json).version = "v1.35.4+k3s2";
@@ -369,20 +315,11 @@ describe("validate: K3s version and checksums", () => {
   });
   it("fails on a short or upper-case checksum", () => {
     const cfg = validConfig();
-    const art = (cfg["edgefleet:k3s"] as { artifacts: Record<string, Json> })
-      .artifacts;
+    const art = (cfg["edgefleet:k3s"] as { artifacts: Record<string, Json> }).artifacts;
     art.images.sha256 = "abc123";
     art.wasmedgeShim.sha256 = "A".repeat(64);
-    expectProblem(
-      cfg,
-      "edgefleet:k3s.artifacts.images.sha256",
-      /is not a sha256 checksum.*sha256sum/,
-    );
-    expectProblem(
-      cfg,
-      "edgefleet:k3s.artifacts.wasmedgeShim.sha256",
-      /is not a sha256 checksum/,
-    );
+    expectProblem(cfg, "edgefleet:k3s.artifacts.images.sha256", /is not a sha256 checksum.*sha256sum/);
+    expectProblem(cfg, "edgefleet:k3s.artifacts.wasmedgeShim.sha256", /is not a sha256 checksum/);
   });
 });
 
@@ -406,18 +343,11 @@ describe("validate: secrets", () => {
 });
 
 describe("validate: addresses and host keys", () => {
-  it.each(["192.0.2.256", "192.0.2", "edge-1.example.com", "::g"])(
-    "fails on address %s",
-    (a) => {
-      const cfg = validConfig();
-      sites(cfg)[0].hosts[0].address = a;
-      expectProblem(
-        cfg,
-        "edgefleet:sites[0].hosts[0].address",
-        /is not an IPv4 or IPv6 address/,
-      );
-    },
-  );
+  it.each(["192.0.2.256", "192.0.2", "edge-1.example.com", "::g"])("fails on address %s", (a) => {
+    const cfg = validConfig();
+    sites(cfg)[0].hosts[0].address = a;
+    expectProblem(cfg, "edgefleet:sites[0].hosts[0].address", /is not an IPv4 or IPv6 address/);
+  });
   it("passes IPv6", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[0].address = "2001:db8::11";
@@ -426,20 +356,9 @@ describe("validate: addresses and host keys", () => {
   it("fails on a malformed host key and a key whose blob names another type", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[0].hostKey = "AAAAC3NzaC1lZDI1NTE5AAAAI";
-    sites(cfg)[0].hosts[1].hostKey = fakeHostKey("x").replace(
-      "ssh-ed25519",
-      "ssh-rsa",
-    );
-    expectProblem(
-      cfg,
-      "edgefleet:sites[0].hosts[0].hostKey",
-      /is not an SSH public host key.*ssh-keyscan/,
-    );
-    expectProblem(
-      cfg,
-      "edgefleet:sites[0].hosts[1].hostKey",
-      /is not an SSH public host key/,
-    );
+    sites(cfg)[0].hosts[1].hostKey = fakeHostKey("x").replace("ssh-ed25519", "ssh-rsa");
+    expectProblem(cfg, "edgefleet:sites[0].hosts[0].hostKey", /is not an SSH public host key.*ssh-keyscan/);
+    expectProblem(cfg, "edgefleet:sites[0].hosts[1].hostKey", /is not an SSH public host key/);
   });
   it("fails on a bad label key and a malformed taint", () => {
     const cfg = validConfig();
@@ -447,16 +366,8 @@ describe("validate: addresses and host keys", () => {
       labels: { "bad key": "x" },
       taints: ["dedicated=scanner"],
     });
-    expectProblem(
-      cfg,
-      'edgefleet:sites[0].hosts[3].labels["bad key"]',
-      /not a valid Kubernetes label key/,
-    );
-    expectProblem(
-      cfg,
-      "edgefleet:sites[0].hosts[3].taints[0]",
-      /is not a taint/,
-    );
+    expectProblem(cfg, 'edgefleet:sites[0].hosts[3].labels["bad key"]', /not a valid Kubernetes label key/);
+    expectProblem(cfg, "edgefleet:sites[0].hosts[3].taints[0]", /is not a taint/);
   });
 });
 
@@ -464,11 +375,7 @@ describe("validate: overrides", () => {
   it("fails on Prometheus agent mode without a remote-write target", () => {
     const cfg = validConfig();
     sites(cfg)[0].overrides = { monitoring: { agentMode: true } };
-    expectProblem(
-      cfg,
-      "edgefleet:sites[0].overrides.monitoring.remoteWriteUrl",
-      /agent mode/,
-    );
+    expectProblem(cfg, "edgefleet:sites[0].overrides.monitoring.remoteWriteUrl", /agent mode/);
     sites(cfg)[0].overrides = {
       monitoring: {
         agentMode: true,
@@ -482,11 +389,7 @@ describe("validate: overrides", () => {
     sites(cfg)[0].overrides = {
       gatekeeper: { failurePolicy: "Warn", replicas: 1 },
     };
-    expectProblem(
-      cfg,
-      "edgefleet:sites[0].overrides.gatekeeper.failurePolicy",
-      /use one of "Ignore", "Fail"/,
-    );
+    expectProblem(cfg, "edgefleet:sites[0].overrides.gatekeeper.failurePolicy", /use one of "Ignore", "Fail"/);
   });
 });
 
@@ -586,17 +489,9 @@ describe("validate: lab", () => {
       kwokNodes: 4,
       bridgeCidr: "198.19.0.0/24",
     };
-    expectProblem(
-      cfg,
-      "edgefleet:lab.hosts",
-      /creates 2 hosts but the inventory lists 1/,
-    );
+    expectProblem(cfg, "edgefleet:lab.hosts", /creates 2 hosts but the inventory lists 1/);
     expectProblem(cfg, "edgefleet:lab.kwokNodes", /add up to 5/);
-    expectProblem(
-      cfg,
-      "edgefleet:sites[0].hosts[0].address",
-      /outside the lab bridge 198\.19\.0\.0\/24/,
-    );
+    expectProblem(cfg, "edgefleet:sites[0].hosts[0].address", /outside the lab bridge 198\.19\.0\.0\/24/);
   });
 });
 
@@ -625,18 +520,10 @@ describe("validate: registry mirrors", () => {
         "Registry Example": { endpoint: ["https://mirror.example.com"] },
       },
     };
-    expectProblem(
-      cfg,
-      'edgefleet:registry.mirrors["Registry Example"]',
-      /not a registry host/,
-    );
+    expectProblem(cfg, 'edgefleet:registry.mirrors["Registry Example"]', /not a registry host/);
     cfg["edgefleet:registry"] = {
       mirrors: { "docker.io": { endpoint: ["ftp://mirror.example.com"] } },
     };
-    expectProblem(
-      cfg,
-      'edgefleet:registry.mirrors["docker.io"].endpoint[0]',
-      /not a valid url/,
-    );
+    expectProblem(cfg, 'edgefleet:registry.mirrors["docker.io"].endpoint[0]', /not a valid url/);
   });
 });

@@ -5,15 +5,7 @@
  * rather than skipping it.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-  mkdirSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parse } from "yaml";
@@ -22,10 +14,9 @@ const REPO = join(__dirname, "../../..");
 const WORKFLOWS = join(REPO, ".github/workflows");
 
 function findTool(name: string): string {
-  const dirs = [
-    process.env.EDGEFLEET_TOOLS_BIN,
-    ...(process.env.PATH ?? "").split(delimiter),
-  ].filter((d): d is string => !!d);
+  const dirs = [process.env.EDGEFLEET_TOOLS_BIN, ...(process.env.PATH ?? "").split(delimiter)].filter(
+    (d): d is string => !!d,
+  );
   for (const d of dirs) {
     const p = join(d, name);
     if (existsSync(p)) return p;
@@ -52,8 +43,7 @@ function actionlint(cwd: string, files: string[]): LintError[] {
     /* shellcheck is checked by its own test below */
   }
   const r = spawnSync(bin, [...args, ...files], { cwd, encoding: "utf8" });
-  if (r.status !== 0 && r.status !== 1)
-    throw new Error(`actionlint failed to run (${r.status}): ${r.stderr}`);
+  if (r.status !== 0 && r.status !== 1) throw new Error(`actionlint failed to run (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout || "[]") as LintError[];
 }
 
@@ -70,10 +60,7 @@ describe("workflows", () => {
     const files = readdirSync(WORKFLOWS)
       .filter((f) => /\.ya?ml$/.test(f))
       .map((f) => join(".github/workflows", f));
-    expect(files.sort()).toEqual([
-      ".github/workflows/deploy.yml",
-      ".github/workflows/pr.yml",
-    ]);
+    expect(files.sort()).toEqual([".github/workflows/deploy.yml", ".github/workflows/pr.yml"]);
     expect(actionlint(REPO, files)).toEqual([]);
   });
 
@@ -98,19 +85,10 @@ describe("workflows", () => {
     const steps = (job: string) => JSON.stringify(pr.jobs[job].steps);
     expect(steps("test")).toContain("make test");
     const touched = steps("stacks");
-    for (const shared of [
-      "infra/",
-      "components/",
-      "config/",
-      "policies/",
-      "lib/",
-      "package(-lock)?\\\\.json",
-    ])
+    for (const shared of ["infra/", "components/", "config/", "policies/", "lib/", "package(-lock)?\\\\.json"])
       expect(touched).toContain(shared);
     expect(pr.jobs.preview.needs).toEqual(["test", "stacks"]);
-    expect(pr.jobs.preview.strategy.matrix.stack).toContain(
-      "needs.stacks.outputs.stacks",
-    );
+    expect(pr.jobs.preview.strategy.matrix.stack).toContain("needs.stacks.outputs.stacks");
     expect(steps("preview")).toContain("scripts/preview-all.sh");
     expect(readFileSync(join(REPO, "scripts/preview-all.sh"), "utf8")).toMatch(
       /pulumi preview [^\n]*\n?[^\n]*--policy-pack policies\/crossguard/,
@@ -125,9 +103,7 @@ describe("workflows", () => {
     expect(d.concurrency["cancel-in-progress"]).toBe(false);
     for (const job of ["canary", "regions"]) {
       expect(d.jobs[job].environment).toBe("production");
-      expect(JSON.stringify(d.jobs[job].steps)).toMatch(
-        /pulumi up --yes --stack/,
-      );
+      expect(JSON.stringify(d.jobs[job].steps)).toMatch(/pulumi up --yes --stack/);
     }
     expect(d.jobs.regions.needs).toEqual(["waves", "canary"]);
     expect(d.jobs.regions.strategy["fail-fast"]).toBe(true);

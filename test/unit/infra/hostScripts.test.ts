@@ -12,7 +12,10 @@ import { renderRegistries } from "../../../infra/render/registries";
 import { renderEnvFile, renderSupervisor, renderSystemdUnit } from "../../../infra/render/service";
 
 const shellDir = path.join(__dirname, "../../shell");
-const tests = fs.readdirSync(shellDir).filter((f) => f.endsWith(".test.sh")).sort();
+const tests = fs
+  .readdirSync(shellDir)
+  .filter((f) => f.endsWith(".test.sh"))
+  .sort();
 
 let rendered: string;
 
@@ -33,9 +36,20 @@ beforeAll(() => {
   );
   write(
     "config-server.yaml",
-    renderK3sConfig({ role: "server", nodeName: "edge-s1", site: "test-site", profile: "retailCity", size: "2c4g", wasm: true, clusterInit: true }),
+    renderK3sConfig({
+      role: "server",
+      nodeName: "edge-s1",
+      site: "test-site",
+      profile: "retailCity",
+      size: "2c4g",
+      wasm: true,
+      clusterInit: true,
+    }),
   );
-  write("registries.yaml", renderRegistries({ mirrors: { "docker.io": { endpoints: ["https://mirror.test-site.local:5000"] } } }));
+  write(
+    "registries.yaml",
+    renderRegistries({ mirrors: { "docker.io": { endpoints: ["https://mirror.test-site.local:5000"] } } }),
+  );
   write("sysctl.conf", renderKubeletSysctls());
   write("unit-server", renderSystemdUnit({ role: "server" }));
   write("env", renderEnvFile({ K3S_NODE_NAME: "edge-s1" }));
@@ -60,19 +74,23 @@ describe("host scripts in a throwaway root", () => {
     expect(tests.length).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(tests)("%s", (file) => {
-    let out = "";
-    try {
-      out = execFileSync("bash", [path.join(shellDir, file)], {
-        env: { ...process.env, EDGEFLEET_RENDERED: rendered },
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "pipe"],
-        timeout: 120_000,
-      });
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; status?: number };
-      throw new Error(`${file} failed (status ${err.status}):\n${err.stdout ?? ""}\n${err.stderr ?? ""}`);
-    }
-    expect(out).toMatch(new RegExp(`^ok ${file.replace(/\./g, "\\.")}: [1-9]\\d* cases$`, "m"));
-  }, 130_000);
+  it.each(tests)(
+    "%s",
+    (file) => {
+      let out = "";
+      try {
+        out = execFileSync("bash", [path.join(shellDir, file)], {
+          env: { ...process.env, EDGEFLEET_RENDERED: rendered },
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "pipe"],
+          timeout: 120_000,
+        });
+      } catch (e) {
+        const err = e as { stdout?: string; stderr?: string; status?: number };
+        throw new Error(`${file} failed (status ${err.status}):\n${err.stdout ?? ""}\n${err.stderr ?? ""}`);
+      }
+      expect(out).toMatch(new RegExp(`^ok ${file.replace(/\./g, "\\.")}: [1-9]\\d* cases$`, "m"));
+    },
+    130_000,
+  );
 });

@@ -73,7 +73,15 @@ describe("renderK3sConfig", () => {
 
   it("renders an agent with node-type=edge, its size class's kubelet reservations and only agent flags", () => {
     const doc = parse(renderK3sConfig(agent));
-    expect(Object.keys(doc)).toEqual(["token-file", "server", "node-name", "node-label", "node-taint", "kubelet-arg", "protect-kernel-defaults"]);
+    expect(Object.keys(doc)).toEqual([
+      "token-file",
+      "server",
+      "node-name",
+      "node-label",
+      "node-taint",
+      "kubelet-arg",
+      "protect-kernel-defaults",
+    ]);
     expect(doc["server"]).toBe("https://10.0.0.10:6443");
     expect(doc["node-label"]).toEqual([
       "edgefleet.dev/profile=retailCity",
@@ -84,8 +92,12 @@ describe("renderK3sConfig", () => {
     ]);
     expect(doc["node-taint"]).toEqual(["edgefleet.dev/dedicated=pos:NoSchedule"]);
     const c = SIZE_CLASSES["4c8g"];
-    expect(doc["kubelet-arg"]).toContain(`kube-reserved=cpu=${c.kubeReserved.cpuMillis}m,memory=${c.kubeReserved.memoryMiB}Mi`);
-    expect(doc["kubelet-arg"]).toContain(`system-reserved=cpu=${c.systemReserved.cpuMillis}m,memory=${c.systemReserved.memoryMiB}Mi`);
+    expect(doc["kubelet-arg"]).toContain(
+      `kube-reserved=cpu=${c.kubeReserved.cpuMillis}m,memory=${c.kubeReserved.memoryMiB}Mi`,
+    );
+    expect(doc["kubelet-arg"]).toContain(
+      `system-reserved=cpu=${c.systemReserved.cpuMillis}m,memory=${c.systemReserved.memoryMiB}Mi`,
+    );
     expect(doc["kubelet-arg"][0]).toMatch(new RegExp(`^eviction-hard=memory.available<${c.evictionHardMemoryMiB}Mi,`));
   });
 
@@ -109,7 +121,14 @@ describe("renderK3sConfig", () => {
   });
 
   it("joins further servers by URL, without cluster-init", () => {
-    const doc = parse(renderK3sConfig({ ...firstServer, nodeName: "retail-s2", clusterInit: false, serverUrl: "https://10.0.0.10:6443" }));
+    const doc = parse(
+      renderK3sConfig({
+        ...firstServer,
+        nodeName: "retail-s2",
+        clusterInit: false,
+        serverUrl: "https://10.0.0.10:6443",
+      }),
+    );
     expect(doc["server"]).toBe("https://10.0.0.10:6443");
     expect(doc["cluster-init"]).toBeUndefined();
   });
@@ -136,7 +155,11 @@ describe("renderK3sConfig", () => {
 
   it.each<[string, Partial<K3sConfigArgs>, RegExp]>([
     ["agent without server", { serverUrl: undefined }, /an agent needs serverUrl/],
-    ["agent with cluster-init", { clusterInit: true }, /clusterInit apply to servers only; k3s agent refuses unknown flags/],
+    [
+      "agent with cluster-init",
+      { clusterInit: true },
+      /clusterInit apply to servers only; k3s agent refuses unknown flags/,
+    ],
     ["agent with tls-san", { tlsSan: ["x"] }, /tlsSan apply to servers only/],
     ["agent with disable", { disable: ["traefik"] }, /disable apply to servers only/],
     ["http server url", { serverUrl: "http://10.0.0.10:6443" }, /serverUrl must look like https/],
@@ -150,7 +173,9 @@ describe("renderK3sConfig", () => {
   });
 
   it("refuses cluster-init together with a server URL", () => {
-    expect(() => renderK3sConfig({ ...firstServer, serverUrl: "https://10.0.0.11:6443" })).toThrow(/mutually exclusive/);
+    expect(() => renderK3sConfig({ ...firstServer, serverUrl: "https://10.0.0.11:6443" })).toThrow(
+      /mutually exclusive/,
+    );
   });
 
   it("accepts kubelet-allowed kubernetes.io label namespaces", () => {

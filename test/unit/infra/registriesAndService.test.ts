@@ -24,9 +24,15 @@ describe("renderRegistries", () => {
   });
 
   it("flags credentials as secret and rejects non-URLs", () => {
-    expect(registriesContainSecrets({ mirrors: {}, configs: { r: { auth: { username: "u", password: "p" } } } })).toBe(true);
-    expect(registriesContainSecrets({ mirrors: {}, configs: { r: { tls: { insecureSkipVerify: true } } } })).toBe(false);
-    expect(() => renderRegistries({ mirrors: { "docker.io": { endpoints: ["mirror:5000"] } } })).toThrow(/not an http\(s\) URL/);
+    expect(registriesContainSecrets({ mirrors: {}, configs: { r: { auth: { username: "u", password: "p" } } } })).toBe(
+      true,
+    );
+    expect(registriesContainSecrets({ mirrors: {}, configs: { r: { tls: { insecureSkipVerify: true } } } })).toBe(
+      false,
+    );
+    expect(() => renderRegistries({ mirrors: { "docker.io": { endpoints: ["mirror:5000"] } } })).toThrow(
+      /not an http\(s\) URL/,
+    );
     expect(() => renderRegistries({ mirrors: { "docker.io": { endpoints: [] } } })).toThrow(/at least one endpoint/);
   });
 });
@@ -45,7 +51,13 @@ describe("systemd unit and env file", () => {
   });
 
   it("writes sorted K3s variables and refuses the token and unsafe values", () => {
-    expect(renderEnvFile({ K3S_NODE_NAME: "a1", HTTPS_PROXY: "http://proxy:3128", CONTAINERD_HTTP_PROXY: "http://proxy:3128" })).toBe(
+    expect(
+      renderEnvFile({
+        K3S_NODE_NAME: "a1",
+        HTTPS_PROXY: "http://proxy:3128",
+        CONTAINERD_HTTP_PROXY: "http://proxy:3128",
+      }),
+    ).toBe(
       "# Managed by Edgefleet (Pulumi). Mode 0600.\nCONTAINERD_HTTP_PROXY=http://proxy:3128\nHTTPS_PROXY=http://proxy:3128\nK3S_NODE_NAME=a1\n",
     );
     expect(() => renderEnvFile({ K3S_TOKEN: "x" })).toThrow(/token file/);
@@ -57,9 +69,14 @@ describe("systemd unit and env file", () => {
 
 describe("renderSupervisor", () => {
   it("runs k3s for the role with the given paths and refuses odd paths", () => {
-    const s = renderSupervisor({ role: "server", binDir: "/opt/bin", logFile: "/var/log/k3s.log", pidFile: "/run/k3s-supervise.pid" });
+    const s = renderSupervisor({
+      role: "server",
+      binDir: "/opt/bin",
+      logFile: "/var/log/k3s.log",
+      pidFile: "/run/k3s-supervise.pid",
+    });
     expect(s).toMatch(/^#!\/usr\/bin\/env bash\n/);
-    expect(s).toContain("/opt/bin/k3s server </dev/null >>\"$log\" 2>&1 &");
+    expect(s).toContain('/opt/bin/k3s server </dev/null >>"$log" 2>&1 &');
     expect(s).toContain("pidfile=/run/k3s-supervise.pid");
     expect(s).toContain(". /etc/rancher/k3s/k3s.env");
     expect(s).toContain("export PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:");

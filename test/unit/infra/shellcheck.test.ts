@@ -27,12 +27,22 @@ describe("shellcheck", () => {
   it("is installed", () => {
     const r = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
     if (r.error || r.status !== 0) {
-      throw new Error("shellcheck is not installed; run `apt-get install -y shellcheck` (the host scripts must be checked)");
+      throw new Error(
+        "shellcheck is not installed; run `apt-get install -y shellcheck` (the host scripts must be checked)",
+      );
     }
   });
 
   it("covers every host script", () => {
-    for (const s of ["preflight.sh", "install.sh", "configure.sh", "service.sh", "wait-ready.sh", "drain.sh", "uninstall.sh"]) {
+    for (const s of [
+      "preflight.sh",
+      "install.sh",
+      "configure.sh",
+      "service.sh",
+      "wait-ready.sh",
+      "drain.sh",
+      "uninstall.sh",
+    ]) {
       expect(files).toContain(path.join(repo, "infra/scripts", s));
     }
   });

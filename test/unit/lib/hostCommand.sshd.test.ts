@@ -232,7 +232,12 @@ describe("host key pinning and connection errors", () => {
     const msg = await failure(
       create({
         connection: connection({
-          bastion: { host: sshd.host, port: sshd.port, user: sshd.user, hostKey: fs.readFileSync(`${other}.pub`, "utf8") },
+          bastion: {
+            host: sshd.host,
+            port: sshd.port,
+            user: sshd.user,
+            hostKey: fs.readFileSync(`${other}.pub`, "utf8"),
+          },
         }),
         create: `touch ${marker}`,
       }),
@@ -287,7 +292,9 @@ describe("secrets", () => {
       const procs = processes();
       // The scan sees the processes that carry the step: the local ssh client
       // and the remote `bash -s`.
-      expect(procs.some((p) => path.basename(p.argv[0] ?? "") === "ssh" && p.argv.includes(String(sshd.port)))).toBe(true);
+      expect(procs.some((p) => path.basename(p.argv[0] ?? "") === "ssh" && p.argv.includes(String(sshd.port)))).toBe(
+        true,
+      );
       expect(procs.some((p) => p.argv.join(" ").includes("bash -s"))).toBe(true);
       const leaks = procs.filter((p) => p.argv.join("\0").includes(secret));
       expect(leaks.map((p) => `${p.pid}: ${p.argv.join(" ")}`)).toEqual([]);
@@ -515,7 +522,7 @@ describe("the script wrapper", () => {
     const script = [
       "set -euo pipefail",
       "greet() {",
-      '  local who=$1',
+      "  local who=$1",
       '  echo "hi $who"',
       "}",
       "greet there",
@@ -549,7 +556,9 @@ describe("the script wrapper", () => {
 
   it("stops at the first failing command under set -e", async () => {
     const marker = fresh("after-false");
-    const msg = await failure(create({ connection: connection(), create: `set -euo pipefail\nfalse\ntouch ${marker}` }));
+    const msg = await failure(
+      create({ connection: connection(), create: `set -euo pipefail\nfalse\ntouch ${marker}` }),
+    );
     expect(msg).toMatch(/exit code 1\b/);
     expect(fs.existsSync(marker)).toBe(false);
   });
