@@ -16,7 +16,7 @@ expect() { # expect <what> <wanted> <got>
 built_from() { # built_from <binary or path> <module>: the module's version in the binary's build info
   local bin=$1
   [ -x "$bin" ] || bin=$(command -v "$1")
-  go version -m "$bin" | awk -v m="$2" '$1 == "dep" && $2 == m { print $3 }'
+  go version -m "$bin" | awk -v m="$2" '($1 == "dep" || $1 == "mod") && $2 == m { print $3 }'
 }
 expect node "v$NODE_VERSION" "$(node --version)"
 expect pulumi "v$PULUMI_VERSION" "$(pulumi version)"
