@@ -18,10 +18,10 @@
 #   EF_KWOK_WASM           edgefleet.dev/wasm label value [true]
 #   EF_KWOK_TAINTS         comma-separated key=value:Effect taints [none]
 #   EF_KWOK_KUBECONFIG     [/etc/kubernetes/admin.kubeconfig]
-#   EF_KWOK_READY_TIMEOUT  seconds to wait for every node Ready [300]
+#   EF_KWOK_READY_TIMEOUT  seconds to wait for every node Ready [300 + nodes/4]
 #
-# Idempotent: nodes are applied server-side; this site's nodes beyond the count
-# (or whose size class changed) are deleted.
+# Idempotent: only new or changed nodes are applied (server-side); this site's
+# nodes beyond the count (or whose size class changed) are deleted.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,7 +47,9 @@ size=${EF_KWOK_SIZE:-mixed}
 wasm=${EF_KWOK_WASM:-true}
 taints=${EF_KWOK_TAINTS:-}
 kubeconfig=${EF_KWOK_KUBECONFIG:-/etc/kubernetes/admin.kubeconfig}
-timeout=${EF_KWOK_READY_TIMEOUT:-300}
+# kwok plays every node's heartbeat; on a small shared machine 2000 nodes take
+# minutes to initialize.
+timeout=${EF_KWOK_READY_TIMEOUT:-$((300 + ${EF_KWOK_NODES:-3} / 4))}
 
 if ! [[ $nodes =~ ^[0-9]+$ ]] || ((nodes > 2000)); then
   die "EF_KWOK_NODES must be 0-2000, not '$nodes'"
@@ -70,13 +72,15 @@ install -m 644 "$staging/bin/kwok-stages.yaml" "$STATE_DIR/stages.yaml"
 
 # KWOK manages only the nodes that carry its annotation, so real nodes (K3s
 # agents, where the lab can run them) are never touched. Pod IPs come from the
-# cluster CIDR the control plane uses.
+# cluster CIDR the control plane uses. At INFO kwok logs every lease renewal
+# (tens of MB a minute at 2000 nodes), so only warnings.
 service_start kwok -- /usr/local/bin/kwok \
   --kubeconfig="$kubeconfig" \
   --config="$STATE_DIR/stages.yaml" \
   --manage-all-nodes=false \
   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --node-lease-duration-seconds=40 \
+  --v=WARN \
   --cidr=10.42.0.1/16
 
 # Size classes as config/sizeClasses.ts defines them: capacity, and
@@ -88,14 +92,16 @@ size_of() {
   esac
 }
 
+# Sets REPLY to node i's size class (no subshell: called per node, 2000 times).
 node_size() {
   case $size in
-    mixed) if (($1 % 2 == 1)); then echo 2c4g; else echo 4c8g; fi ;;
-    *) echo "$size" ;;
+    mixed) if (($1 % 2 == 1)); then REPLY=2c4g; else REPLY=4c8g; fi ;;
+    *) REPLY=$size ;;
   esac
 }
 
-node_name() { printf '%s-edge-%04d' "$site" "$1"; }
+# Sets REPLY to node i's name.
+node_name() { printf -v REPLY '%s-edge-%04d' "$site" "$1"; }
 
 taints_yaml() {
   [[ -n $taints ]] || return 0
@@ -111,13 +117,22 @@ taints_yaml() {
 }
 taints_block=$(taints_yaml)
 
-manifest() {
-  local i name class cpu mem acpu amem
-  for ((i = 1; i <= nodes; i++)); do
-    name=$(node_name "$i")
-    class=$(node_size "$i")
-    read -r cpu mem acpu amem <<<"$(size_of "$class")"
-    cat <<EOF
+# What a node's labels, taints and status derive from. Stored on each node as
+# an annotation, so a re-run applies only nodes that are new or changed: at
+# 2000 nodes one apply per node takes minutes.
+spec_hash() {
+  printf '%s|%s|%s|%s|%s|%s\n' v1 "$site" "$profile" "$wasm" "$taints" "$1" | sha256sum | cut -c1-16
+}
+declare -A hash_of=([2c4g]=$(spec_hash 2c4g) [4c8g]=$(spec_hash 4c8g))
+
+node_doc() {
+  local i=$1 name class cpu mem acpu amem
+  node_name "$i"
+  name=$REPLY
+  node_size "$i"
+  class=$REPLY
+  read -r cpu mem acpu amem <<<"$(size_of "$class")"
+  cat <<EOF
 ---
 apiVersion: v1
 kind: Node
@@ -126,6 +141,7 @@ metadata:
   annotations:
     kwok.x-k8s.io/node: fake
     node.alpha.kubernetes.io/ttl: "0"
+    edgefleet.dev/lab-spec: ${hash_of[$class]}
   labels:
     kubernetes.io/arch: amd64
     kubernetes.io/os: linux
@@ -155,30 +171,66 @@ status:
     kubeletVersion: fake
     kubeProxyVersion: fake
 EOF
-  done
 }
 
-# Remove this site's KWOK nodes that are beyond the count or changed size
-# class (a Node's status, where capacity lives, is not updated by an apply).
 selector="edgefleet.dev/site=$site,node-type=edge"
-stale=()
-while read -r name class; do
-  [[ -n $name ]] || continue
+declare -A current=()
+while IFS='|' read -r name hash class; do
+  [[ -n $name ]] && current[$name]="$hash|$class"
+done < <(kubectl get nodes -l "$selector" \
+  -o jsonpath='{range .items[?(@.metadata.annotations.kwok\.x-k8s\.io/node=="fake")]}{.metadata.name}|{.metadata.annotations.edgefleet\.dev/lab-spec}|{.metadata.labels.edgefleet\.dev/size-class}{"\n"}{end}')
+
+# Stale: beyond the count, or a changed size class (a Node's status, where
+# capacity lives, is not updated by an apply, so those are re-created).
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+: >"$work/stale"
+for name in "${!current[@]}"; do
   idx=${name##*-edge-}
   idx=$((10#$idx))
-  if ((idx < 1 || idx > nodes)) || [[ $(node_size "$idx") != "$class" ]]; then
-    stale+=("$name")
+  node_size "$idx"
+  if ((idx < 1 || idx > nodes)) || [[ ${current[$name]#*|} != "$REPLY" ]]; then
+    echo "$name" >>"$work/stale"
+    unset "current[$name]"
   fi
-done < <(kubectl get nodes -l "$selector" \
-  -o jsonpath='{range .items[?(@.metadata.annotations.kwok\.x-k8s\.io/node=="fake")]}{.metadata.name} {.metadata.labels.edgefleet\.dev/size-class}{"\n"}{end}')
-if ((${#stale[@]} > 0)); then
-  kubectl delete node --wait=false "${stale[@]}" >/dev/null
-  echo "kwok: deleted ${#stale[@]} stale node(s)"
+done
+stale=$(wc -l <"$work/stale")
+if ((stale > 0)); then
+  # Parallel batches: one kubectl deletes its names one after another.
+  xargs -a "$work/stale" -n 100 -P 4 \
+    kubectl --kubeconfig="$kubeconfig" delete node --wait=false >/dev/null
+  echo "kwok: deleted $stale stale node(s)"
 fi
 
+changed=0
+mkdir -p "$work/batches"
+for ((i = 1; i <= nodes; i++)); do
+  node_name "$i"
+  name=$REPLY
+  node_size "$i"
+  [[ ${current[$name]:-} == "${hash_of[$REPLY]}|"* ]] && continue
+  node_doc "$i" >>"$work/batches/$((changed / 100))"
+  changed=$((changed + 1))
+done
+if ((changed > 0)); then
+  find "$work/batches" -type f -print0 | xargs -0 -n 1 -P 4 \
+    kubectl --kubeconfig="$kubeconfig" apply --server-side --force-conflicts \
+    --field-manager="$FIELD_MANAGER" -f >/dev/null
+fi
+echo "kwok: $changed node(s) applied, $((nodes - changed)) unchanged"
+
 if ((nodes > 0)); then
-  manifest | kubectl apply --server-side --force-conflicts --field-manager="$FIELD_MANAGER" -f - >/dev/null
-  kubectl wait --for=condition=Ready node -l "$selector" --timeout="${timeout}s" >/dev/null ||
-    die "not every node of site $site is Ready after ${timeout}s (log: $SERVICE_LOG_DIR/kwok.log)"
+  # One list per poll: `kubectl wait` visits nodes one by one, which takes
+  # minutes at 2000 nodes even when all are Ready.
+  deadline=$((SECONDS + timeout))
+  while :; do
+    ready=$(kubectl get nodes -l "$selector" \
+      -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
+      grep -c '^True$' || true)
+    ((ready >= nodes)) && break
+    ((SECONDS < deadline)) ||
+      die "$ready of $nodes nodes of site $site Ready after ${timeout}s (log: $SERVICE_LOG_DIR/kwok.log)"
+    sleep 2
+  done
 fi
 echo "kwok: $nodes node(s) of site $site Ready after $((SECONDS - started_at))s"
