@@ -44,6 +44,7 @@ for t in test/shell/*.test.sh; do
   [ -e "$t" ] && check "shell: $t" bash "$t"
 done
 jest_project unit
+check "lab hosts and control plane (test/lab/lab.sh)" env EF_LAB_BIN="$EDGEFLEET_TOOLS_BIN" bash test/lab/lab.sh
 check "preview example stacks" scripts/preview-all.sh
 jest_project integration
 

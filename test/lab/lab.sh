@@ -6,7 +6,7 @@
 #
 # Brings up two lab hosts, checks SSH with a pinned host key and file-system
 # isolation, installs the upstream control plane on host 1 over plain SSH with
-# lab/controlplane, registers KWOK nodes with lab/kwok, checks /readyz, Ready
+# infra/scripts/upstream, registers KWOK nodes with infra/scripts/kwok, checks /readyz, Ready
 # nodes with the right labels and allocatable, and an Available Deployment on
 # them, re-runs both installs (no restarts), then tears the hosts down and
 # checks nothing is left: netns, bridge, mounts, processes, mount points.
@@ -129,7 +129,7 @@ step "control plane on host 1 over ssh"
 t0=$SECONDS
 tar -C "$bin" -cf - --transform 's,^,bin/,' etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwok-stages.yaml |
   on "$h1" "rm -rf $staging && mkdir -p $staging && tar -C $staging -xf -"
-tar -C "$repo/lab" -cf - controlplane kwok | on "$h1" "tar -C $staging -xf -"
+tar -C "$repo/infra/scripts" -cf - --transform "s,^upstream,controlplane," upstream kwok | on "$h1" "tar -C $staging -xf -"
 pass "staging uploaded in $((SECONDS - t0))s ($(du -sh "$bin" | cut -f1) of binaries)"
 t0=$SECONDS
 if on "$h1" "bash $staging/controlplane/up.sh" >"$work/cp-up.log" 2>&1; then

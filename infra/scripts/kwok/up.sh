@@ -5,7 +5,7 @@
 # and their taints. KWOK then keeps them Ready and plays their kubelets, so
 # Deployments schedule and become Available.
 #
-# Expects the staging layout of lab/controlplane/up.sh plus
+# Expects the staging layout of ../upstream/up.sh (uploaded as STAGING/controlplane) plus
 #   STAGING/bin/kwok, STAGING/bin/kwok-stages.yaml (tools/go/kwok/build.sh)
 #   STAGING/kwok/up.sh
 # and a running control plane (its admin kubeconfig and kubectl).
@@ -37,7 +37,7 @@ die() {
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
 [[ -f $LIB_DIR/service.sh ]] || die "the lab control plane is not installed here (run controlplane/up.sh first)"
-# shellcheck source=SCRIPTDIR/../controlplane/service.sh
+# shellcheck source=SCRIPTDIR/../upstream/service.sh
 . "$LIB_DIR/service.sh"
 
 nodes=${EF_KWOK_NODES:-3}

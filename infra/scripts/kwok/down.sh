@@ -9,7 +9,7 @@ kubeconfig=${EF_KWOK_KUBECONFIG:-/etc/kubernetes/admin.kubeconfig}
 
 [[ $(id -u) -eq 0 ]] || { echo "kwok/down.sh: must run as root" >&2; exit 1; }
 [[ -f $LIB_DIR/service.sh ]] || { echo "kwok: nothing to remove"; exit 0; }
-# shellcheck source=SCRIPTDIR/../controlplane/service.sh
+# shellcheck source=SCRIPTDIR/../upstream/service.sh
 . "$LIB_DIR/service.sh"
 
 if [[ -f $kubeconfig ]] && command -v kubectl >/dev/null; then
