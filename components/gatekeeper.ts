@@ -40,9 +40,16 @@ export class Gatekeeper extends pulumi.ComponentResource {
     const install = new k8s.yaml.v2.ConfigGroup(`${name}-install`, { objs }, { parent: this, provider });
     const tpl = new k8s.yaml.v2.ConfigGroup(
       `${name}-templates`,
-      { objs: prepareTemplates(templates) },
+      { objs: prepareTemplates(templates, awaitTemplates !== false) },
       { parent: this, provider, dependsOn: [install] },
     );
+    if (expansions?.length) {
+      new k8s.yaml.v2.ConfigGroup(
+        `${name}-expansions`,
+        { objs: expansions },
+        { parent: this, provider, dependsOn: [install] },
+      );
+    }
     if (constraints.length) {
       new k8s.yaml.v2.ConfigGroup(
         `${name}-constraints`,

@@ -16,6 +16,8 @@ cd "$repo"
 bash scripts/deps.sh
 eval "$(tools/bootstrap.sh --env)"
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-edgefleet-example}
+# Pulumi.yaml's default backend is a folder the file backend expects to exist.
+[ -n "${PULUMI_BACKEND_URL:-}" ] || mkdir -p "$HOME/.edgefleet/state"
 stack=${EDGEFLEET_LAB_STACK:-lab}
 stack_file="stacks/Pulumi.$stack.yaml"
 lab_dir=${EDGEFLEET_LAB_DIR:-/var/lib/edgefleet-lab}

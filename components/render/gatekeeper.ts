@@ -98,11 +98,6 @@ export function transformGatekeeper(yamlText: string, a: GatekeeperTransformArgs
 }
 
 /**
- * Site policies from policies/: templates carry a waitFor annotation so the
- * Constraints (whose kinds Gatekeeper creates from the templates) are applied
- * only once Gatekeeper reports the template's CRD created.
- */
-/**
  * Templates as applied: each waits until Gatekeeper reports its Constraint
  * kind created, so Constraints never race their CRD. `awaitCreated: false`
  * for clusters where Gatekeeper's controller cannot run (it would wait forever).
