@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# bench/preview.sh N...: `pulumi preview` of generated regions of N K3s hosts
+# (sites of 1 to 5 hosts, bench/gen-region.ts), through the real CLI, offline
+# (a preview contacts no host). Wall time and peak memory from GNU time
+# (/usr/bin/time -v; maxrss is the largest single process: CLI, language host
+# or provider). Throwaway backend and stack files.
+# Usage: bash bench/preview.sh 10 100 500 2000 > bench/results/preview-$(date +%F).txt
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+eval "$(tools/bootstrap.sh --env)"
+export PULUMI_CONFIG_PASSPHRASE=edgefleet-example
+state=$(mktemp -d)
+export PULUMI_BACKEND_URL="file://$state"
+made=()
+trap 'rm -rf "$state" "${made[@]}"' EXIT
+
+echo "# pulumi preview of generated regions; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%FT%TZ)"
+for n in "$@"; do
+  stack="bench-$n"
+  file="stacks/Pulumi.$stack.yaml"
+  made+=("$file")
+  bash scripts/inventory/run-ts.sh bench/gen-region.ts "$n" "$file" >/dev/null
+  pulumi stack init "$stack" --non-interactive >/dev/null
+  out=$(mktemp)
+  /usr/bin/time -v pulumi preview --stack "$stack" --non-interactive --suppress-progress >"$out.log" 2>"$out" ||
+    { tail -n 30 "$out.log" "$out" >&2; exit 1; }
+  resources=$(grep -Eo '\+ [0-9]+ to create' "$out.log" | grep -Eo '[0-9]+')
+  printf 'hosts %-5s resources %-6s wall %s  maxrss %s KiB\n' "$n" "$resources" \
+    "$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out")" \
+    "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")"
+  rm -f "$out" "$out.log"
+done
