@@ -86,6 +86,10 @@ for tool in "${TOOLS[@]}"; do
   rm -rf "$tmp/src"
   touch "$tmp/.complete"
   rm -rf "$out" && mv "$tmp" "$out"
+  # Builds of this tool at older pins are dead weight (hundreds of MB each).
+  for old in "$cache/tools/$tool"-*; do
+    case $old in "$out" | *.tmp.*) ;; *) [ -f "$old/.complete" ] && rm -rf "$old" ;; esac
+  done
 done
 
 # --- Assemble the toolchain ----------------------------------------------------
