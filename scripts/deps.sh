@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests and the lab need from Debian's archive and npm, once
-# per machine: a second run only checks. Go tools come from tools/bootstrap.sh.
+# Installs what the tests and the lab need, once per machine (a second run only
+# checks): Debian packages, the pinned toolchain (tools/bootstrap.sh: Node and
+# the Go-built tools), then node_modules.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,10 +22,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
 
-# node_modules: reinstall only when the lock file changed.
+# node_modules, with the pinned Node (the toolchain's) on PATH; reinstalled
+# only when the lock file changed. `npm install --no-save` rather than
+# `npm ci`: npm 11 leaves other platforms' optional packages of unrs-resolver
+# (jest's resolver) out of the lock and `npm ci` then refuses the lock as out
+# of sync; `install --no-save` installs the locked versions and writes nothing.
+# Install scripts stay off: no package here needs one, and @pulumi/kubernetes's
+# would try to download its plugin (the toolchain builds it instead).
+eval "$("$repo/tools/bootstrap.sh" --env)"
 stamp="$repo/node_modules/.edgefleet-lock-sha"
 want=$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  (cd "$repo" && npm ci --no-audit --no-fund --ignore-scripts >&2)
-  echo "$want" > "$stamp"
+  (cd "$repo" && npm install --no-save --no-audit --no-fund --ignore-scripts >&2)
+  echo "$want" >"$stamp"
 fi
