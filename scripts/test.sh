@@ -40,9 +40,6 @@ check "toolchain versions" scripts/check-toolchain.sh
 check "typecheck" npx tsc --noEmit -p tsconfig.json
 check "lint" npx eslint .
 check "format" npx prettier --check "**/*.ts"
-for t in test/shell/*.test.sh; do
-  [ -e "$t" ] && check "shell: $t" bash "$t"
-done
 jest_project unit
 check "lab hosts and control plane (test/lab/lab.sh)" env EF_LAB_BIN="$EDGEFLEET_TOOLS_BIN" bash test/lab/lab.sh
 check "preview example stacks" scripts/preview-all.sh
