@@ -73,6 +73,18 @@ const NAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
+/** Labels in kubernetes.io namespaces that a kubelet may still set on its own node. */
+const KUBELET_SETTABLE_LABELS = new Set([
+  "kubernetes.io/hostname",
+  "kubernetes.io/arch",
+  "kubernetes.io/os",
+  "beta.kubernetes.io/instance-type",
+  "failure-domain.beta.kubernetes.io/region",
+  "failure-domain.beta.kubernetes.io/zone",
+  "topology.kubernetes.io/region",
+  "topology.kubernetes.io/zone",
+]);
+
 function checkLabelKey(key: string, where: string): void {
   const slash = key.indexOf("/");
   const prefix = slash >= 0 ? key.slice(0, slash) : "";
@@ -81,7 +93,13 @@ function checkLabelKey(key: string, where: string): void {
     throw new Error(`${where}: "${key}" is not a valid label/taint key`);
   }
   // The kubelet may not set these on itself (NodeRestriction); K3s would start and the node would never register.
-  if (/(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix) && !/^(node|kubelet)\.kubernetes\.io$/.test(prefix)) {
+  // NodeRestriction's own exceptions: the node.kubernetes.io and kubelet.kubernetes.io prefixes, and
+  // the well-known topology and instance labels (plugin/pkg/admission/noderestriction, kubeletapis).
+  if (
+    /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix) &&
+    !/^(node|kubelet)\.kubernetes\.io$/.test(prefix) &&
+    !KUBELET_SETTABLE_LABELS.has(key)
+  ) {
     throw new Error(`${where}: "${key}" is in a Kubernetes-reserved namespace the kubelet may not self-assign`);
   }
 }

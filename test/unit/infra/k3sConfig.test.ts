@@ -178,6 +178,11 @@ describe("renderK3sConfig", () => {
     );
   });
 
+  it("accepts the topology labels a kubelet may set on itself", () => {
+    const doc = parse(renderK3sConfig({ ...agent, labels: { "topology.kubernetes.io/zone": "dock-a" } }));
+    expect(doc["node-label"]).toContain("topology.kubernetes.io/zone=dock-a");
+  });
+
   it("accepts kubelet-allowed kubernetes.io label namespaces", () => {
     const doc = parse(renderK3sConfig({ ...agent, labels: { "node.kubernetes.io/instance-type": "ipc-2c4g" } }));
     expect(doc["node-label"]).toContain("node.kubernetes.io/instance-type=ipc-2c4g");
