@@ -15,7 +15,8 @@ import * as path from "path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 
 const repo = path.resolve(__dirname, "..", "..");
-const labDir = fs.mkdtempSync(path.join("/var/tmp", "edgefleet-lab-it-"));
+// Not under /tmp or /var/tmp: every lab host gets a fresh tmpfs there.
+const labDir = fs.mkdtempSync(path.join("/var/lib", "edgefleet-lab-it-"));
 const backend = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-state-"));
 const stackName = "lab";
 const env = {

@@ -36,9 +36,10 @@ export function installMocks(): Registered[] {
         registered.push({
           type: args.type,
           name: args.name,
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
           inputs: unwrapSecrets(args.inputs) as Record<string, any>,
           provider: args.provider,
-        }); // eslint-disable-line @typescript-eslint/no-explicit-any
+        });
         const state = args.type.startsWith("pulumi-nodejs:dynamic")
           ? { ...args.inputs, result: "MockSecretValue0123456789abcdefXY" }
           : args.inputs;
