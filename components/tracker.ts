@@ -19,7 +19,13 @@ export class Tracker extends pulumi.ComponentResource {
     const m = renderTracker({ ...rest, image: imageRef(image) });
     const o = childOptions(this, provider);
     const cm = new k8s.core.v1.ConfigMap(`${name}-config`, m.configMap, o);
-    const dep = new k8s.apps.v1.Deployment(name, m.deployment, childOptions(this, provider, { dependsOn: [cm] }));
+    // The HPA owns the replica count once the Deployment exists; without this,
+    // every `up` would reset a scaled-out tracker to the HPA's minimum.
+    const dep = new k8s.apps.v1.Deployment(
+      name,
+      m.deployment,
+      childOptions(this, provider, { dependsOn: [cm], ignoreChanges: ["spec.replicas"] }),
+    );
     const svc = new k8s.core.v1.Service(name, m.service, o);
     new k8s.policy.v1.PodDisruptionBudget(name, m.pdb, o);
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(name, m.hpa, childOptions(this, provider, { dependsOn: [dep] }));
