@@ -57,7 +57,7 @@ for stack in "${stacks[@]}"; do
       --policy-pack "$POLICY_PACK" --policy-pack-config "$work/$stack.policy.json"
   } >"$log" 2>&1 || rc=$?
   cat "$log"
-  changes=$(sed -n '/^Resources:/,/^$/p' "$log" | grep -E '^\s+[-+~]?\s*[0-9]+ ' | sed -E 's/^\s+//' | paste -sd ';' - | sed 's/;/; /g')
+  changes=$(sed -n '/^Resources:/,/^$/p' "$log" | { grep -E '^\s+[-+~]?\s*[0-9]+ ' || true; } | sed -E 's/^\s+//' | paste -sd ';' - | sed 's/;/; /g')
   if [ "$rc" -eq 0 ]; then result=passed; else result="**failed**"; failed+=("$stack"); fi
   echo "| \`$stack\` | $result | ${changes:-n/a} |" >>"$summary"
   if [ "$rc" -ne 0 ]; then

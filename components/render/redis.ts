@@ -26,7 +26,8 @@ const EXPORTER_UID = 59000;
 export const REDIS_AUTH_SECRET = "redis-auth";
 export const REDIS_AUTH_INCLUDE = "/etc/redis/auth/auth.conf";
 export const EXPORTER_RESOURCES: ResourceSpec = {
-  requests: { cpuMillis: 10, memoryMiB: 32 },
+  // Limit at most 5x the request: the policies' bound (policies/thresholds.ts).
+  requests: { cpuMillis: 20, memoryMiB: 32 },
   limits: { cpuMillis: 100, memoryMiB: 64 },
 };
 

@@ -35,9 +35,20 @@ export function policyConfig(spec: StackSpec): Record<string, unknown> {
     maxServers = Math.max(maxServers, servers.length);
     if (servers.length > 1 && servers.length % 2 === 0) evenServers = servers.length;
   }
+  // The stack's own registries: tracker images named in overrides and mirrors.
+  const registries = new Set<string>();
+  for (const s of spec.sites) {
+    const image = s.overrides.tracker?.image;
+    if (image && image.includes("/")) registries.add(image.split("/")[0]);
+  }
+  for (const r of Object.keys(spec.registry?.mirrors ?? {})) if (r !== "*") registries.add(r);
+  const classes = Object.values(sites).map((x) => x.sizeClass);
   return {
     "edge-capacity": { sites },
     "ha-servers-odd": { servers: evenServers ?? maxServers },
+    // Limits are judged against the smallest node class the stack has, as at admission.
+    "max-limits": { sizeClass: classes.includes("2c4g") ? "2c4g" : "4c8g" },
+    "allowed-repos": { extraRegistries: [...registries].sort() },
   };
 }
 
