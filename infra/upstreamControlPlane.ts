@@ -78,7 +78,8 @@ export class UpstreamControlPlane extends pulumi.ComponentResource {
         connection,
         uploads,
         create: `bash ${UPSTREAM_STAGING}/controlplane/up.sh >&2`,
-        delete: `bash /usr/local/lib/edgefleet-lab/down.sh >&2 || true\nrm -rf ${UPSTREAM_STAGING}`,
+        // Staging last, and its parent if nothing else staged there: destroy leaves no trace.
+        delete: `bash /usr/local/lib/edgefleet-lab/down.sh >&2 || true\nrm -rf ${UPSTREAM_STAGING}\nrmdir ${UPSTREAM_STAGING}/.. 2>/dev/null || true`,
         environment: {
           HOST_NAME: args.server.name,
           EF_CP_ADDRESS: args.server.address,
