@@ -79,7 +79,7 @@ export class UpstreamControlPlane extends pulumi.ComponentResource {
         uploads,
         create: `bash ${UPSTREAM_STAGING}/controlplane/up.sh >&2`,
         // Staging last, and its parent if nothing else staged there: destroy leaves no trace.
-        delete: `bash /usr/local/lib/edgefleet-lab/down.sh >&2 || true\nrm -rf ${UPSTREAM_STAGING}\nrmdir ${UPSTREAM_STAGING}/.. 2>/dev/null || true`,
+        delete: `bash /usr/local/lib/edgefleet-lab/down.sh >&2 || true\nrm -rf ${UPSTREAM_STAGING}\nrmdir ${path.posix.dirname(UPSTREAM_STAGING)} 2>/dev/null || true`,
         environment: {
           HOST_NAME: args.server.name,
           EF_CP_ADDRESS: args.server.address,
