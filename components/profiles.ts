@@ -49,7 +49,7 @@ export interface ProfileExtras {
 export interface Profile {
   name: ProfileName;
   title: string;
-  /** Seed file the numbers come from (/work/shared/seeds/README.md). */
+  /** Seed file the numbers come from (shared/seeds/README.md). */
   caseFile: string;
   /** The case's whole fleet: edge nodes and tracker replicas counted in one cluster. */
   fleet: { edgeNodes: number; trackerReplicas: number };

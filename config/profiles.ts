@@ -1,6 +1,6 @@
 /**
  * Site profile names and the tracker numbers the config check needs from each
- * reference case (/work/shared/seeds is the source; file names below). The
+ * reference case (shared/seeds is the source; file names below). The
  * site layer (components/) owns the full presets; config/ only needs enough
  * to prove at program start that a site's tracker replicas fit its nodes
  * before anything is created.
