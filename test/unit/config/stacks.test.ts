@@ -32,7 +32,7 @@ describe("example stacks", () => {
       if (h.address.includes(":")) expect(h.address.startsWith("2001:db8:")).toBe(true);
       else expect(DOC_RANGES.some((r) => cidrContainsAddress(r, h.address))).toBe(true);
     }
-    expect(text).toMatch(/\/work\/shared\/seeds\/00[0-4]_[0-9a-f]+\.txt/);
+    expect(text).toMatch(/shared\/seeds\/00[0-4]_[0-9a-f]+\.txt/);
     // The SSH key is sealed by the passphrase provider, never plain.
     expect(file.encryptionSalt).toMatch(/^v1:/);
     expect(file.secretKeys.has("edgefleet:ssh")).toBe(true);
