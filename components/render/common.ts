@@ -149,6 +149,14 @@ export function imageRef(img: ImageRef): string {
  * Stamps a hash of the given ConfigMaps on a workload's pod template, so a
  * config change rolls the pods (subPath mounts and env never refresh).
  */
+/** The one PersistentVolumeClaim template a StatefulSet here keeps its data in ("data", RWO). */
+export function dataVolumeClaim(storageGi: number) {
+  return {
+    metadata: { name: "data" },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${storageGi}Gi` } } },
+  };
+}
+
 export function withConfigHash<T extends DeploymentManifest | StatefulSetManifest>(
   workload: T,
   ...maps: ConfigMapManifest[]

@@ -9,6 +9,7 @@ import {
   ServiceManifest,
   StatefulSetManifest,
   withConfigHash,
+  dataVolumeClaim,
 } from "./common";
 
 export const LOKI_APP = "loki";
@@ -135,12 +136,7 @@ export function renderLoki(a: LokiRenderArgs): LokiManifests {
             ],
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: "data" },
-            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${a.storageGi}Gi` } } },
-          },
-        ],
+        volumeClaimTemplates: [dataVolumeClaim(a.storageGi)],
       },
     },
     service: {

@@ -13,6 +13,7 @@ import {
   ServiceManifest,
   StatefulSetManifest,
   withConfigHash,
+  dataVolumeClaim,
 } from "./common";
 
 export const PROMETHEUS_APP = "prometheus";
@@ -413,12 +414,7 @@ export function renderPrometheus(a: PrometheusRenderArgs, rules: string): Promet
             volumes: [{ name: "config", configMap: { name: "prometheus-config" } }],
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: "data" },
-            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${a.storageGi}Gi` } } },
-          },
-        ],
+        volumeClaimTemplates: [dataVolumeClaim(a.storageGi)],
       },
     },
     service: {

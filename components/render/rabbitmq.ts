@@ -10,6 +10,7 @@ import {
   ServiceManifest,
   StatefulSetManifest,
   withConfigHash,
+  dataVolumeClaim,
 } from "./common";
 import { prometheusPeer } from "./redis";
 import { TRACKER_APP } from "./tracker";
@@ -252,12 +253,7 @@ export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
             ],
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: "data" },
-            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${a.storageGi}Gi` } } },
-          },
-        ],
+        volumeClaimTemplates: [dataVolumeClaim(a.storageGi)],
       },
     },
     service: {

@@ -11,6 +11,7 @@ import {
   ServiceManifest,
   StatefulSetManifest,
   withConfigHash,
+  dataVolumeClaim,
 } from "./common";
 import { TRACKER_APP } from "./tracker";
 
@@ -196,14 +197,7 @@ export function renderRedis(a: RedisRenderArgs): RedisManifests {
             ],
           },
         },
-        volumeClaimTemplates: persistent
-          ? [
-              {
-                metadata: { name: "data" },
-                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${a.storageGi}Gi` } } },
-              },
-            ]
-          : undefined,
+        volumeClaimTemplates: persistent ? [dataVolumeClaim(a.storageGi)] : undefined,
       },
     },
     service: {
