@@ -20,10 +20,10 @@ check() { # check <name> <command...>: one pass or fail
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
 }
 
-jest_project() { # jest_project <project>: counts each jest test
+jest_project() { # jest_project <project> [jest args...]: counts each jest test
   local project=$1 json="$out/jest-$1.json" rc=0
   echo "== jest ($project)"
-  npx jest --selectProjects "$project" --json --outputFile="$json" || rc=$?
+  npx jest --selectProjects "$project" "${@:2}" --json --outputFile="$json" || rc=$?
   if [ -s "$json" ]; then
     local p f
     p=$(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests)' "$json")
@@ -43,7 +43,8 @@ check "format" npx prettier --check "**/*.ts"
 jest_project unit
 check "lab hosts and control plane (test/lab/lab.sh)" env EF_LAB_BIN="$EDGEFLEET_TOOLS_BIN" bash test/lab/lab.sh
 check "preview example stacks" scripts/preview-all.sh
-jest_project integration
+# In band: the lab tests share one bridge (efbr0), so they take turns.
+jest_project integration --runInBand
 
 if [ ${#failures[@]} -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi
 echo "test: $passed passed, $failed failed"
