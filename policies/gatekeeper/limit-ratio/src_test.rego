@@ -11,6 +11,12 @@ test_cases_numbers_at_the_bound if {
 	count(violation) == 0 with input as review({"containers": [c("a", {"cpu": "200m", "memory": "256Mi"}, {"cpu": "1000m", "memory": "1Gi"})]})
 }
 
+test_milli_quantities_at_the_bound if {
+	# the Redis exporter sidecar: 20m -> 100m is exactly 5x, though 0.02 * 5 < 0.1 in OPA's arithmetic
+	count(violation) == 0 with input as review({"containers": [c("exporter", {"cpu": "20m", "memory": "32Mi"}, {"cpu": "100m", "memory": "64Mi"})]})
+	count(violation) == 1 with input as review({"containers": [c("exporter", {"cpu": "20m", "memory": "32Mi"}, {"cpu": "101m", "memory": "64Mi"})]})
+}
+
 test_cpu_ratio_exceeded if {
 	v := violation with input as review({"containers": [c("a", {"cpu": "50m", "memory": "64Mi"}, {"cpu": "251m", "memory": "128Mi"})]})
 	v == {{"msg": "container \"a\": cpu limit 251m is more than 5 x its request 50m"}}
