@@ -4,7 +4,10 @@
 # (/usr/bin/time -v: "Elapsed (wall clock) time" and "Maximum resident set
 # size", the largest single process of the run's tree: the CLI, the language
 # host or a provider). Uses a throwaway backend; leaves no lab behind.
-# Usage (root): bash bench/lab.sh > bench/results/lab-$(date +%F).txt
+# With N > 1 it generates a throwaway N-site lab stack (the lab stack's site
+# copied per lab host: each site is its own cluster on its own host, as the
+# lab's upstream distribution runs one server per site).
+# Usage (root): bash bench/lab.sh [N] >> bench/results/lab-$(date +%F).txt
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -12,24 +15,53 @@ eval "$(tools/bootstrap.sh --env)"
 export PULUMI_CONFIG_PASSPHRASE=edgefleet-example
 state=$(mktemp -d)
 export PULUMI_BACKEND_URL="file://$state"
-stack_backup=$(mktemp)
-cp stacks/Pulumi.lab.yaml "$stack_backup"
-trap 'cp "$stack_backup" stacks/Pulumi.lab.yaml; rm -rf "$state" "$stack_backup"' EXIT
+n=${1:-1}
+[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: bench/lab.sh [N lab hosts]" >&2; exit 2; }
+if ((n == 1)); then
+  stack=lab
+  stack_backup=$(mktemp)
+  cp stacks/Pulumi.lab.yaml "$stack_backup"
+  trap 'bash lab/hosts.sh down >/dev/null 2>&1 || true; cp "$stack_backup" stacks/Pulumi.lab.yaml; rm -rf "$state" "$stack_backup"' EXIT
+else
+  stack=bench-lab-$n
+  trap 'bash lab/hosts.sh down >/dev/null 2>&1 || true; rm -rf "$state" "stacks/Pulumi.$stack.yaml"' EXIT
+  node - "$n" stacks/Pulumi.lab.yaml "stacks/Pulumi.$stack.yaml" <<'JS'
+const fs = require("fs");
+const { parseDocument } = require("yaml");
+const [n, from, to] = [Number(process.argv[2]), process.argv[3], process.argv[4]];
+const doc = parseDocument(fs.readFileSync(from, "utf8"));
+const site = doc.getIn(["config", "edgefleet:sites"]).items[0].toJSON();
+const sites = [];
+for (let i = 1; i <= n; i++) {
+  const s = structuredClone(site);
+  s.name = `lab-${i}`;
+  s.hosts = [{ ...site.hosts[0], name: `ef-${i}`, address: `198.18.0.${10 + i}` }];
+  sites.push(s);
+}
+doc.setIn(["config", "edgefleet:sites"], doc.createNode(sites));
+doc.setIn(["config", "edgefleet:lab", "hosts"], n);
+doc.setIn(["config", "edgefleet:lab", "kwokNodes"], n * site.kwok.nodes);
+fs.writeFileSync(to, doc.toString({ lineWidth: 0 }));
+JS
+fi
 
 measure() { # measure <label> <command...>
   local out
   out=$(mktemp)
-  /usr/bin/time -v "${@:2}" >/dev/null 2>"$out" || { tail -n 30 "$out" >&2; exit 1; }
-  printf '%-10s wall %s  maxrss %s KiB\n' "$1" \
+  /usr/bin/time -v "${@:2}" >"$out.log" 2>"$out" || { tail -n 40 "$out.log" "$out" >&2; exit 1; }
+  # The engine's own summary ("468 unchanged") shows the no-op really was one.
+  printf '%-10s wall %s  maxrss %s KiB  (%s)\n' "$1" \
     "$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out")" \
-    "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")"
-  rm -f "$out"
+    "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")" \
+    "$(awk '/^Resources:/ {on=1; next} on && NF {sub(/^ +/, ""); printf "%s%s", sep, $0; sep="; "} on && !NF {on=0}' "$out.log")"
+  rm -f "$out" "$out.log"
 }
 
-echo "# lab region, 1 lab host + 5 KWOK nodes; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%FT%TZ)"
-bash lab/hosts.sh up 1 >/dev/null
-bash lab/prepare-stack.sh lab >/dev/null 2>&1
-measure up pulumi up --yes --non-interactive --stack lab
-measure noop pulumi up --yes --non-interactive --stack lab
-measure destroy pulumi destroy --yes --non-interactive --stack lab
-bash lab/hosts.sh down >/dev/null
+echo "# lab region, $n lab host(s), $n site(s) of 5 KWOK nodes; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%FT%TZ); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+bash lab/hosts.sh up "$n" >/dev/null
+bash lab/prepare-stack.sh "$stack" >/dev/null 2>&1
+measure up pulumi up --yes --non-interactive --stack "$stack"
+echo "# resources in state: $(pulumi stack export --stack "$stack" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).deployment.resources.length))')"
+measure noop pulumi up --yes --non-interactive --stack "$stack"
+measure destroy pulumi destroy --yes --non-interactive --stack "$stack"
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
