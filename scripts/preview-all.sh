@@ -52,6 +52,7 @@ for stack in "${stacks[@]}"; do
   rc=0
   {
     pulumi stack select "$stack" --non-interactive 2>/dev/null || pulumi stack init "$stack" --non-interactive
+    scripts/inventory/run-ts.sh scripts/inventory/config-size.ts "stacks/Pulumi.$stack.yaml"
     scripts/inventory/run-ts.sh scripts/inventory/policy-config.ts "stacks/Pulumi.$stack.yaml" >"$work/$stack.policy.json"
     pulumi preview --stack "$stack" --non-interactive --suppress-progress --color never \
       --policy-pack "$POLICY_PACK" --policy-pack-config "$work/$stack.policy.json"

@@ -60,6 +60,7 @@ async function main(): Promise<number> {
   console.log(
     `import: ${rows.length} host(s) from ${values.from}; sites replaced: ${result.replaced.join(", ") || "none"}; added: ${result.added.join(", ") || "none"}; the stack now has ${hosts} host(s)`,
   );
+  if (result.warning) console.error(`import: warning: ${result.warning}`);
   if (!values["dry-run"]) writeFileSync(stackFile, await formatYaml(result.text));
   return 0;
 }

@@ -13,6 +13,7 @@
  * taints a list), or a mapping with such a list under `hosts`.
  */
 import { isSeq, parse, parseDocument } from "yaml";
+import { checkConfigSize } from "../../config/configSize";
 import { parseStackFile } from "../../config/stackFile";
 import { ConfigError, type ConfigProblem, validate } from "../../config/validate";
 import type { StackSpec } from "../../config/schema";
@@ -231,6 +232,8 @@ export interface ImportResult {
   /** Sites whose hosts were replaced, and sites added. */
   replaced: string[];
   added: string[];
+  /** Set when the stack works but is near the engine's config ceiling. */
+  warning?: string;
 }
 
 /**
@@ -312,7 +315,11 @@ export function mergeInventory(
     if (!(e instanceof ConfigError)) throw e;
     problems.push(...e.problems.map((p) => withSource(p, sources)));
   }
+  // A stack past the engine's config ceiling could never run; one near it gets told to split.
+  const size = checkConfigSize(stackName, file.rawConfig);
+  if (size?.level === "error") problems.push(size.message);
   const result: ImportResult = { text, problems, replaced, added };
+  if (size?.level === "warning") result.warning = size.message;
   if (spec && problems.length === 0) result.spec = spec;
   return result;
 }
