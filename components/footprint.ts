@@ -51,7 +51,8 @@ export function footprintMarkdown(gatekeeperYaml: string): string {
     "",
     "Allocatable = node capacity - K3s kube-reserved - system-reserved - eviction threshold",
     "(config/sizeClasses.ts). The platform is everything but the trackers and must fit one node, requests and",
-    `limits both. Tracker pods count their container requests plus the WasmEdge RuntimeClass overhead`,
+    "limits both; a DaemonSet (the log shipper) counts once there, and once more for each further edge node in",
+    `the site's totals. Tracker pods count their container requests plus the WasmEdge RuntimeClass overhead`,
     `(${WASMEDGE_OVERHEAD.cpuMillis}m / ${WASMEDGE_OVERHEAD.memoryMiB}Mi). The reference site has ${REFERENCE_SITE_NODES} edge nodes;`,
     "its trackers follow `siteTrackerReplicas` (the case's replicas per edge node).",
     "",
@@ -82,7 +83,7 @@ export function footprintMarkdown(gatekeeperYaml: string): string {
     );
     for (const w of f.platform.rows) {
       out.push(
-        `| ${w.name} | ${w.replicas} | ${r(w.requests.cpuMillis, w.requests.memoryMiB)} | ${r(w.limits.cpuMillis, w.limits.memoryMiB)} |`,
+        `| ${w.name} | ${w.perNode ? "1 per node" : w.replicas} | ${r(w.requests.cpuMillis, w.requests.memoryMiB)} | ${r(w.limits.cpuMillis, w.limits.memoryMiB)} |`,
       );
     }
     out.push(

@@ -5,7 +5,7 @@ import { LOKI_PORT, LokiRenderArgs, renderLoki } from "./render/loki";
 
 export type LokiArgs = K8sComponentArgs & LokiRenderArgs;
 
-/** Single-binary Loki for the factory profile's logs. */
+/** Single-binary Loki for the factory profile's logs, behind a NetworkPolicy that admits its log shipper. */
 export class Loki extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
 
@@ -21,6 +21,7 @@ export class Loki extends pulumi.ComponentResource {
       childOptions(this, provider, { dependsOn: [cm] }),
     );
     const svc = new k8s.core.v1.Service(name, m.service, o);
+    new k8s.networking.v1.NetworkPolicy(name, m.networkPolicy, o);
     this.url = pulumi.interpolate`http://${svc.metadata.name}.${args.namespace}.svc:${LOKI_PORT}`;
     this.registerOutputs({ url: this.url });
   }

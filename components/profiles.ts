@@ -44,6 +44,8 @@ export interface ProfileExtras {
   authz: boolean;
   /** Single-binary Loki for logs. */
   loki: boolean;
+  /** Fluent Bit on every node shipping container logs into that Loki (needs `loki`). */
+  logShipper: boolean;
 }
 
 export interface Profile {
@@ -102,6 +104,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       rabbitmq: { mqtt: false, resources: res(200, 512, 1000, 1024), storageGi: 4 },
       authz: false,
       loki: false,
+      logShipper: false,
     },
   },
   "retail-city": {
@@ -131,6 +134,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       rabbitmq: { mqtt: true, resources: res(150, 384, 500, 640), storageGi: 2 },
       authz: false,
       loki: false,
+      logShipper: false,
     },
   },
   "supply-chain": {
@@ -159,6 +163,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       rabbitmq: { mqtt: false, resources: res(200, 512, 1000, 1024), storageGi: 4 },
       authz: false,
       loki: false,
+      logShipper: false,
     },
   },
   "edge-general": {
@@ -189,6 +194,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       rabbitmq: { mqtt: false, resources: res(200, 512, 1000, 1024), storageGi: 4 },
       authz: false,
       loki: false,
+      logShipper: false,
     },
   },
   "factory-iiot": {
@@ -217,6 +223,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       sqliteHostPath: "/var/lib/industrial-iot", // case
       authz: true, // case: the `collect` Rego rule
       loki: true, // case
+      logShipper: true, // ours: the case names Loki, which holds nothing without a shipper
     },
   },
 };
@@ -300,15 +307,20 @@ export interface CapacityInput {
   trackerReplicas: number;
   /** The tracker's per-pod request incl. RuntimeClass overhead (which the scheduler adds). */
   trackerPodRequests: Resources;
-  /** Requests of everything but the trackers (footprint.ts computes it from the manifests). */
+  /**
+   * Requests of everything but the trackers on one node (footprint.ts computes
+   * it from the manifests): every platform workload, and one pod of each DaemonSet.
+   */
   platformRequests: Resources;
+  /** Requests of the platform's DaemonSet pods, which every further edge node runs too. */
+  platformPerNodeRequests?: Resources;
 }
 
 export interface CapacityResult {
   ok: boolean;
   /** Site allocatable (edge nodes x the class's allocatable). */
   allocatable: Resources;
-  /** Platform + replicas x tracker pod requests. */
+  /** Platform (DaemonSets on every edge node) + replicas x tracker pod requests. */
   requested: Resources;
   /** How many tracker pods fit by requests next to the platform. */
   maxTrackerReplicas: number;
@@ -325,14 +337,23 @@ export function checkSiteCapacity(input: CapacityInput): CapacityResult {
   assertNodes(edgeNodes);
   const node = allocatable(SIZE_CLASSES[profile.sizeClass]);
   const site: Resources = { cpuMillis: node.cpuMillis * edgeNodes, memoryMiB: node.memoryMiB * edgeNodes };
+  const perNode = input.platformPerNodeRequests ?? { cpuMillis: 0, memoryMiB: 0 };
+  // platformRequests already holds one copy of each DaemonSet pod.
+  const sitePlat: Resources = {
+    cpuMillis: plat.cpuMillis + (edgeNodes - 1) * perNode.cpuMillis,
+    memoryMiB: plat.memoryMiB + (edgeNodes - 1) * perNode.memoryMiB,
+  };
   const requested: Resources = {
-    cpuMillis: plat.cpuMillis + trackerReplicas * pod.cpuMillis,
-    memoryMiB: plat.memoryMiB + trackerReplicas * pod.memoryMiB,
+    cpuMillis: sitePlat.cpuMillis + trackerReplicas * pod.cpuMillis,
+    memoryMiB: sitePlat.memoryMiB + trackerReplicas * pod.memoryMiB,
   };
   const maxTrackerReplicas = Math.max(
     0,
     Math.floor(
-      Math.min((site.cpuMillis - plat.cpuMillis) / pod.cpuMillis, (site.memoryMiB - plat.memoryMiB) / pod.memoryMiB),
+      Math.min(
+        (site.cpuMillis - sitePlat.cpuMillis) / pod.cpuMillis,
+        (site.memoryMiB - sitePlat.memoryMiB) / pod.memoryMiB,
+      ),
     ),
   );
   const problems: string[] = [];
@@ -345,7 +366,7 @@ export function checkSiteCapacity(input: CapacityInput): CapacityResult {
   if (requested.cpuMillis > site.cpuMillis || requested.memoryMiB > site.memoryMiB) {
     problems.push(
       `${trackerReplicas} trackers x ${pod.cpuMillis}m/${pod.memoryMiB}Mi + platform ` +
-        `${plat.cpuMillis}m/${plat.memoryMiB}Mi = ${requested.cpuMillis}m/${requested.memoryMiB}Mi exceeds ` +
+        `${sitePlat.cpuMillis}m/${sitePlat.memoryMiB}Mi = ${requested.cpuMillis}m/${requested.memoryMiB}Mi exceeds ` +
         `${edgeNodes} x ${profile.sizeClass} allocatable ${site.cpuMillis}m/${site.memoryMiB}Mi ` +
         `(at most ${maxTrackerReplicas} trackers fit)`,
     );

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import { Gatekeeper } from "./gatekeeper";
 import { Grafana } from "./grafana";
 import { childOptions } from "./k8sOptions";
+import { LogShipper } from "./logShipper";
 import { Loki } from "./loki";
 import { OpaServer } from "./opaServer";
 import { getProfile, ProfileName } from "./profiles";
@@ -11,6 +12,7 @@ import { Prometheus } from "./prometheus";
 import { RabbitMQ, RABBITMQ_APP_SECRET } from "./rabbitmq";
 import { Redis } from "./redis";
 import { ImageRef, imageRef } from "./render/common";
+import { logShipperPeer } from "./render/logShipper";
 import { OPA_PORT } from "./render/opa";
 import { REDIS_AUTH_SECRET } from "./render/redis";
 import { resolveSite, ResolvedSite, SiteOverrides } from "./render/site";
@@ -134,7 +136,12 @@ export class Site extends pulumi.ComponentResource {
         profile: profile.name,
         namespace: s.monitoringNamespace,
         ephemeralStorage: args.ephemeralStorage,
-        targets: { appNamespace: s.appNamespace, redis: !!s.redis, rabbitmq: !!s.rabbitmq },
+        targets: {
+          appNamespace: s.appNamespace,
+          redis: !!s.redis,
+          rabbitmq: !!s.rabbitmq,
+          logShipperNamespace: s.logShipper ? s.monitoringNamespace : undefined,
+        },
         ...s.prometheus,
         rules: { profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq },
       },
@@ -164,6 +171,20 @@ export class Site extends pulumi.ComponentResource {
           namespace: s.monitoringNamespace,
           ephemeralStorage: args.ephemeralStorage,
           ...s.loki,
+          pushFrom: s.logShipper ? [logShipperPeer(s.monitoringNamespace)] : [],
+        },
+        inMon,
+      );
+    if (s.logShipper)
+      new LogShipper(
+        `${name}-log-shipper`,
+        {
+          provider,
+          site: s.site,
+          namespace: s.monitoringNamespace,
+          monitoringNamespace: s.monitoringNamespace,
+          lokiNamespace: s.monitoringNamespace,
+          ...s.logShipper,
         },
         inMon,
       );

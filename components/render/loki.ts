@@ -1,9 +1,12 @@
+import type * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import {
   appLabels,
   ConfigMapManifest,
   hardenedContainerSecurity,
   k8sResources,
+  NetworkPolicyManifest,
+  Plain,
   ResourceSpec,
   selectorLabels,
   ServiceManifest,
@@ -16,6 +19,7 @@ export const LOKI_APP = "loki";
 export const LOKI_IMAGE = "grafana/loki:3.3.2";
 const LOKI_UID = 10001;
 export const LOKI_PORT = 3100;
+export const LOKI_SERVICE = "loki";
 
 /**
  * Single-binary Loki on the local filesystem (target=all), sized for a 2C4G
@@ -69,12 +73,18 @@ export interface LokiRenderArgs {
   storageGi: number;
   retentionHours: number;
   image?: string;
+  /**
+   * Who may push logs (the site's log shipper). Empty admits nobody: queries
+   * go through `kubectl port-forward`, which network policies do not see.
+   */
+  pushFrom?: Plain<k8s.types.input.networking.v1.NetworkPolicyPeer>[];
 }
 
 export interface LokiManifests {
   configMap: ConfigMapManifest;
   statefulSet: StatefulSetManifest;
   service: ServiceManifest;
+  networkPolicy: NetworkPolicyManifest;
 }
 
 export function renderLoki(a: LokiRenderArgs): LokiManifests {
@@ -142,8 +152,20 @@ export function renderLoki(a: LokiRenderArgs): LokiManifests {
     service: {
       apiVersion: "v1",
       kind: "Service",
-      metadata: meta("loki"),
+      metadata: meta(LOKI_SERVICE),
       spec: { selector, ports: [{ name: "http", port: LOKI_PORT, targetPort: "http" }] },
+    },
+    networkPolicy: {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: meta("loki"),
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ["Ingress"],
+        // Loki runs with auth_enabled: false, so whoever reaches 3100 can write
+        // and read every stream; only the shipper gets there.
+        ingress: a.pushFrom?.length ? [{ from: a.pushFrom, ports: [{ protocol: "TCP", port: LOKI_PORT }] }] : [],
+      },
     },
   };
   withConfigHash(out.statefulSet, out.configMap);

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { Profile } from "../profiles";
+import { LOG_SHIPPER_APP, LOG_SHIPPER_METRICS_PATH } from "./logShipper";
 import {
   appLabels,
   ClusterRoleBindingManifest,
@@ -27,6 +28,8 @@ export interface ScrapeTargets {
   appNamespace: string;
   redis: boolean;
   rabbitmq: boolean;
+  /** Namespace of the site's log shipper (Fluent Bit), when it runs one. */
+  logShipperNamespace?: string;
 }
 
 /**
@@ -74,6 +77,17 @@ export const JOB_METRICS: Record<string, string[]> = {
     "container_oom_events_total",
   ],
   prometheus: ["prometheus_tsdb_head_series", "prometheus_remote_storage_samples_pending"],
+  "fluent-bit": [
+    "fluentbit_uptime",
+    "fluentbit_input_records_total",
+    "fluentbit_input_bytes_total",
+    "fluentbit_output_proc_records_total",
+    "fluentbit_output_proc_bytes_total",
+    "fluentbit_output_errors_total",
+    "fluentbit_output_retries_total",
+    "fluentbit_output_retries_failed_total",
+    "fluentbit_output_dropped_records_total",
+  ],
 };
 
 /** Series Prometheus makes for every target, whatever it exports. */
@@ -81,9 +95,10 @@ export const SYNTHETIC_METRICS = ["up", "scrape_duration_seconds", "scrape_sampl
 
 const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-function podJob(job: string, namespace: string, app: string, portName: string) {
+function podJob(job: string, namespace: string, app: string, portName: string, metricsPath?: string) {
   return {
     job_name: job,
+    ...(metricsPath ? { metrics_path: metricsPath } : {}),
     kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [namespace] } }],
     relabel_configs: [
       { source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], regex: app, action: "keep" },
@@ -138,6 +153,9 @@ export function renderPrometheusConfig(a: PrometheusConfigArgs): string {
     podJob("tracker", a.targets.appNamespace, "tracker", "http"),
     ...(a.targets.redis ? [podJob("redis", a.targets.appNamespace, "redis", "metrics")] : []),
     ...(a.targets.rabbitmq ? [podJob("rabbitmq", a.targets.appNamespace, "rabbitmq", "prometheus")] : []),
+    ...(a.targets.logShipperNamespace
+      ? [podJob(LOG_SHIPPER_APP, a.targets.logShipperNamespace, LOG_SHIPPER_APP, "http", LOG_SHIPPER_METRICS_PATH)]
+      : []),
     nodeProxyJob("kubelet", "/metrics", a.serviceAccountDir ?? SA_DIR),
     nodeProxyJob("cadvisor", "/metrics/cadvisor", a.serviceAccountDir ?? SA_DIR),
     { job_name: "prometheus", static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },

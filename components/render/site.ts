@@ -10,6 +10,7 @@ import {
 import { DeploymentManifest, parseCpuMillis, parseMemoryMiB, ResourceSpec, StatefulSetManifest } from "./common";
 import { FailurePolicy, gatekeeperWorkloads, transformGatekeeper, GatekeeperTransformArgs } from "./gatekeeper";
 import { renderGrafana } from "./grafana";
+import { DaemonSetManifest, renderLogShipper } from "./logShipper";
 import { renderLoki } from "./loki";
 import { renderOpa } from "./opa";
 import { renderPrometheus, renderRules } from "./prometheus";
@@ -33,6 +34,7 @@ export const PLATFORM_SIZES: Record<
     gatekeeperAudit: ResourceSpec;
     opa: ResourceSpec;
     loki: { resources: ResourceSpec; storageGi: number; retentionHours: number };
+    logShipper: { resources: ResourceSpec; memBufLimitMB: number };
   }
 > = {
   "2c4g": {
@@ -42,6 +44,9 @@ export const PLATFORM_SIZES: Record<
     gatekeeperAudit: res(50, 192, 200, 384),
     opa: res(25, 48, 100, 128),
     loki: { resources: res(100, 128, 300, 384), storageGi: 4, retentionHours: 168 },
+    // Once per node: Fluent Bit idles at ~12 MiB (5.1.1, this config); the limit covers the tail's
+    // 16 MB buffer plus the chunk the Loki output is sending.
+    logShipper: { resources: res(20, 32, 100, 96), memBufLimitMB: 16 },
   },
   "4c8g": {
     prometheus: { resources: res(200, 512, 500, 1024), storageGi: 8, retentionTime: "15d" },
@@ -50,6 +55,7 @@ export const PLATFORM_SIZES: Record<
     gatekeeperAudit: res(100, 256, 300, 512),
     opa: res(50, 64, 200, 256),
     loki: { resources: res(100, 192, 500, 512), storageGi: 8, retentionHours: 168 },
+    logShipper: { resources: res(25, 48, 125, 128), memBufLimitMB: 32 },
   },
 };
 
@@ -62,6 +68,9 @@ export interface SiteOverrides {
   redis?: false | { persistence?: RedisPersistence; resources?: ResourceSpec; storageGi?: number };
   rabbitmq?: false | { mqtt?: boolean; resources?: ResourceSpec; storageGi?: number };
   loki?: boolean;
+  /** Fluent Bit into the site's Loki; true on a site without Loki is an error. */
+  logShipper?: boolean;
+  logShipperResources?: ResourceSpec;
   authz?: boolean;
   monitoring?: {
     /** Prometheus agent mode: scrape and remote-write only, no local TSDB, rules or Grafana. */
@@ -115,6 +124,7 @@ export interface ResolvedSite {
   gatekeeper: GatekeeperTransformArgs;
   opa?: { resources: ResourceSpec };
   loki?: { resources: ResourceSpec; storageGi: number; retentionHours: number };
+  logShipper?: { resources: ResourceSpec; memBufLimitMB: number };
   capacity: CapacityResult;
 }
 
@@ -152,6 +162,14 @@ export function resolveSite(a: ResolveArgs, gatekeeperYaml: string): ResolvedSit
   const m = o.monitoring ?? {};
   const agentMode = m.agentMode ?? false;
   const g = o.gatekeeper ?? {};
+  const loki = (o.loki ?? ex.loki) ? sizes.loki : undefined;
+  if (o.logShipper && !loki) {
+    throw new Error(`site ${a.site} (${p.name}): overrides.logShipper needs Loki, which this site does not run`);
+  }
+  const logShipper =
+    loki && (o.logShipper ?? ex.logShipper)
+      ? { ...sizes.logShipper, resources: o.logShipperResources ?? sizes.logShipper.resources }
+      : undefined;
   const resolved: PlatformSpec = {
     site: a.site,
     profile: p,
@@ -183,7 +201,8 @@ export function resolveSite(a: ResolveArgs, gatekeeperYaml: string): ResolvedSit
       imageRegistry: g.imageRegistry,
     },
     opa: (o.authz ?? ex.authz) ? { resources: o.opaResources ?? sizes.opa } : undefined,
-    loki: (o.loki ?? ex.loki) ? sizes.loki : undefined,
+    loki,
+    logShipper,
   };
   const trackerResources = o.trackerResources ?? p.tracker.resources;
   const podRequests = trackerPodRequests(
@@ -198,6 +217,7 @@ export function resolveSite(a: ResolveArgs, gatekeeperYaml: string): ResolvedSit
     trackerReplicas: replicas,
     trackerPodRequests: podRequests,
     platformRequests: platform.total.requests,
+    platformPerNodeRequests: platform.perNode.requests,
   });
   if (!capacity.ok) throw new Error(capacity.error);
   const hpaMax =
@@ -224,24 +244,32 @@ export function resolveSite(a: ResolveArgs, gatekeeperYaml: string): ResolvedSit
 
 export interface WorkloadRow {
   name: string;
+  /** Pods of this workload the platform's node runs (1 for a DaemonSet, which every node runs). */
   replicas: number;
+  /** A DaemonSet's pod: on every node, so it is counted again per further edge node. */
+  perNode: boolean;
   requests: Resources;
   limits: Resources;
 }
 
 export interface Footprint {
   rows: WorkloadRow[];
+  /** What one node must hold: every workload's replicas and one pod of each DaemonSet. */
   total: { requests: Resources; limits: Resources };
+  /** The DaemonSet pods alone, which each further edge node holds as well. */
+  perNode: { requests: Resources; limits: Resources };
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-function rowsOf(w: DeploymentManifest | StatefulSetManifest): WorkloadRow[] {
-  const replicas = w.spec?.replicas ?? 1;
+function rowsOf(w: DeploymentManifest | StatefulSetManifest | DaemonSetManifest): WorkloadRow[] {
+  const perNode = w.kind === "DaemonSet";
+  const replicas = perNode ? 1 : ((w.spec as { replicas?: number } | undefined)?.replicas ?? 1);
   return (w.spec?.template.spec?.containers ?? []).map((c) => {
     const r: any = c.resources ?? {};
     return {
       name: `${w.kind}/${w.metadata?.name}/${c.name}`,
       replicas,
+      perNode,
       requests: { cpuMillis: parseCpuMillis(r.requests?.cpu), memoryMiB: parseMemoryMiB(r.requests?.memory) },
       limits: { cpuMillis: parseCpuMillis(r.limits?.cpu), memoryMiB: parseMemoryMiB(r.limits?.memory) },
     };
@@ -264,7 +292,12 @@ export function platformWorkloads(s: PlatformSpec, gatekeeperYaml: string): Work
           site: s.site,
           profile: s.profile.name,
           namespace: s.monitoringNamespace,
-          targets: { appNamespace: s.appNamespace, redis: !!s.redis, rabbitmq: !!s.rabbitmq },
+          targets: {
+            appNamespace: s.appNamespace,
+            redis: !!s.redis,
+            rabbitmq: !!s.rabbitmq,
+            logShipperNamespace: s.logShipper ? s.monitoringNamespace : undefined,
+          },
           ...s.prometheus,
         },
         renderRules({ profile: s.profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq }),
@@ -290,10 +323,23 @@ export function platformWorkloads(s: PlatformSpec, gatekeeperYaml: string): Work
     );
   if (s.loki)
     rows.push(...rowsOf(renderLoki({ site: s.site, namespace: s.monitoringNamespace, ...s.loki }).statefulSet));
+  if (s.logShipper)
+    rows.push(
+      ...rowsOf(
+        renderLogShipper({
+          site: s.site,
+          namespace: s.monitoringNamespace,
+          monitoringNamespace: s.monitoringNamespace,
+          lokiNamespace: s.monitoringNamespace,
+          ...s.logShipper,
+        }).daemonSet,
+      ),
+    );
   for (const w of gatekeeperWorkloads(transformGatekeeper(gatekeeperYaml, s.gatekeeper))) {
     rows.push({
       name: `Deployment/${w.name}`,
       replicas: w.replicas,
+      perNode: false,
       requests: {
         cpuMillis: parseCpuMillis(w.resources.requests?.cpu),
         memoryMiB: parseMemoryMiB(w.resources.requests?.memory),
@@ -309,14 +355,14 @@ export function platformWorkloads(s: PlatformSpec, gatekeeperYaml: string): Work
 
 export function platformFootprint(s: PlatformSpec, gatekeeperYaml: string): Footprint {
   const rows = platformWorkloads(s, gatekeeperYaml);
-  const sum = (f: (r: WorkloadRow) => number) => rows.reduce((a, r) => a + f(r) * r.replicas, 0);
-  return {
-    rows,
-    total: {
+  const sums = (of: WorkloadRow[]) => {
+    const sum = (f: (r: WorkloadRow) => number) => of.reduce((a, r) => a + f(r) * r.replicas, 0);
+    return {
       requests: { cpuMillis: sum((r) => r.requests.cpuMillis), memoryMiB: sum((r) => r.requests.memoryMiB) },
       limits: { cpuMillis: sum((r) => r.limits.cpuMillis), memoryMiB: sum((r) => r.limits.memoryMiB) },
-    },
+    };
   };
+  return { rows, total: sums(rows), perNode: sums(rows.filter((r) => r.perNode)) };
 }
 
 export function nodeAllocatable(p: Profile): Resources {

@@ -10,6 +10,7 @@ jest.setTimeout(60_000);
 // Imported after the mocks are installed.
 import { Gatekeeper } from "../../../components/gatekeeper";
 import { Grafana } from "../../../components/grafana";
+import { LogShipper } from "../../../components/logShipper";
 import { Loki } from "../../../components/loki";
 import { OpaServer } from "../../../components/opaServer";
 import { Prometheus } from "../../../components/prometheus";
@@ -269,6 +270,30 @@ describe("OPA, Loki, Gatekeeper", () => {
     expect(one(rs, "kubernetes:apps/v1:StatefulSet").inputs.spec.template.spec.containers[0].image).toMatch(
       /^grafana\/loki:3\./,
     );
+    // Nothing ships here, so its NetworkPolicy admits no one.
+    expect(one(rs, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs.spec.ingress).toEqual([]);
+    expectOnProvider(rs);
+  });
+
+  it("LogShipper is a Fluent Bit DaemonSet with its ServiceAccount, config and NetworkPolicy", async () => {
+    const start = registered.length;
+    new LogShipper("ls", {
+      provider,
+      site: "s",
+      namespace: "mon",
+      monitoringNamespace: "mon",
+      lokiNamespace: "mon",
+      resources: res(20, 32, 100, 96),
+      memBufLimitMB: 16,
+    });
+    await settle(registered);
+    const rs = since(start);
+    expect(one(rs, "kubernetes:apps/v1:DaemonSet").inputs.spec.template.spec.containers[0].image).toMatch(
+      /^fluent\/fluent-bit:5\./,
+    );
+    one(rs, "kubernetes:core/v1:ServiceAccount");
+    one(rs, "kubernetes:core/v1:ConfigMap");
+    one(rs, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
     expectOnProvider(rs);
   });
 
@@ -321,6 +346,7 @@ describe("Site", () => {
     if (ex.rabbitmq) expected.push("RabbitMQ");
     if (ex.authz) expected.push("OpaServer");
     if (ex.loki) expected.push("Loki");
+    if (ex.logShipper) expected.push("LogShipper");
     expect(comps).toEqual(expected.sort());
     const tracker = rs.find(
       (r) => r.type === "kubernetes:apps/v1:Deployment" && r.inputs.metadata.name === "tracker",

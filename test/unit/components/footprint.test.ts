@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { footprintMarkdown, profileFootprint } from "../../../components/footprint";
 import { PROFILE_NAMES, PROFILES } from "../../../components/profiles";
+import { WASMEDGE_OVERHEAD } from "../../../components/render/runtimeClass";
 import { nodeAllocatable } from "../../../components/render/site";
 import { gatekeeperYaml } from "./helpers";
 
@@ -27,6 +28,24 @@ describe("platform footprint per profile", () => {
     );
     if (PROFILES[name].extras.redis) expect(names).toContain("StatefulSet/redis/exporter");
     if (PROFILES[name].extras.loki) expect(names).toContain("StatefulSet/loki/loki");
+    // The log shipper runs on every node: once on the platform's, again on each further edge node.
+    const daemons = f.platform.rows.filter((r) => r.perNode).map((r) => r.name);
+    expect(daemons).toEqual(PROFILES[name].extras.logShipper ? ["DaemonSet/fluent-bit/fluent-bit"] : []);
+    const pod = {
+      cpuMillis: f.site.tracker.resources.requests.cpuMillis + WASMEDGE_OVERHEAD.cpuMillis,
+      memoryMiB: f.site.tracker.resources.requests.memoryMiB + WASMEDGE_OVERHEAD.memoryMiB,
+    };
+    const extraNodes = f.site.edgeNodes - 1;
+    expect(f.site.capacity.requested).toEqual({
+      cpuMillis:
+        t.requests.cpuMillis +
+        extraNodes * f.platform.perNode.requests.cpuMillis +
+        f.site.tracker.replicas * pod.cpuMillis,
+      memoryMiB:
+        t.requests.memoryMiB +
+        extraNodes * f.platform.perNode.requests.memoryMiB +
+        f.site.tracker.replicas * pod.memoryMiB,
+    });
   });
 
   it("components/FOOTPRINT.md is up to date (bash components/write-footprint.sh)", () => {

@@ -154,7 +154,12 @@ describe("Grafana dashboard uses only scraped metrics", () => {
     "%s: valid JSON; every query's metrics come from a scraped job or a recording rule",
     (name) => {
       const p = PROFILES[name];
-      const targets = { appNamespace: "edgefleet", redis: !!p.extras.redis, rabbitmq: !!p.extras.rabbitmq };
+      const targets = {
+        appNamespace: "edgefleet",
+        redis: !!p.extras.redis,
+        rabbitmq: !!p.extras.rabbitmq,
+        logShipperNamespace: p.extras.logShipper ? "mon" : undefined,
+      };
       const config = renderPrometheusConfig({ site: "s", profile: name, targets });
       const rules = renderRules({ profile: p, ...targets });
       const available = availableMetrics(config, rules);

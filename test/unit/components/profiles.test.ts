@@ -66,6 +66,7 @@ describe("profiles (the five cases)", () => {
       sqliteHostPath: "/var/lib/industrial-iot",
       authz: true,
       loki: true,
+      logShipper: true,
     });
   });
 
@@ -147,6 +148,25 @@ describe("checkSiteCapacity", () => {
     expect(r.error).toMatch(
       /100 trackers x 60m\/88Mi \+ platform 500m\/1000Mi = 6500m\/9800Mi exceeds 1 x 2c4g allocatable 1650m\/3128Mi \(at most 19 trackers fit\)/,
     );
+  });
+
+  it("counts the platform's DaemonSet pods once per edge node, not against a single node", () => {
+    const base = {
+      profile: p,
+      edgeNodes: 40,
+      trackerReplicas: 1,
+      trackerPodRequests: { cpuMillis: 60, memoryMiB: 88 },
+      platformRequests: { cpuMillis: 500, memoryMiB: 1000 },
+    };
+    const r = checkSiteCapacity({ ...base, platformPerNodeRequests: { cpuMillis: 20, memoryMiB: 32 } });
+    // One copy is in platformRequests already; the other 39 nodes run one each.
+    expect(r.requested).toEqual({ cpuMillis: 500 + 39 * 20 + 60, memoryMiB: 1000 + 39 * 32 + 88 });
+    // 500m + 39 x 20m is more than one node's 1650m, but no single node holds it all.
+    expect(r.ok).toBe(true);
+    expect(r.maxTrackerReplicas).toBe(
+      Math.floor(Math.min((40 * node.cpuMillis - 1280) / 60, (40 * node.memoryMiB - 2248) / 88)),
+    );
+    expect(checkSiteCapacity(base).requested).toEqual({ cpuMillis: 560, memoryMiB: 1088 });
   });
 
   it("flags a platform that fits no single node", () => {

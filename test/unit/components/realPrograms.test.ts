@@ -157,7 +157,12 @@ describe("Prometheus config and rules pass promtool", () => {
     const dir = tmpdir("prom");
     try {
       const rulesFile = path.join(dir, "rules.yaml");
-      const targets = { appNamespace: "edgefleet", redis: !!p.extras.redis, rabbitmq: !!p.extras.rabbitmq };
+      const targets = {
+        appNamespace: "edgefleet",
+        redis: !!p.extras.redis,
+        rabbitmq: !!p.extras.rabbitmq,
+        logShipperNamespace: p.extras.logShipper ? "edgefleet-monitoring" : undefined,
+      };
       fs.writeFileSync(rulesFile, renderRules({ profile: p, redis: targets.redis, rabbitmq: targets.rabbitmq }));
       fs.writeFileSync(
         path.join(dir, "prometheus.yml"),
