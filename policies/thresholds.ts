@@ -5,11 +5,26 @@
  * from it by `policies/gatekeeper/constraints.ts`. Change a threshold here and
  * both move together; test/policy/agreement.test.ts proves they judge alike.
  */
-import { SIZE_CLASSES, SIZE_CLASS_NAMES, SizeClassName, allocatable } from "../config/sizeClasses";
+import { SIZE_CLASSES, SIZE_CLASS_NAMES, type SizeClassName, allocatable } from "../config/sizeClasses";
 
 export interface LabelPair {
   key: string;
   value: string;
+}
+
+/**
+ * One hostPath allow-list entry, as in gatekeeper-library's
+ * K8sPSPHostFilesystem (and PodSecurityPolicy's allowedHostPaths).
+ */
+export interface HostPathEntry {
+  /** Absolute; matched on a path boundary: "/var/log" admits "/var/log/pods", not "/var/logs". */
+  pathPrefix: string;
+  /**
+   * Every mount of a volume this entry admits must set readOnly: true, and
+   * some container must mount it. A path that a writable entry admits as well
+   * is writable: the allow-list is a union, as in PodSecurityPolicy.
+   */
+  readOnly: boolean;
 }
 
 export interface ResourceRatio {
@@ -42,10 +57,17 @@ export interface Thresholds {
   /** Tags refused outright; an image with neither tag nor digest is refused too. */
   disallowedTags: string[];
   /**
-   * hostPath prefixes (matched on a path boundary) a Pod may mount. The
-   * factory case keeps its SQLite database at /var/lib/industrial-iot.
+   * hostPath prefixes a Pod may mount on every site. The factory case keeps
+   * its SQLite database at /var/lib/industrial-iot, which the tracker writes.
    */
-  allowedHostPaths: string[];
+  allowedHostPaths: HostPathEntry[];
+  /**
+   * What a site whose layer ships container logs adds (policies/siteHostPaths.ts
+   * decides which): the shipper tails kubelet's logs under the node's
+   * /var/log and has no reason to write there, while a writable /var/log would
+   * let a Pod forge or erase every other Pod's logs.
+   */
+  logShipperHostPaths: HostPathEntry[];
   /** Labels every Pod (and every workload's Pod template) must carry. */
   requiredLabels: string[];
   /** Resources every container must both request and limit. */
@@ -84,7 +106,8 @@ export const THRESHOLDS: Thresholds = {
   maxLimitRequestRatio: { cpu: 5, memory: 4 },
   allowedRegistries: ["docker.io", "quay.io", "ghcr.io", "registry.k8s.io"],
   disallowedTags: ["latest"],
-  allowedHostPaths: ["/var/lib/industrial-iot"],
+  allowedHostPaths: [{ pathPrefix: "/var/lib/industrial-iot", readOnly: false }],
+  logShipperHostPaths: [{ pathPrefix: "/var/log", readOnly: true }],
   requiredLabels: ["app.kubernetes.io/name", "app.kubernetes.io/part-of"],
   requiredResources: ["cpu", "memory"],
   trackers: {

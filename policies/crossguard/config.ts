@@ -4,24 +4,57 @@
  * same site options as the Gatekeeper Constraints (gatekeeper/catalog.ts) and
  * turn them into the same parameters, from thresholds.ts.
  */
-import { PolicyConfigSchema } from "@pulumi/policy";
-import { SIZE_CLASS_NAMES } from "../../config/sizeClasses";
-import { SiteConstraintOptions } from "../gatekeeper/catalog";
-import { SiteCapacity } from "./rules/capacity";
+import type { PolicyConfigSchema } from "@pulumi/policy";
+import { SIZE_CLASS_NAMES, type SizeClassName } from "../../config/sizeClasses";
+import type { HostPathOption, SiteConstraintOptions } from "../gatekeeper/catalog";
+import type { SiteCapacity } from "./rules/capacity";
 
-export const SITE_OPTIONS_SCHEMA: PolicyConfigSchema = {
-  properties: {
-    sizeClass: { type: "string", enum: SIZE_CLASS_NAMES },
-    extraRegistries: { type: "array", items: { type: "string" } },
-    extraHostPaths: { type: "array", items: { type: "string" } },
+/** What a shared policy's config may say, stack-wide or for one site. */
+export interface SiteOptionsValues {
+  sizeClass?: SizeClassName;
+  extraRegistries?: string[];
+  /** `{pathPrefix, readOnly}` entries; a plain string is a writable entry. */
+  extraHostPaths?: HostPathOption[];
+}
+
+export interface SiteOptionsConfig extends SiteOptionsValues {
+  /**
+   * Per site, over the stack-wide values: a stack's sites may have different
+   * profiles, and each site's Constraints get their own parameters. A
+   * workload's site is the one named like its Kubernetes provider (siteOf).
+   */
+  sites?: Record<string, SiteOptionsValues>;
+}
+
+const SITE_OPTION_PROPERTIES: PolicyConfigSchema["properties"] = {
+  sizeClass: { type: "string", enum: SIZE_CLASS_NAMES },
+  extraRegistries: { type: "array", items: { type: "string" } },
+  extraHostPaths: {
+    type: "array",
+    items: {
+      // JSON Schema applies the object keywords to objects only, so a string passes as is.
+      type: ["string", "object"],
+      properties: { pathPrefix: { type: "string" }, readOnly: { type: "boolean" } },
+      required: ["pathPrefix", "readOnly"],
+      additionalProperties: false,
+    },
   },
 };
 
-export function siteOptions(cfg: Partial<SiteConstraintOptions> | undefined): SiteConstraintOptions {
+export const SITE_OPTIONS_SCHEMA: PolicyConfigSchema = {
+  properties: {
+    ...SITE_OPTION_PROPERTIES,
+    sites: { type: "object", additionalProperties: { type: "object", properties: SITE_OPTION_PROPERTIES } },
+  },
+};
+
+/** The options a site's Constraints are rendered with, from a shared policy's config (`site` picks its `sites` entry). */
+export function siteOptions(cfg: SiteOptionsConfig | undefined, site?: string): SiteConstraintOptions {
+  const own = site === undefined ? undefined : cfg?.sites?.[site];
   return {
-    sizeClass: cfg?.sizeClass ?? "2c4g",
-    extraRegistries: cfg?.extraRegistries ?? [],
-    extraHostPaths: cfg?.extraHostPaths ?? [],
+    sizeClass: own?.sizeClass ?? cfg?.sizeClass ?? "2c4g",
+    extraRegistries: own?.extraRegistries ?? cfg?.extraRegistries ?? [],
+    extraHostPaths: own?.extraHostPaths ?? cfg?.extraHostPaths ?? [],
   };
 }
 

@@ -13,6 +13,7 @@ import {
   HA_SERVERS_SCHEMA,
   HaServersConfig,
   SITE_OPTIONS_SCHEMA,
+  SiteOptionsConfig,
   siteOptions,
 } from "./config";
 import { Workload, WORKLOAD_TYPES, workloadOf } from "./lib/workload";
@@ -41,9 +42,11 @@ const sharedPolicies: Policies = GATEKEEPER_POLICIES.map((p) => ({
     const w = workloadOf(args.type, args.props, args.name);
     if (!w) return;
     const who = `${w.kind} ${workloadName(args.props, args.name)}`;
+    const cfg = args.getConfig<SiteOptionsConfig>();
+    const site = siteOf(args, Object.keys(cfg?.sites ?? {}));
     report(
       reportViolation,
-      sharedViolations(p, w, siteOptions(args.getConfig<any>())).map((m) => `${who}: ${m}`),
+      sharedViolations(p, w, siteOptions(cfg, site)).map((m) => `${who}: ${m}`),
     );
   },
 }));

@@ -6,16 +6,23 @@
  * Constraints a site installs (`renderConstraints`), so the cluster and the
  * CrossGuard pack read the same numbers.
  */
-import { SizeClassName } from "../../config/sizeClasses";
-import { THRESHOLDS, Thresholds } from "../thresholds";
+import type { SizeClassName } from "../../config/sizeClasses";
+import { THRESHOLDS, type HostPathEntry, type Thresholds } from "../thresholds";
+
+/**
+ * An allow-list entry as a site option: a plain string is a writable entry,
+ * which is what every entry meant before entries had readOnly, so options
+ * written as strings keep their meaning. Constraints carry entries only.
+ */
+export type HostPathOption = string | HostPathEntry;
 
 export interface SiteConstraintOptions {
   /** Node size class of the site's edge nodes (for max-limits). */
   sizeClass: SizeClassName;
   /** Registries the stack adds to THRESHOLDS.allowedRegistries (e.g. its own registry). */
   extraRegistries?: string[];
-  /** hostPath prefixes the stack adds to THRESHOLDS.allowedHostPaths. */
-  extraHostPaths?: string[];
+  /** hostPath entries the site adds to THRESHOLDS.allowedHostPaths (policies/siteHostPaths.ts). */
+  extraHostPaths?: HostPathOption[];
   /** Gatekeeper's enforcementAction; `deny` unless a stack rolls a policy out in `dryrun`/`warn`. */
   enforcementAction?: "deny" | "dryrun" | "warn";
 }
@@ -36,7 +43,22 @@ export interface GatekeeperPolicy {
   samples: Record<string, SiteConstraintOptions>;
 }
 
+export function hostPathEntry(o: HostPathOption): HostPathEntry {
+  return typeof o === "string"
+    ? { pathPrefix: o, readOnly: false }
+    : { pathPrefix: o.pathPrefix, readOnly: o.readOnly };
+}
+
 const stringArray: JsonSchema = { type: "array", items: { type: "string" } };
+const hostPathEntries: JsonSchema = {
+  type: "array",
+  items: {
+    type: "object",
+    properties: { pathPrefix: { type: "string" }, readOnly: { type: "boolean" } },
+    // Both stated: an entry that left readOnly out would be writable by accident.
+    required: ["pathPrefix", "readOnly"],
+  },
+};
 const defaultSample: SiteConstraintOptions = { sizeClass: "2c4g" };
 /** The cases' images come from registry.example.com: a stack adds its registry like this. */
 const exampleRegistrySample: SiteConstraintOptions = { sizeClass: "2c4g", extraRegistries: ["registry.example.com"] };
@@ -123,10 +145,16 @@ export const GATEKEEPER_POLICIES: GatekeeperPolicy[] = [
     dir: "host-filesystem",
     kind: "EdgefleetHostFilesystem",
     title: "hostPath only on the allow-list",
-    description: "hostPath volumes must lie under an allow-listed absolute prefix, without '..' segments.",
-    parametersSchema: { allowedHostPaths: stringArray },
-    parameters: (t, o) => ({ allowedHostPaths: [...t.allowedHostPaths, ...(o.extraHostPaths ?? [])] }),
-    samples: { "factory-sqlite": defaultSample },
+    description:
+      "hostPath volumes must lie under an allow-listed absolute prefix, without '..' segments; under a read-only prefix, every container must mount them readOnly.",
+    parametersSchema: { allowedHostPaths: hostPathEntries },
+    parameters: (t, o) => ({
+      allowedHostPaths: [...t.allowedHostPaths, ...(o.extraHostPaths ?? [])].map(hostPathEntry),
+    }),
+    samples: {
+      "factory-sqlite": defaultSample,
+      "log-shipper": { sizeClass: "2c4g", extraHostPaths: THRESHOLDS.logShipperHostPaths },
+    },
   },
   {
     dir: "privileged",

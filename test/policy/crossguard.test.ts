@@ -115,6 +115,78 @@ describe("shared rules (the Gatekeeper policies' twins)", () => {
     expect(rule("allowed-repos", good, { extraRegistries: ["registry.example.com"] })).toEqual([]);
   });
 
+  describe("host-filesystem: read-only entries", () => {
+    const logs = { extraRegistries: ["registry.example.com"], extraHostPaths: THRESHOLDS.logShipperHostPaths };
+    /** The tracker with a second hostPath volume, /var/log, mounted as `mounts` say. */
+    const shipper = (edit: (pod: any) => void) =>
+      variant(good, (m) => {
+        const pod = m.spec.template.spec;
+        pod.volumes.push({ name: "varlog", hostPath: { path: "/var/log", type: "Directory" } });
+        container(m).volumeMounts.push({ name: "varlog", mountPath: "/var/log", readOnly: true });
+        edit(pod);
+      });
+    const writable =
+      'mounts hostPath volume "varlog" ("/var/log") without readOnly: true; its prefix is allowed read-only';
+
+    test("a read-only mount passes, in every container that mounts it", () => {
+      expect(
+        rule(
+          "host-filesystem",
+          shipper(() => {}),
+          logs,
+        ),
+      ).toEqual([]);
+      const withInit = shipper(
+        (pod) =>
+          (pod.initContainers = [
+            { name: "init", volumeMounts: [{ name: "varlog", mountPath: "/l", readOnly: true }] },
+          ]),
+      );
+      expect(rule("host-filesystem", withInit, logs)).toEqual([]);
+    });
+
+    test("without the site's entry, /var/log is outside the allow-list", () => {
+      expect(
+        rule(
+          "host-filesystem",
+          shipper(() => {}),
+        ),
+      ).toEqual(['volume "varlog" mounts hostPath "/var/log", outside the allowed prefixes [/var/lib/industrial-iot]']);
+    });
+
+    test("a writable mount is refused, naming each container that has one", () => {
+      const v = rule(
+        "host-filesystem",
+        shipper((pod) => {
+          delete pod.containers[0].volumeMounts[1].readOnly;
+          pod.initContainers = [{ name: "init", volumeMounts: [{ name: "varlog", mountPath: "/l", readOnly: false }] }];
+          pod.ephemeralContainers = [
+            { name: "debug", volumeMounts: [{ name: "varlog", mountPath: "/l", readOnly: true }] },
+          ];
+        }),
+        logs,
+      );
+      expect(v).toEqual([`container "industrial-iot" ${writable}`, `container "init" ${writable}`]);
+    });
+
+    test("a volume under a read-only prefix that nothing mounts is refused", () => {
+      const v = rule(
+        "host-filesystem",
+        shipper((pod) => pod.containers[0].volumeMounts.pop()),
+        logs,
+      );
+      expect(v).toEqual([
+        'hostPath volume "varlog" ("/var/log") lies under a read-only prefix and no container mounts it readOnly: true',
+      ]);
+    });
+
+    test("a writable entry that also admits the path makes it writable; a plain string is a writable entry", () => {
+      const m = shipper((pod) => delete pod.containers[0].volumeMounts[1].readOnly);
+      expect(rule("host-filesystem", m, { extraHostPaths: [...logs.extraHostPaths, "/var"] })).toEqual([]);
+      expect(rule("host-filesystem", m, { extraHostPaths: ["/var/log"] })).toEqual([]);
+    });
+  });
+
   test("non-trackers are not held to the tracker runtime", () => {
     const redis = variant(good, (m) => {
       m.metadata.namespace = "edgefleet";
@@ -294,10 +366,11 @@ describe("cluster shape", () => {
 
 // ---- the pack's wiring, through the callback shape the CrossGuard engine uses
 
-function resourceArgs(type: string, props: any, config: any = {}, name = "r"): any {
+function resourceArgs(type: string, props: any, config: any = {}, name = "r", provider?: string): any {
   return {
     type,
     props,
+    provider: provider === undefined ? undefined : { name: provider, type: "pulumi:providers:kubernetes" },
     urn: `urn:pulumi:dev::edgefleet::${type}::${name}`,
     name,
     opts: {},
@@ -310,11 +383,11 @@ function resourceArgs(type: string, props: any, config: any = {}, name = "r"): a
   };
 }
 
-function runResourcePolicy(name: string, type: string, props: any, config: any = {}): string[] {
+function runResourcePolicy(name: string, type: string, props: any, config: any = {}, provider?: string): string[] {
   const p = policies.find((x) => x.name === name) as ResourceValidationPolicy;
   const out: string[] = [];
   const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
-  for (const v of validations) (v as any)(resourceArgs(type, props, config), (m: string) => out.push(m));
+  for (const v of validations) (v as any)(resourceArgs(type, props, config, "r", provider), (m: string) => out.push(m));
   return out;
 }
 
@@ -375,6 +448,26 @@ describe("the pack (policies.ts)", () => {
       runResourcePolicy("allowed-repos", pulumiTypeOf(m), m, { extraRegistries: ["registry.example.com"] }),
     ).toEqual([]);
     expect(runResourcePolicy("disallowed-tags", "kubernetes:core/v1:ConfigMap", { data: {} })).toEqual([]);
+  });
+
+  test("shared policies take a site's own options from `sites`, by the workload's provider", () => {
+    const m = variant(tracker(), (x) => {
+      x.spec.template.spec.volumes.push({ name: "varlog", hostPath: { path: "/var/log" } });
+      container(x).volumeMounts.push({ name: "varlog", mountPath: "/var/log", readOnly: true });
+    });
+    const cfg = {
+      sites: {
+        "factory-a": { extraHostPaths: [{ pathPrefix: "/var/log", readOnly: true }] },
+        "city-b": { extraHostPaths: [] },
+      },
+    };
+    const run = (provider?: string) => runResourcePolicy("host-filesystem", pulumiTypeOf(m), m, cfg, provider);
+    expect(run("factory-a-k8s")).toEqual([]);
+    expect(run("city-b-k8s")).toEqual([expect.stringMatching(/"varlog" mounts hostPath "\/var\/log", outside/)]);
+    // A workload no site claims gets the stack-wide options (here none): never more than its site's.
+    expect(run("elsewhere")).toHaveLength(1);
+    expect(siteOptions(cfg, "factory-a").extraHostPaths).toEqual(cfg.sites["factory-a"].extraHostPaths);
+    expect(siteOptions({ sizeClass: "4c8g", sites: { a: {} } }, "a").sizeClass).toBe("4c8g");
   });
 
   test("k3s-pinned, no-plain-secrets and probes run on resources", () => {

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
-import { GATEKEEPER_POLICIES, renderConstraints } from "../../policies/gatekeeper/catalog";
+import { GATEKEEPER_POLICIES, SiteConstraintOptions, renderConstraints } from "../../policies/gatekeeper/catalog";
 import { GATEKEEPER_DIR, generatedFiles, readRego, renderBundle } from "../../policies/gatekeeper/files";
 import { THRESHOLDS } from "../../policies/thresholds";
 import { run, tool } from "./tools";
@@ -59,7 +59,9 @@ describe("Gatekeeper library layout and generated files", () => {
     expect(byKind.EdgefleetMaxLimits.parameters).toEqual({ sizeClass: "4c8g", maxCpuMillis: 3400, maxMemoryMiB: 6612 });
     expect(byKind.EdgefleetLimitRatio.parameters.maxRatio).toEqual(THRESHOLDS.maxLimitRequestRatio);
     expect(byKind.EdgefleetAllowedRepos.parameters.registries).toEqual(THRESHOLDS.allowedRegistries);
-    expect(byKind.EdgefleetHostFilesystem.parameters.allowedHostPaths).toEqual(["/var/lib/industrial-iot"]);
+    expect(byKind.EdgefleetHostFilesystem.parameters.allowedHostPaths).toEqual([
+      { pathPrefix: "/var/lib/industrial-iot", readOnly: false },
+    ]);
     expect(byKind.EdgefleetTrackerRuntime.parameters.runtimeClassName).toBe("wasmedge");
     expect(byKind.EdgefleetTrackerRuntime.parameters.nodeSelector).toEqual({ "node-type": "edge" });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -67,6 +69,17 @@ describe("Gatekeeper library layout and generated files", () => {
       expect(spec.match.kinds).toEqual([{ apiGroups: [""], kinds: ["Pod"] }]);
       expect(spec.match.excludedNamespaces).toEqual(THRESHOLDS.excludedNamespaces);
     }
+  });
+
+  test("host-filesystem entries: the site's own after the thresholds', plain strings as writable entries", () => {
+    const hostFs = GATEKEEPER_POLICIES.find((p) => p.dir === "host-filesystem")!;
+    const params = (extraHostPaths: SiteConstraintOptions["extraHostPaths"]) =>
+      hostFs.parameters(THRESHOLDS, { sizeClass: "2c4g", extraHostPaths }).allowedHostPaths;
+    expect(params([{ pathPrefix: "/var/log", readOnly: true }, "/srv/data"])).toEqual([
+      ...THRESHOLDS.allowedHostPaths,
+      { pathPrefix: "/var/log", readOnly: true },
+      { pathPrefix: "/srv/data", readOnly: false },
+    ]);
   });
 
   test("the site bundle holds the expansion templates, every template and every Constraint", () => {

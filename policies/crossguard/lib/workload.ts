@@ -13,6 +13,7 @@ export interface Container {
   resources?: { requests?: Obj; limits?: Obj };
   securityContext?: Obj;
   env?: Obj[];
+  volumeMounts?: Obj[];
   readinessProbe?: unknown;
   livenessProbe?: unknown;
 }

@@ -6,7 +6,7 @@
  * (test/policy/agreement.test.ts runs both on the same manifests).
  */
 import { GatekeeperPolicy, SiteConstraintOptions } from "../../gatekeeper/catalog";
-import { THRESHOLDS, Thresholds } from "../../thresholds";
+import { THRESHOLDS, type HostPathEntry, type Thresholds } from "../../thresholds";
 import { fromAllowedRegistry, hasDigest, normalizedRepository, tag } from "../lib/image";
 import { cpuMillis, exceeds, memoryMiB, parseQuantity } from "../lib/quantity";
 import { Container, Workload, containersOf } from "../lib/workload";
@@ -113,22 +113,53 @@ export const disallowedTags: PodRule = (w, p) => {
   return out;
 };
 
-function hostPathAllowed(path: string, allowed: string[]): boolean {
-  if (!path.startsWith("/") || path.split("/").includes("..")) return false;
+/** The entries whose prefix admits `path`; none for relative paths and `..` segments, which defeat a prefix test. */
+function entriesFor(path: string, entries: HostPathEntry[]): HostPathEntry[] {
+  if (!path.startsWith("/") || path.split("/").includes("..")) return [];
   const clean = path.replace(/\/+$/, "");
-  return allowed.some((a) => {
-    const prefix = a.replace(/\/+$/, "");
+  return entries.filter((e) => {
+    if (typeof e.pathPrefix !== "string") return false;
+    const prefix = e.pathPrefix.replace(/\/+$/, "");
     return clean === prefix || clean.startsWith(`${prefix}/`);
   });
 }
 
-export const hostFilesystem: PodRule = (w, p) =>
-  (w.podSpec.volumes ?? [])
-    .filter((v) => typeof v.hostPath?.path === "string" && !hostPathAllowed(v.hostPath.path, p.allowedHostPaths))
-    .map(
-      (v) =>
-        `volume ${JSON.stringify(v.name)} mounts hostPath ${JSON.stringify(v.hostPath.path)}, outside the allowed prefixes ${JSON.stringify(p.allowedHostPaths)}`,
-    );
+const describeEntry = (e: HostPathEntry) => (e.readOnly === true ? `${e.pathPrefix} (read-only)` : e.pathPrefix);
+
+/**
+ * src.rego's twin. Read-only entries exist for the log shipper, which reads
+ * /var/log: a writable mount there could forge or erase other Pods' logs, and
+ * an unmounted one proves nothing about how it will be mounted.
+ */
+export const hostFilesystem: PodRule = (w, p) => {
+  const entries = p.allowedHostPaths as HostPathEntry[];
+  const containers = containersOf(w.podSpec, true);
+  const out: string[] = [];
+  for (const v of w.podSpec.volumes ?? []) {
+    const path: unknown = v.hostPath?.path;
+    if (typeof path !== "string") continue;
+    const where = `${JSON.stringify(v.name)} (${JSON.stringify(path)})`;
+    const admitting = entriesFor(path, entries);
+    if (admitting.length === 0) {
+      out.push(
+        `volume ${JSON.stringify(v.name)} mounts hostPath ${JSON.stringify(path)}, outside the allowed prefixes [${entries.map(describeEntry).join(", ")}]`,
+      );
+      continue;
+    }
+    // A writable entry admitting the path makes it writable: the allow-list is a union, as in PodSecurityPolicy.
+    if (admitting.some((e) => e.readOnly !== true)) continue;
+    const mountsOf = (c: Container) => (c.volumeMounts ?? []).filter((m) => m.name === v.name);
+    for (const c of containers.filter((c) => mountsOf(c).some((m) => m.readOnly !== true))) {
+      out.push(
+        `container ${cname(c)} mounts hostPath volume ${where} without readOnly: true; its prefix is allowed read-only`,
+      );
+    }
+    if (!containers.some((c) => mountsOf(c).length > 0)) {
+      out.push(`hostPath volume ${where} lies under a read-only prefix and no container mounts it readOnly: true`);
+    }
+  }
+  return out;
+};
 
 export const privileged: PodRule = (w) => {
   const out: string[] = [];
