@@ -12,8 +12,14 @@ import type { SiteArgs } from "../components/site";
 import type { ImageRef, ResourceSpec } from "../components/render/common";
 import { getProfile } from "../components/profiles";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
-import { GATEKEEPER_POLICIES, renderConstraints, renderTemplate } from "../policies/gatekeeper/catalog";
+import {
+  GATEKEEPER_POLICIES,
+  renderConstraints,
+  renderTemplate,
+  type SiteConstraintOptions,
+} from "../policies/gatekeeper/catalog";
 import { GATEKEEPER_DIR, readRego } from "../policies/gatekeeper/files";
+import { siteHostPaths } from "../policies/siteHostPaths";
 import { parseAllDocuments } from "yaml";
 import type { SiteSpec, StackSpec } from "./schema";
 
@@ -71,6 +77,7 @@ export function gatekeeperPolicies(
       : "4c8g";
   const tracker = site.overrides.tracker?.image ? parseImage(site.overrides.tracker.image) : DEFAULT_TRACKER_IMAGE;
   const extraRegistries = [tracker.registry, ...Object.keys(stack.registry?.mirrors ?? {})].filter((r) => r !== "*");
+  const options: SiteConstraintOptions = { sizeClass, extraRegistries, extraHostPaths: siteHostPaths(site) };
   const enforce = site.overrides.gatekeeper?.constraints !== false;
   const expansions = parseAllDocuments(
     fs.readFileSync(path.join(GATEKEEPER_DIR, "expansion", "expansion.yaml"), "utf8"),
@@ -79,7 +86,7 @@ export function gatekeeperPolicies(
     .filter((d) => d && d.kind);
   return {
     templates: GATEKEEPER_POLICIES.map((p) => renderTemplate(p, readRego(p.dir)) as Record<string, any>),
-    constraints: enforce ? (renderConstraints({ sizeClass, extraRegistries }) as Record<string, any>[]) : [],
+    constraints: enforce ? (renderConstraints(options) as Record<string, any>[]) : [],
     expansions,
     awaitTemplates: enforce,
   };

@@ -3,13 +3,15 @@
  * --policy-pack-config JSON for a stack, derived from its validated config so
  * that preview judges capacity against the same inventory `up` would build:
  * per site, its edge nodes (agents and KWOK nodes, or servers running
- * workloads when a site has no agents) and their size class.
+ * workloads when a site has no agents) and their size class, and the hostPath
+ * entries its Constraints allow.
  */
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseStackFile } from "../../config/stackFile";
 import type { HostSize, StackSpec } from "../../config/schema";
 import { validate } from "../../config/validate";
+import { siteHostPaths } from "../../policies/siteHostPaths";
 
 /** The named class a size is held to: its own, or for explicit capacity the class whose reservations it took. */
 function className(size: HostSize): "2c4g" | "4c8g" {
@@ -49,6 +51,10 @@ export function policyConfig(spec: StackSpec): Record<string, unknown> {
     // Limits are judged against the smallest node class the stack has, as at admission.
     "max-limits": { sizeClass: classes.includes("2c4g") ? "2c4g" : "4c8g" },
     "allowed-repos": { extraRegistries: [...registries].sort() },
+    // Per site, as each site's Constraints have them: sites of one stack may differ in profile.
+    "host-filesystem": {
+      sites: Object.fromEntries(spec.sites.map((s) => [s.name, { extraHostPaths: siteHostPaths(s) }])),
+    },
   };
 }
 

@@ -14,10 +14,16 @@ import { GATEKEEPER_POLICIES, SiteConstraintOptions } from "../../policies/gatek
 import { renderBundle } from "../../policies/gatekeeper/files";
 import { pulumiTypeOf, workloadOf } from "../../policies/crossguard/lib/workload";
 import { sharedViolations } from "../../policies/crossguard/rules/pod";
+import { siteHostPaths } from "../../policies/siteHostPaths";
 import { container, tracker, variant } from "./fixtures/manifests";
 import { run, tool } from "./tools";
 
-const OPTIONS: SiteConstraintOptions = { sizeClass: "2c4g", extraRegistries: ["registry.example.com"] };
+/** A factory site's options: its registry, and the read-only /var/log its log shipper needs. */
+const OPTIONS: SiteConstraintOptions = {
+  sizeClass: "2c4g",
+  extraRegistries: ["registry.example.com"],
+  extraHostPaths: siteHostPaths({ profile: "factoryIiot" }),
+};
 
 /** The cases' Deployments as the seeds write them (numbers and images verbatim). */
 function seedDeployment(
@@ -43,6 +49,40 @@ function named(name: string, m: any): any {
 }
 
 const edit = (name: string, f: (m: any) => void) => named(name, variant(tracker(), f));
+
+/** A log shipper DaemonSet that passes every shared rule, then `f` edits its Pod spec. */
+function logShipper(name: string, f: (pod: any) => void = () => {}): any {
+  const mount = (mountPath: string) => ({ name: "varlog", mountPath, readOnly: true });
+  const pod = {
+    containers: [
+      {
+        name: "fluent-bit",
+        image: "docker.io/fluent/fluent-bit:3.2.10",
+        resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "100m", memory: "96Mi" } },
+        securityContext: { allowPrivilegeEscalation: false },
+        volumeMounts: [mount("/var/log")],
+      },
+    ],
+    initContainers: [
+      {
+        name: "wait-for-logs",
+        image: "docker.io/library/busybox:1.37",
+        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "10m", memory: "16Mi" } },
+        securityContext: { allowPrivilegeEscalation: false },
+        volumeMounts: [mount("/logs")],
+      },
+    ],
+    volumes: [{ name: "varlog", hostPath: { path: "/var/log", type: "Directory" } }],
+  };
+  f(pod);
+  const labels = { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "edgefleet" };
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name, namespace: "edgefleet-monitoring" },
+    spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: pod } },
+  };
+}
 
 const MANIFESTS: any[] = [
   named("compliant-tracker", tracker()),
@@ -80,6 +120,20 @@ const MANIFESTS: any[] = [
     (m) => (m.spec.template.spec.volumes[0].hostPath.path = "/var/lib/industrial-iot/../../../etc"),
   ),
   edit("hostpath-subdir", (m) => (m.spec.template.spec.volumes[0].hostPath.path = "/var/lib/industrial-iot/db/")),
+  // The site's log shipper: /var/log is allowed read-only only.
+  logShipper("log-shipper-read-only"),
+  logShipper("log-shipper-writable", (pod) => delete pod.containers[0].volumeMounts[0].readOnly),
+  logShipper("log-shipper-init-writable", (pod) => (pod.initContainers[0].volumeMounts[0].readOnly = false)),
+  logShipper("log-shipper-unmounted", (pod) => {
+    pod.containers[0].volumeMounts = [];
+    pod.initContainers[0].volumeMounts = [];
+  }),
+  logShipper("log-shipper-subdir-writable", (pod) => {
+    pod.volumes[0].hostPath.path = "/var/log/pods/";
+    delete pod.initContainers[0].volumeMounts[0].readOnly;
+  }),
+  logShipper("log-shipper-traversal", (pod) => (pod.volumes[0].hostPath.path = "/var/log/../lib/kubelet")),
+  logShipper("log-shipper-sibling", (pod) => (pod.volumes[0].hostPath.path = "/var/logs")),
   edit("privileged", (m) => (container(m).securityContext.privileged = true)),
   edit("escalation-unset", (m) => delete container(m).securityContext),
   edit("unlabelled", (m) => (m.spec.template.metadata.labels = { "app.kubernetes.io/component": "tracker" })),
@@ -169,16 +223,33 @@ function crossGuardVerdicts(): string[] {
   return out.sort();
 }
 
-function gatekeeperVerdicts(): string[] {
+/**
+ * (manifest, policy) pairs `gator test` refuses. gator exits 1 for violations
+ * and also for errors (an object it cannot read, a template that does not
+ * compile), with nothing on stdout: only an empty stderr and a JSON report
+ * count as a verdict, so an error cannot pass for "no violations".
+ */
+function gatekeeperVerdicts(manifests: string): string[] {
   const gator = tool("gator");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-agree-"));
   try {
     fs.writeFileSync(path.join(tmp, "policies.yaml"), renderBundle(OPTIONS));
-    fs.writeFileSync(path.join(tmp, "manifests.yaml"), MANIFESTS.map((m) => stringify(m)).join("---\n"));
+    fs.writeFileSync(path.join(tmp, "manifests.yaml"), manifests);
     const r = run(gator, ["test", "-f", tmp, "-o", "json"]);
-    // gator exits 1 when a deny Constraint is violated, >1 on errors.
-    if (r.status !== 0 && r.status !== 1) throw new Error(`gator test failed (${r.status}): ${r.stderr}`);
-    const results = JSON.parse(r.stdout || "[]") as any[];
+    if ((r.status !== 0 && r.status !== 1) || r.stderr !== "") {
+      throw new Error(`gator test failed (exit ${r.status}): ${r.stderr}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`gator test (exit ${r.status}) printed no JSON report: ${JSON.stringify(r.stdout)}`);
+    }
+    // No violations is `null`; anything else must be the list of results.
+    if (parsed !== null && !Array.isArray(parsed)) throw new Error(`gator test printed ${r.stdout}`);
+    const results = (parsed ?? []) as any[];
+    // Every Constraint here denies, so exit 1 without a result is an error.
+    if (r.status === 1 && results.length === 0) throw new Error("gator test exited 1 and reported no violation");
     const dirByKind = Object.fromEntries(GATEKEEPER_POLICIES.map((p) => [p.kind, p.dir]));
     return [
       ...new Set(results.map((res) => key(res.violatingObject.metadata.name, dirByKind[res.constraint.kind]))),
@@ -188,9 +259,11 @@ function gatekeeperVerdicts(): string[] {
   }
 }
 
+const yamlOf = (ms: any[]) => ms.map((m) => stringify(m)).join("---\n");
+
 describe("CrossGuard and Gatekeeper agree on the shared rules", () => {
   const cg = crossGuardVerdicts();
-  const gk = gatekeeperVerdicts();
+  const gk = gatekeeperVerdicts(yamlOf(MANIFESTS));
 
   test("both refuse exactly the same (manifest, policy) pairs", () => {
     expect(gk).toEqual(cg);
@@ -205,16 +278,32 @@ describe("CrossGuard and Gatekeeper agree on the shared rules", () => {
       "digest-pinned",
       "docker-hub-official",
       "hostpath-subdir",
+      "log-shipper-read-only",
       "redis",
       "system-agent",
     ]) {
       expect({ ok, refused: refusedNames.has(ok) }).toEqual({ ok, refused: false });
     }
     for (const p of GATEKEEPER_POLICIES) expect(cg.some((k) => k.endsWith(` ${p.dir}`))).toBe(true);
+    // Each log shipper variant but the read-only one is refused, and only for its hostPath.
+    const shippers = MANIFESTS.map((m) => m.metadata.name).filter((n) => n.startsWith("log-shipper-"));
+    expect(cg.filter((k) => k.startsWith("log-shipper-"))).toEqual(
+      shippers
+        .filter((n) => n !== "log-shipper-read-only")
+        .map((n) => key(n, "host-filesystem"))
+        .sort(),
+    );
     // The factory case as written: `:latest` and no edge nodeSelector.
     expect(cg.filter((k) => k.startsWith("industrial-iot "))).toEqual([
       "industrial-iot disallowed-tags",
       "industrial-iot tracker-runtime",
     ]);
+  });
+});
+
+describe("a gator error is not taken for compliance", () => {
+  test("an object gator cannot read fails the run instead of passing as no violations", () => {
+    const broken = `${yamlOf([named("compliant-tracker", tracker())])}---\napiVersion: v1\nkind: Pod\nmetadata: [oops\n`;
+    expect(() => gatekeeperVerdicts(broken)).toThrow(/gator test failed \(exit 1\)/);
   });
 });
