@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostCommand } from "../lib/hostCommand";
 import { RandomSecret } from "../lib/randomSecret";
 import { connectionFor, type HostAccess } from "./connection";
-import { K3sHost, type K3sArtifacts } from "./k3sHost";
+import { K3sHost, preflightStep, type K3sArtifacts } from "./k3sHost";
 import { DEFAULT_TOKEN_FILE, type NodeTaint } from "./render/k3sConfig";
 import type { RegistriesArgs } from "./render/registries";
 import type { ServiceMode } from "./render/service";
@@ -41,10 +41,11 @@ export interface K3sClusterArgs {
 }
 
 /**
- * One site's K3s cluster: a join token, servers one at a time (the first with
- * cluster-init when there are three or more, for embedded etcd), then agents
- * in batches, each step waiting for its node to be Ready at the version
- * before the next starts. The same order is the rolling-upgrade order.
+ * One site's K3s cluster: a join token, a preflight of every host, then
+ * servers one at a time (the first with cluster-init when there are three or
+ * more, for embedded etcd), then agents in batches, each step waiting for its
+ * node to be Ready at the version before the next starts. The same order is
+ * the rolling-upgrade order.
  */
 export class K3sCluster extends pulumi.ComponentResource {
   /** Admin kubeconfig, server address rewritten to the first server; secret. */
@@ -71,6 +72,25 @@ export class K3sCluster extends pulumi.ComponentResource {
       args.agentBatchSize,
     );
 
+    // Every host is checked before any host is changed: a host that cannot run
+    // K3s (too small, ports taken, wrong host key...) must leave the site as it
+    // was, not with its servers installed and its agents missing. The checks
+    // run side by side; each host's install waits for all of them.
+    const preflights = args.hosts.map((h) =>
+      preflightStep(
+        `${name}-${h.access.name}-preflight`,
+        {
+          access: h.access,
+          privateKey: args.privateKey,
+          role: h.role,
+          size: h.size,
+          otherHostnames: names.filter((n) => n !== h.access.name),
+        },
+        // After the guard: a refused version change opens no SSH session.
+        { parent: this, dependsOn: [guard] },
+      ),
+    );
+
     let previous: pulumi.Resource[] = [guard];
     for (const step of plan) {
       const done: pulumi.Resource[] = [];
@@ -88,7 +108,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             token: token.result,
             registries: args.registries,
             serviceMode: args.serviceMode,
-            otherHostnames: names.filter((n) => n !== hostName),
+            sitePreflights: preflights,
             controller: first.access,
             waitReady: !controlPlaneOnly,
             config: {

@@ -3,10 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostCommand } from "../lib/hostCommand";
 import { connectionFor, type HostAccess } from "./connection";
 import { hostScript } from "./scripts";
-import { renderK3sConfig, renderKubeletSysctls, type K3sConfigArgs } from "./render/k3sConfig";
+import { renderK3sConfig, renderKubeletSysctls, type K3sConfigArgs, type NodeRole } from "./render/k3sConfig";
 import { renderRegistries, type RegistriesArgs } from "./render/registries";
 import { renderEnvFile, renderSupervisor, renderSystemdUnit, type ServiceMode } from "./render/service";
-import { resolveSize } from "./render/size";
+import { resolveSize, type SizeSpec } from "./render/size";
 
 export interface ArtifactFile {
   /** Path on the machine running Pulumi (the air-gap artifacts folder). */
@@ -33,8 +33,11 @@ export interface K3sHostArgs {
   token: pulumi.Input<string>;
   registries?: RegistriesArgs;
   serviceMode: ServiceMode;
-  /** Hostnames of the site's other hosts (preflight: unique hostnames). */
-  otherHostnames: string[];
+  /**
+   * The preflight step of every host of the site (preflightStep). The install
+   * waits for all of them, so no host is changed unless every host passed.
+   */
+  sitePreflights: pulumi.Resource[];
   /**
    * A server of the same cluster that stays, from which readiness is checked
    * and, on removal, this node is drained. Servers may pass themselves.
@@ -47,12 +50,51 @@ export interface K3sHostArgs {
 
 const STAGING_DIR = "/var/lib/edgefleet/staging";
 
+export interface PreflightArgs {
+  access: HostAccess;
+  privateKey: pulumi.Input<string>;
+  role: NodeRole;
+  /** The declared size the host must have. */
+  size: SizeSpec;
+  /** Hostnames of the site's other hosts (unique hostnames). */
+  otherHostnames: string[];
+}
+
 /**
- * K3s on one host: preflight, checksummed air-gapped install, config, the
- * service, and readiness. Each step is a HostCommand that runs only when its
- * inputs change, so an unchanged `pulumi up` opens no SSH session. Removing
- * the host from the inventory drains its node (from `controller`) and then
- * uninstalls K3s from it.
+ * Can this host run K3s as declared: architecture, cgroup v2, CPU and memory
+ * against its size, free ports, a hostname no other host of the site has, and
+ * its clock against the controller's? Changes nothing on the host; a failure
+ * is one line naming the host and every failed check (scripts/preflight.sh).
+ * Not part of K3sHost: K3sCluster runs it for every host of a site before any
+ * host's install, which a per-host chain ordered host after host could not.
+ */
+export function preflightStep(name: string, args: PreflightArgs, opts?: pulumi.CustomResourceOptions): HostCommand {
+  const size = resolveSize(args.size);
+  return new HostCommand(
+    name,
+    {
+      connection: connectionFor(args.access, args.privateKey),
+      // The controller's clock is taken when the step runs, not at preview:
+      // an input that changed on every run would re-run the step every time.
+      create: `export REFERENCE_EPOCH="$EDGEFLEET_CONTROLLER_EPOCH"\n${hostScript("preflight")}`,
+      environment: {
+        HOST_NAME: args.access.name,
+        ROLE: args.role,
+        MIN_CPU_MILLIS: String(size.capacity.cpuMillis),
+        MIN_MEMORY_MIB: String(size.capacity.memoryMiB),
+        OTHER_HOSTNAMES: args.otherHostnames.join(" "),
+      },
+    },
+    opts,
+  );
+}
+
+/**
+ * K3s on one host, once the site's preflight passed: checksummed air-gapped
+ * install, config, the service, and readiness. Each step is a HostCommand
+ * that runs only when its inputs change, so an unchanged `pulumi up` opens no
+ * SSH session. Removing the host from the inventory drains its node (from
+ * `controller`) and then uninstalls K3s from it.
  */
 export class K3sHost extends pulumi.ComponentResource {
   /** Completes when the host runs K3s at `version` (and its node is Ready, if waited for). */
@@ -61,26 +103,8 @@ export class K3sHost extends pulumi.ComponentResource {
   constructor(name: string, args: K3sHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:infra:K3sHost", name, {}, opts);
     const connection = connectionFor(args.access, args.privateKey);
-    const size = resolveSize(args.config.size);
     const host = args.access.name;
-
-    const preflight = new HostCommand(
-      `${name}-preflight`,
-      {
-        connection,
-        // The controller's clock is taken when the step runs, not at preview:
-        // an input that changed on every run would re-run the step every time.
-        create: `export REFERENCE_EPOCH="$EDGEFLEET_CONTROLLER_EPOCH"\n${hostScript("preflight")}`,
-        environment: {
-          HOST_NAME: host,
-          ROLE: args.config.role,
-          MIN_CPU_MILLIS: String(size.capacity.cpuMillis),
-          MIN_MEMORY_MIB: String(size.capacity.memoryMiB),
-          OTHER_HOSTNAMES: args.otherHostnames.join(" "),
-        },
-      },
-      { parent: this },
-    );
+    if (args.sitePreflights.length === 0) throw new Error(`${host}: K3sHost needs the site's preflight steps`);
 
     const uploads = [
       {
@@ -122,7 +146,7 @@ export class K3sHost extends pulumi.ComponentResource {
           STAGING_MODE: "link",
         },
       },
-      { parent: this, dependsOn: [preflight] },
+      { parent: this, dependsOn: args.sitePreflights },
     );
 
     const configYaml = renderK3sConfig(args.config);

@@ -145,7 +145,8 @@ else
   hostname_now=$(hostname)
 fi
 lower_self=$(printf '%s' "$hostname_now" | tr '[:upper:]' '[:lower:]')
-for other in ${OTHER_HOSTNAMES//,/ }; do
+others="${OTHER_HOSTNAMES:-}"
+for other in ${others//,/ }; do
   if [ "$(printf '%s' "$other" | tr '[:upper:]' '[:lower:]')" = "$lower_self" ]; then
     fail_check "hostname $hostname_now is also used by another host of the site"
     break
