@@ -4,6 +4,7 @@ import { HostCommand } from "../lib/hostCommand";
 import { RandomSecret } from "../lib/randomSecret";
 import { connectionFor, type HostAccess } from "./connection";
 import { K3sHost, preflightStep, type K3sArtifacts } from "./k3sHost";
+import { workloadHostDirectories } from "./render/hostDirs";
 import { DEFAULT_TOKEN_FILE, type NodeTaint } from "./render/k3sConfig";
 import type { RegistriesArgs } from "./render/registries";
 import type { ServiceMode } from "./render/service";
@@ -91,6 +92,9 @@ export class K3sCluster extends pulumi.ComponentResource {
       ),
     );
 
+    // Workloads (trackers) run on agents only (node-type=edge), so only agents need their directories.
+    const workloadDirs = workloadHostDirectories(args.profile);
+
     let previous: pulumi.Resource[] = [guard];
     for (const step of plan) {
       const done: pulumi.Resource[] = [];
@@ -108,6 +112,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             token: token.result,
             registries: args.registries,
             serviceMode: args.serviceMode,
+            hostDirectories: h.role === "agent" ? workloadDirs : undefined,
             sitePreflights: preflights,
             controller: first.access,
             waitReady: !controlPlaneOnly,

@@ -5,6 +5,7 @@ import { connectionFor, type HostAccess } from "./connection";
 import { hostScript } from "./scripts";
 import { renderK3sConfig, renderKubeletSysctls, type K3sConfigArgs, type NodeRole } from "./render/k3sConfig";
 import { renderRegistries, type RegistriesArgs } from "./render/registries";
+import { renderHostDirectories, type HostDirectory } from "./render/hostDirs";
 import { renderEnvFile, renderSupervisor, renderSystemdUnit, type ServiceMode } from "./render/service";
 import { resolveSize, type SizeSpec } from "./render/size";
 
@@ -33,6 +34,8 @@ export interface K3sHostArgs {
   token: pulumi.Input<string>;
   registries?: RegistriesArgs;
   serviceMode: ServiceMode;
+  /** Directories the node's workloads mount (hostPath), made by the install (workloadHostDirectories). */
+  hostDirectories?: HostDirectory[];
   /**
    * The preflight step of every host of the site (preflightStep). The install
    * waits for all of them, so no host is changed unless every host passed.
@@ -127,6 +130,7 @@ export class K3sHost extends pulumi.ComponentResource {
         mode: "0755",
       });
     }
+    const hostDirs = renderHostDirectories(args.hostDirectories ?? []);
     const install = new HostCommand(
       `${name}-install`,
       {
@@ -135,6 +139,8 @@ export class K3sHost extends pulumi.ComponentResource {
         create: hostScript("install"),
         delete: hostScript("uninstall"),
         environment: {
+          // Only when set: a new key would re-run the install on every existing host.
+          ...(hostDirs ? { HOST_DIRS: hostDirs } : {}),
           HOST_NAME: host,
           K3S_SHA256: args.artifacts.k3s.sha256,
           IMAGES_FILE: args.artifacts.images.fileName,

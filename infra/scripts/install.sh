@@ -26,6 +26,11 @@
 #   SHIM_DIR           optional  default /usr/local/bin; K3s finds runtimes on the service's PATH
 #   IMAGES_DIR         optional  default /var/lib/rancher/k3s/agent/images (K3s imports tarballs there at start)
 #   CHECK_ONLY         optional  1 = only report which artifacts must be staged; install nothing
+#   HOST_DIRS          optional  directories workloads mount from this node (hostPath), one per line
+#                                "<mode> <uid>:<gid> <absolute path>" (renderHostDirectories), e.g. the
+#                                factory tracker's SQLite directory: each is created, or its owner and mode
+#                                corrected; its content is never touched. Recorded in
+#                                /var/lib/edgefleet/host-dirs, which uninstall.sh reads.
 #   ROOT               optional  path prefix for every path (tests); default empty = the host
 # Output: `EDGEFLEET_RESULT {json}` on stdout; failure: one line on stderr, exit 1.
 set -euo pipefail
@@ -52,6 +57,19 @@ case "$IMAGES_FILE" in */* | .* | "") fail "IMAGES_FILE must be a plain file nam
 for s in "$K3S_SHA256" "$IMAGES_SHA256" ${WASM_SHIM_SHA256:+"$WASM_SHIM_SHA256"}; do
   [[ "$s" =~ ^[0-9a-f]{64}$ ]] || fail "expected checksum '$s' is not a lowercase sha256 hex digest"
 done
+host_dirs=()
+while IFS= read -r line; do
+  [ -n "$line" ] || continue
+  if ! [[ "$line" =~ ^0?[0-7]{3}\ [0-9]+:[0-9]+\ (/[A-Za-z0-9._/-]+)$ ]]; then
+    fail "HOST_DIRS line '$line' is not '<mode> <uid>:<gid> <absolute path>'"
+  fi
+  path=${BASH_REMATCH[1]}
+  case "$path/" in //* | */../* | */./* | *//*) fail "HOST_DIRS path '$path' is not a plain absolute path" ;; esac
+  if [ -L "$ROOT$path" ] || { [ -e "$ROOT$path" ] && [ ! -d "$ROOT$path" ]; }; then
+    fail "$path exists and is not a directory; move it away so that $path can be created"
+  fi
+  host_dirs+=("$line")
+done <<<"${HOST_DIRS:-}"
 
 sum_of() { # file -> sha256 or empty when absent
   if [ -f "$1" ]; then sha256sum "$1" | cut -d' ' -f1; fi
@@ -115,6 +133,30 @@ for cmd in kubectl crictl ctr; do
   if [ ! -e "$BIN/$cmd" ] && [ ! -L "$BIN/$cmd" ]; then ln -s k3s "$BIN/$cmd"; fi
 done
 
+# Workload directories: a pod's hostPath of type Directory fails while one is
+# missing, and one the kubelet would create is root-owned, so they exist before
+# the node runs any pod. Recorded even when they already existed: uninstall
+# removes them as K3s's uninstall removes its local volumes.
+dirs_state=""
+if [ "${#host_dirs[@]}" -gt 0 ]; then
+  dirs_state=unchanged
+  mkdir -p "$STATE_DIR"
+  for line in "${host_dirs[@]}"; do
+    read -r mode owner path <<<"$line"
+    dir="$ROOT$path"
+    if [ ! -d "$dir" ]; then
+      mkdir -p "$dir"
+      dirs_state=changed
+    fi
+    if [ "$(stat -c '%u:%g %a' "$dir")" != "$owner ${mode#0}" ]; then
+      chown "$owner" "$dir"
+      chmod "$mode" "$dir"
+      dirs_state=changed
+    fi
+    grep -qxF "$path" "$STATE_DIR/host-dirs" 2>/dev/null || printf '%s\n' "$path" >>"$STATE_DIR/host-dirs"
+  done
+fi
+
 # Record what we own so uninstall removes exactly that
 shim_state=absent
 if [ -n "$WASM_SHIM_SHA256" ]; then
@@ -146,6 +188,6 @@ case "${STAGING_MODE:-link}" in
 esac
 
 changed=false
-if [ "${#todo[@]}" -gt 0 ] || [ "$shim_state" = removed ]; then changed=true; fi
-printf 'EDGEFLEET_RESULT {"script":"install","host":"%s","changed":%s,"k3s":"%s","images":"%s","wasmShim":"%s"}\n' \
-  "$HOST_NAME" "$changed" "${state[k3s]}" "${state[images]}" "$shim_state"
+if [ "${#todo[@]}" -gt 0 ] || [ "$shim_state" = removed ] || [ "$dirs_state" = changed ]; then changed=true; fi
+printf 'EDGEFLEET_RESULT {"script":"install","host":"%s","changed":%s,"k3s":"%s","images":"%s","wasmShim":"%s"%s}\n' \
+  "$HOST_NAME" "$changed" "${state[k3s]}" "${state[images]}" "$shim_state" "${dirs_state:+,\"hostDirs\":\"$dirs_state\"}"

@@ -2,7 +2,8 @@
 # uninstall.sh: stop K3s and remove everything Edgefleet or K3s put on the
 # host: service units and env files, the supervisor, binaries and links, the
 # Wasm shim we installed, /etc/rancher/k3s, the data dir, /run/k3s,
-# kubelet/CNI state, our sysctl file, logs and our own state. Idempotent: on a
+# kubelet/CNI state, our sysctl file, logs, the workload directories
+# install.sh manages (HOST_DIRS) and our own state. Idempotent: on a
 # clean host it changes nothing and succeeds.
 #
 # Environment (inputs):
@@ -98,6 +99,14 @@ if [ -z "$ROOT" ]; then
 fi
 
 # --- 3. files ---
+# Workload directories install.sh manages (hostPath data such as the factory
+# tracker's SQLite): the site's data goes with it, as K3s's own uninstall
+# deletes its local volumes. Only paths install.sh validated are listed.
+if [ -f "$STATE_DIR/host-dirs" ]; then
+  while IFS= read -r d; do
+    case "$d" in /?*) remove "$ROOT$d" ;; esac
+  done <"$STATE_DIR/host-dirs"
+fi
 for cmd in kubectl crictl ctr; do
   if [ -L "$BIN/$cmd" ] && [ "$(readlink "$BIN/$cmd")" = k3s ]; then remove "$BIN/$cmd"; fi
 done
