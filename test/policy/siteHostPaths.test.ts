@@ -13,7 +13,7 @@ import type { StackSpec } from "../../config/schema";
 import { gatekeeperPolicies } from "../../config/siteLayer";
 import { parseStackFile } from "../../config/stackFile";
 import { validate } from "../../config/validate";
-import { getProfile, type ProfileExtras } from "../../components/profiles";
+import { getProfile } from "../../components/profiles";
 import { siteOptions, type SiteOptionsConfig } from "../../policies/crossguard/config";
 import { GATEKEEPER_POLICIES, hostPathEntry } from "../../policies/gatekeeper/catalog";
 import { SHIPS_CONTAINER_LOGS, siteHostPaths } from "../../policies/siteHostPaths";
@@ -48,9 +48,8 @@ function bothPoints(spec: StackSpec): Record<string, [unknown, unknown]> {
 describe("a site's hostPath entries", () => {
   test("the profiles that ship logs are the ones whose site layer runs Loki and the log shipper", () => {
     for (const p of PROFILE_NAMES) {
-      // Read as optional: a profile without the setting runs no shipper.
-      const extras: ProfileExtras & { logShipper?: boolean } = getProfile(kebab(p)).extras;
-      expect({ p, ships: SHIPS_CONTAINER_LOGS[p] }).toEqual({ p, ships: extras.loki && extras.logShipper === true });
+      const { loki, logShipper } = getProfile(kebab(p)).extras;
+      expect({ p, ships: SHIPS_CONTAINER_LOGS[p] }).toEqual({ p, ships: loki && logShipper });
     }
   });
 
