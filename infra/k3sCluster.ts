@@ -5,7 +5,7 @@ import { RandomSecret } from "../lib/randomSecret";
 import { connectionFor, type HostAccess } from "./connection";
 import { K3sHost, preflightStep, type K3sArtifacts } from "./k3sHost";
 import { workloadHostDirectories } from "./render/hostDirs";
-import { DEFAULT_TOKEN_FILE, type NodeTaint } from "./render/k3sConfig";
+import { DEFAULT_TOKEN_FILE, nodeLabels, type K3sConfigArgs, type NodeTaint } from "./render/k3sConfig";
 import type { RegistriesArgs } from "./render/registries";
 import type { ServiceMode } from "./render/service";
 import type { SizeSpec } from "./render/size";
@@ -96,12 +96,30 @@ export class K3sCluster extends pulumi.ComponentResource {
     const workloadDirs = workloadHostDirectories(args.profile);
 
     let previous: pulumi.Resource[] = [guard];
+    const kubelets: { host: K3sHost; config: K3sConfigArgs }[] = [];
     for (const step of plan) {
       const done: pulumi.Resource[] = [];
       for (const hostName of step) {
         const h = byName.get(hostName)!;
         const isFirst = h === first;
         const controlPlaneOnly = h.role === "server" && !!args.disableAgentOnServers;
+        const config: K3sConfigArgs = {
+          role: h.role,
+          nodeName: hostName,
+          site: args.site,
+          profile: args.profile,
+          size: h.size,
+          wasm: args.wasm,
+          tokenFile: DEFAULT_TOKEN_FILE,
+          serverUrl: isFirst ? undefined : this.apiServerUrl,
+          clusterInit: isFirst && embeddedEtcd ? true : undefined,
+          nodeIp: h.access.address,
+          labels: h.labels,
+          taints: h.taints,
+          disable: h.role === "server" ? args.disable : undefined,
+          tlsSan: h.role === "server" ? [h.access.address] : undefined,
+          disableAgent: controlPlaneOnly || undefined,
+        };
         const node = new K3sHost(
           `${name}-${hostName}`,
           {
@@ -116,27 +134,12 @@ export class K3sCluster extends pulumi.ComponentResource {
             sitePreflights: preflights,
             controller: first.access,
             waitReady: !controlPlaneOnly,
-            config: {
-              role: h.role,
-              nodeName: hostName,
-              site: args.site,
-              profile: args.profile,
-              size: h.size,
-              wasm: args.wasm,
-              tokenFile: DEFAULT_TOKEN_FILE,
-              serverUrl: isFirst ? undefined : this.apiServerUrl,
-              clusterInit: isFirst && embeddedEtcd ? true : undefined,
-              nodeIp: h.access.address,
-              labels: h.labels,
-              taints: h.taints,
-              disable: h.role === "server" ? args.disable : undefined,
-              tlsSan: h.role === "server" ? [h.access.address] : undefined,
-              disableAgent: controlPlaneOnly || undefined,
-            },
+            config,
           },
           { parent: this, dependsOn: previous },
         );
         done.push(node);
+        if (!controlPlaneOnly) kubelets.push({ host: node, config });
       }
       previous = done;
     }
@@ -172,6 +175,27 @@ export class K3sCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    // K3s applies node-label only when a node registers, so a label changed in
+    // the inventory later would silently never arrive. Each node's labels are
+    // also owned through the API (server-side apply, taking them over from the
+    // registering kubelet), so an edit or a removal in the inventory reaches
+    // the node on the next `up`. Taints stay registration-only: Node.spec.taints
+    // is one atomic list that the node lifecycle controller also writes
+    // (not-ready, unreachable), and owning it would fight that controller.
+    for (const k of kubelets) {
+      new k8s.core.v1.NodePatch(
+        `${name}-${k.config.nodeName}-labels`,
+        {
+          metadata: {
+            name: k.config.nodeName,
+            labels: Object.fromEntries(nodeLabels(k.config)),
+            annotations: { "pulumi.com/patchForce": "true" },
+          },
+        },
+        { parent: this, provider: this.provider, dependsOn: [k.host] },
+      );
+    }
 
     this.registerOutputs({ kubeconfig: this.kubeconfig, apiServerUrl: this.apiServerUrl });
   }
