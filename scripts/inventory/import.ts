@@ -2,19 +2,22 @@
  * Imports a host inventory (CSV, YAML or JSON) into a stack's edgefleet:sites.
  *
  *   scripts/inventory/run-ts.sh scripts/inventory/import.ts \
- *     --stack retail-city --from hosts.csv [--site S] [--profile P] [--size S] [--servers N] [--dry-run]
+ *     --stack retail-city --from hosts.csv [--site S] [--profile P] [--size S] [--servers N] [--max-hosts N] [--dry-run]
  *
  * --stack is a stack name (stacks/Pulumi.<name>.yaml) or a stack file path.
  * Each site in the input gets exactly the input's hosts; other sites are left
  * alone; new sites need a profile. Nothing is written unless the whole stack
  * validates; every problem is printed with its input line. The file keeps its
- * comments and is formatted with prettier.
+ * comments and is formatted with prettier. With --max-hosts N the result is
+ * written as stacks <stack>-a, -b, ... of whole sites of at most N hosts
+ * (splitStack.ts), for regions past one stack's config ceiling.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { formatYaml } from "./format";
 import { type ImportDefaults, mergeInventory, parseInventory } from "./inventory";
+import { splitStack } from "./splitStack";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -25,12 +28,13 @@ async function main(): Promise<number> {
       profile: { type: "string" },
       size: { type: "string" },
       servers: { type: "string" },
+      "max-hosts": { type: "string" },
       "dry-run": { type: "boolean", default: false },
     },
   });
   if (!values.stack || !values.from) {
     console.error(
-      "usage: import.ts --stack <name|file> --from <hosts.csv|hosts.yaml|inventory.json> [--site S] [--profile P] [--size S] [--servers N] [--dry-run]",
+      "usage: import.ts --stack <name|file> --from <hosts.csv|hosts.yaml|inventory.json> [--site S] [--profile P] [--size S] [--servers N] [--max-hosts N] [--dry-run]",
     );
     return 2;
   }
@@ -60,6 +64,21 @@ async function main(): Promise<number> {
   console.log(
     `import: ${rows.length} host(s) from ${values.from}; sites replaced: ${result.replaced.join(", ") || "none"}; added: ${result.added.join(", ") || "none"}; the stack now has ${hosts} host(s)`,
   );
+  if (values["max-hosts"] !== undefined) {
+    // A region larger than one stack can carry: write it as stacks of whole sites instead.
+    for (const piece of splitStack(stackName, result.text, Number(values["max-hosts"]))) {
+      const out = join(dirname(stackFile), `Pulumi.${piece.stack}.yaml`);
+      console.log(`import: ${out}: ${piece.sites.length} site(s), ${piece.hosts} host(s)`);
+      if (!values["dry-run"]) writeFileSync(out, await formatYaml(piece.text));
+    }
+    return 0;
+  }
+  if (result.tooLarge) {
+    console.error(
+      `import: ${result.tooLarge} (${stackFile} was not changed; --max-hosts N writes it as several stacks)`,
+    );
+    return 1;
+  }
   if (result.warning) console.error(`import: warning: ${result.warning}`);
   if (!values["dry-run"]) writeFileSync(stackFile, await formatYaml(result.text));
   return 0;

@@ -234,6 +234,8 @@ export interface ImportResult {
   added: string[];
   /** Set when the stack works but is near the engine's config ceiling. */
   warning?: string;
+  /** Set when the merged stack is past that ceiling: it must be split (import.ts --max-hosts). */
+  tooLarge?: string;
 }
 
 /**
@@ -317,8 +319,8 @@ export function mergeInventory(
   }
   // A stack past the engine's config ceiling could never run; one near it gets told to split.
   const size = checkConfigSize(stackName, file.rawConfig);
-  if (size?.level === "error") problems.push(size.message);
   const result: ImportResult = { text, problems, replaced, added };
+  if (size?.level === "error") result.tooLarge = size.message;
   if (size?.level === "warning") result.warning = size.message;
   if (spec && problems.length === 0) result.spec = spec;
   return result;
