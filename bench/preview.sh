@@ -4,7 +4,7 @@
 # (a preview contacts no host). Wall time and peak memory from GNU time
 # (/usr/bin/time -v; maxrss is the largest single process: CLI, language host
 # or provider). Throwaway backend and stack files.
-# Usage: bash bench/preview.sh 10 100 500 2000 > bench/results/preview-$(date +%F).txt
+# Usage: bash bench/preview.sh 10 100 500 2000/550 >> bench/results/preview-$(date +%F).txt
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -16,18 +16,39 @@ made=()
 trap 'rm -rf "$state" "${made[@]}"' EXIT
 
 echo "# pulumi preview of generated regions; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%FT%TZ)"
-for n in "$@"; do
-  stack="bench-$n"
-  file="stacks/Pulumi.$stack.yaml"
-  made+=("$file")
-  bash scripts/inventory/run-ts.sh bench/gen-region.ts "$n" "$file" >/dev/null
+preview() { # preview <stack> <label>: one measured preview line
+  local stack=$1 label=$2 out resources
   pulumi stack init "$stack" --non-interactive >/dev/null
   out=$(mktemp)
   /usr/bin/time -v pulumi preview --stack "$stack" --non-interactive --suppress-progress >"$out.log" 2>"$out" ||
     { tail -n 30 "$out.log" "$out" >&2; exit 1; }
   resources=$(grep -Eo '\+ [0-9]+ to create' "$out.log" | grep -Eo '[0-9]+')
-  printf 'hosts %-5s resources %-6s wall %s  maxrss %s KiB\n' "$n" "$resources" \
+  printf '%-22s resources %-6s wall %s  maxrss %s KiB\n' "$label" "$resources" \
     "$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out")" \
     "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")"
   rm -f "$out" "$out.log"
+}
+
+# N previews one stack of N hosts; N/M makes the N-host region, splits it
+# into stacks of whole sites of at most M hosts (split-stack.ts, as an
+# operator would) and previews each in turn.
+for arg in "$@"; do
+  n=${arg%/*}
+  stack="bench-$n"
+  file="stacks/Pulumi.$stack.yaml"
+  made+=("$file")
+  bash scripts/inventory/run-ts.sh bench/gen-region.ts "$n" "$file" >/dev/null
+  if [[ $arg != */* ]]; then
+    preview "$stack" "hosts $n"
+    continue
+  fi
+  t0=$SECONDS
+  while read -r piece; do
+    made+=("$piece")
+  done < <(bash scripts/inventory/run-ts.sh scripts/inventory/split-stack.ts --stack "$file" --max-hosts "${arg#*/}" | sed 's/: .*//')
+  for piece in stacks/Pulumi."$stack"-?.yaml; do
+    p=${piece#stacks/Pulumi.}; p=${p%.yaml}
+    preview "$p" "hosts $n: $p ($(grep -c 'role: ' "$piece") hosts)"
+  done
+  echo "hosts $n in stacks of <= ${arg#*/}: $((SECONDS - t0)) s in all"
 done
