@@ -6,7 +6,10 @@ import { GRAFANA_ADMIN_SECRET, GrafanaRenderArgs, renderGrafana } from "./render
 
 export type GrafanaArgs = K8sComponentArgs & GrafanaRenderArgs;
 
-/** Grafana with a provisioned Prometheus datasource, the tracker dashboard and a random admin password. */
+/**
+ * Grafana with provisioned Prometheus (and, given lokiUrl, Loki) datasources,
+ * the tracker dashboard and a random admin password.
+ */
 export class Grafana extends pulumi.ComponentResource {
   public readonly adminPassword: pulumi.Output<string>;
 

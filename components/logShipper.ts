@@ -7,8 +7,9 @@ export type LogShipperArgs = K8sComponentArgs & LogShipperRenderArgs;
 
 /**
  * Fluent Bit on every node, shipping container logs to the site's Loki: a
- * DaemonSet with its config, a ServiceAccount bound to nothing, and a
- * NetworkPolicy that lets it reach Loki and DNS only.
+ * DaemonSet with its config, a ServiceAccount bound to nothing, a
+ * NetworkPolicy that lets it reach Loki and DNS only, and the node-agent
+ * PriorityClass that keeps its pod from waiting behind trackers.
  */
 export class LogShipper extends pulumi.ComponentResource {
   public readonly daemonSetName: pulumi.Output<string>;
@@ -20,7 +21,15 @@ export class LogShipper extends pulumi.ComponentResource {
     const o = childOptions(this, provider);
     const sa = new k8s.core.v1.ServiceAccount(name, m.serviceAccount, o);
     const cm = new k8s.core.v1.ConfigMap(`${name}-config`, m.configMap, o);
-    const ds = new k8s.apps.v1.DaemonSet(name, m.daemonSet, childOptions(this, provider, { dependsOn: [sa, cm] }));
+    // The API server refuses updates of value and preemptionPolicy, and the name is fixed:
+    // a change can only be a delete, then a create.
+    const pc = new k8s.scheduling.v1.PriorityClass(
+      `${name}-priority`,
+      m.priorityClass,
+      childOptions(this, provider, { replaceOnChanges: ["value", "preemptionPolicy"], deleteBeforeReplace: true }),
+    );
+    // The API server refuses pods naming a PriorityClass it does not have yet.
+    const ds = new k8s.apps.v1.DaemonSet(name, m.daemonSet, childOptions(this, provider, { dependsOn: [sa, cm, pc] }));
     new k8s.networking.v1.NetworkPolicy(name, m.networkPolicy, o);
     this.daemonSetName = ds.metadata.name;
     this.registerOutputs({ daemonSetName: this.daemonSetName });

@@ -5,7 +5,7 @@ import { LOKI_PORT, LokiRenderArgs, renderLoki } from "./render/loki";
 
 export type LokiArgs = K8sComponentArgs & LokiRenderArgs;
 
-/** Single-binary Loki for the factory profile's logs, behind a NetworkPolicy that admits its log shipper. */
+/** Single-binary Loki for the factory profile's logs, behind a NetworkPolicy that admits its log shipper and Grafana. */
 export class Loki extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
 

@@ -12,7 +12,9 @@ import { Prometheus } from "./prometheus";
 import { RabbitMQ, RABBITMQ_APP_SECRET } from "./rabbitmq";
 import { Redis } from "./redis";
 import { ImageRef, imageRef } from "./render/common";
+import { grafanaPeer } from "./render/grafana";
 import { logShipperPeer } from "./render/logShipper";
+import { lokiUrl } from "./render/loki";
 import { OPA_PORT } from "./render/opa";
 import { REDIS_AUTH_SECRET } from "./render/redis";
 import { resolveSite, ResolvedSite, SiteOverrides } from "./render/site";
@@ -143,7 +145,7 @@ export class Site extends pulumi.ComponentResource {
           logShipperNamespace: s.logShipper ? s.monitoringNamespace : undefined,
         },
         ...s.prometheus,
-        rules: { profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq },
+        rules: { profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq, logShipper: !!s.logShipper },
       },
       inMon,
     );
@@ -155,6 +157,7 @@ export class Site extends pulumi.ComponentResource {
           site: s.site,
           namespace: s.monitoringNamespace,
           prometheusUrl: `http://prometheus.${s.monitoringNamespace}.svc:9090`,
+          lokiUrl: s.loki ? lokiUrl(s.monitoringNamespace) : undefined,
           p99SloMs: profile.slo.p99LatencyMs,
           resources: s.grafana.resources,
         },
@@ -172,6 +175,7 @@ export class Site extends pulumi.ComponentResource {
           ephemeralStorage: args.ephemeralStorage,
           ...s.loki,
           pushFrom: s.logShipper ? [logShipperPeer(s.monitoringNamespace)] : [],
+          queryFrom: s.grafana ? [grafanaPeer(s.monitoringNamespace)] : [],
         },
         inMon,
       );

@@ -17,6 +17,7 @@ export type NetworkPolicyManifest = Plain<k8s.types.input.networking.v1.NetworkP
 export type PdbManifest = Plain<k8s.types.input.policy.v1.PodDisruptionBudget>;
 export type HpaManifest = Plain<k8s.types.input.autoscaling.v2.HorizontalPodAutoscaler>;
 export type RuntimeClassManifest = Plain<k8s.types.input.node.v1.RuntimeClass>;
+export type PriorityClassManifest = Plain<k8s.types.input.scheduling.v1.PriorityClass>;
 export type ServiceAccountManifest = Plain<k8s.types.input.core.v1.ServiceAccount>;
 export type ClusterRoleManifest = Plain<k8s.types.input.rbac.v1.ClusterRole>;
 export type ClusterRoleBindingManifest = Plain<k8s.types.input.rbac.v1.ClusterRoleBinding>;

@@ -17,8 +17,15 @@ const GRAFANA_UID = 472;
 export const GRAFANA_PORT = 3000;
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 export const DATASOURCE_UID = "edgefleet-prometheus";
+export const LOKI_DATASOURCE_UID = "edgefleet-loki";
 
-export function renderDatasources(prometheusUrl: string): string {
+/**
+ * Prometheus, and Loki where the site runs one. Both are `access: proxy`:
+ * queries leave from Grafana's pod, not the operator's browser, so a
+ * port-forward to Grafana is all an operator needs, and Loki's
+ * NetworkPolicy has Grafana's pods to admit.
+ */
+export function renderDatasources(prometheusUrl: string, lokiUrl?: string): string {
   return stringify({
     apiVersion: 1,
     datasources: [
@@ -32,8 +39,29 @@ export function renderDatasources(prometheusUrl: string): string {
         editable: false,
         jsonData: { timeInterval: "30s" },
       },
+      ...(lokiUrl
+        ? [
+            {
+              name: "Loki",
+              uid: LOKI_DATASOURCE_UID,
+              type: "loki",
+              access: "proxy",
+              url: lokiUrl,
+              isDefault: false,
+              editable: false,
+            },
+          ]
+        : []),
     ],
   });
+}
+
+/** A NetworkPolicy peer for the site's Grafana, for the backends it queries to admit. */
+export function grafanaPeer(namespace: string) {
+  return {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+    podSelector: { matchLabels: selectorLabels(GRAFANA_APP) },
+  };
 }
 
 export function renderDashboardProvider(): string {
@@ -152,6 +180,8 @@ export interface GrafanaRenderArgs {
   site: string;
   namespace: string;
   prometheusUrl: string;
+  /** The site's Loki, when it runs one: provisioned as a second datasource. */
+  lokiUrl?: string;
   p99SloMs: number;
   resources: ResourceSpec;
   image?: string;
@@ -174,7 +204,10 @@ export function renderGrafana(a: GrafanaRenderArgs): GrafanaManifests {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: meta("grafana-provisioning"),
-      data: { "datasources.yaml": renderDatasources(a.prometheusUrl), "dashboards.yaml": renderDashboardProvider() },
+      data: {
+        "datasources.yaml": renderDatasources(a.prometheusUrl, a.lokiUrl),
+        "dashboards.yaml": renderDashboardProvider(),
+      },
     },
     dashboards: {
       apiVersion: "v1",

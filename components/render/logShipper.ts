@@ -7,6 +7,7 @@ import {
   k8sResources,
   NetworkPolicyManifest,
   Plain,
+  PriorityClassManifest,
   ResourceSpec,
   SecurityContextManifest,
   selectorLabels,
@@ -14,6 +15,7 @@ import {
   withConfigHash,
 } from "./common";
 import { LOKI_APP, LOKI_PORT, LOKI_SERVICE } from "./loki";
+import { NODE_AGENT_PRIORITY_CLASS, renderNodeAgentPriorityClass } from "./priorityClass";
 import { prometheusPeer } from "./redis";
 
 export type DaemonSetManifest = Plain<k8s.types.input.apps.v1.DaemonSet>;
@@ -151,6 +153,8 @@ export interface LogShipperManifests {
   configMap: ConfigMapManifest;
   daemonSet: DaemonSetManifest;
   networkPolicy: NetworkPolicyManifest;
+  /** Cluster-scoped, and only needed where a node agent runs: it comes with the shipper. */
+  priorityClass: PriorityClassManifest;
 }
 
 /**
@@ -206,6 +210,7 @@ export function renderLogShipper(a: LogShipperRenderArgs): LogShipperManifests {
           serviceAccountName: "fluent-bit",
           automountServiceAccountToken: false,
           enableServiceLinks: false,
+          priorityClassName: NODE_AGENT_PRIORITY_CLASS,
           nodeSelector: { "kubernetes.io/os": "linux" },
           // Every node, whatever the operator tainted it with (inventory taints
           // such as a dedicated gateway's): a pod that tolerated the taint still
@@ -263,6 +268,7 @@ export function renderLogShipper(a: LogShipperRenderArgs): LogShipperManifests {
     configMap,
     // withConfigHash touches spec.template alone, which a DaemonSet has in the Deployment's shape.
     daemonSet: withConfigHash(daemonSet as unknown as DeploymentManifest, configMap) as unknown as DaemonSetManifest,
+    priorityClass: renderNodeAgentPriorityClass(a.site),
     networkPolicy: {
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",

@@ -21,6 +21,11 @@ const LOKI_UID = 10001;
 export const LOKI_PORT = 3100;
 export const LOKI_SERVICE = "loki";
 
+/** The site's Loki as its clients address it (Service DNS name and port). */
+export function lokiUrl(namespace: string): string {
+  return `http://${LOKI_SERVICE}.${namespace}.svc:${LOKI_PORT}`;
+}
+
 /**
  * Single-binary Loki on the local filesystem (target=all), sized for a 2C4G
  * factory node: in-memory ring, TSDB index, a small embedded results cache,
@@ -73,11 +78,13 @@ export interface LokiRenderArgs {
   storageGi: number;
   retentionHours: number;
   image?: string;
-  /**
-   * Who may push logs (the site's log shipper). Empty admits nobody: queries
-   * go through `kubectl port-forward`, which network policies do not see.
-   */
+  /** Who may push logs (the site's log shipper). */
   pushFrom?: Plain<k8s.types.input.networking.v1.NetworkPolicyPeer>[];
+  /**
+   * Who may query (the site's Grafana). With neither, nobody is admitted:
+   * `kubectl port-forward` still reaches Loki, as network policies do not see it.
+   */
+  queryFrom?: Plain<k8s.types.input.networking.v1.NetworkPolicyPeer>[];
 }
 
 export interface LokiManifests {
@@ -91,6 +98,7 @@ export function renderLoki(a: LokiRenderArgs): LokiManifests {
   const labels = appLabels(LOKI_APP, "logging", a.site);
   const selector = selectorLabels(LOKI_APP);
   const meta = (name: string) => ({ name, namespace: a.namespace, labels });
+  const peers = [...(a.pushFrom ?? []), ...(a.queryFrom ?? [])];
   const out: LokiManifests = {
     configMap: {
       apiVersion: "v1",
@@ -163,8 +171,10 @@ export function renderLoki(a: LokiRenderArgs): LokiManifests {
         podSelector: { matchLabels: selector },
         policyTypes: ["Ingress"],
         // Loki runs with auth_enabled: false, so whoever reaches 3100 can write
-        // and read every stream; only the shipper gets there.
-        ingress: a.pushFrom?.length ? [{ from: a.pushFrom, ports: [{ protocol: "TCP", port: LOKI_PORT }] }] : [],
+        // and read every stream; only the shipper and Grafana get there. One port
+        // serves both push and query, so Grafana could push too: it is the site's
+        // own, behind its admin password.
+        ingress: peers.length ? [{ from: peers, ports: [{ protocol: "TCP", port: LOKI_PORT }] }] : [],
       },
     },
   };

@@ -208,6 +208,8 @@ export interface RulesArgs {
   profile: Pick<Profile, "name" | "slo">;
   redis: boolean;
   rabbitmq: boolean;
+  /** The site ships logs (Fluent Bit, scrape job fluent-bit). */
+  logShipper?: boolean;
 }
 
 /**
@@ -307,7 +309,70 @@ export function renderRules(a: RulesArgs): string {
     });
   }
   if (deps.length) groups.push({ name: "edgefleet-dependencies", rules: deps });
+  if (a.logShipper) groups.push({ name: "edgefleet-log-shipper", rules: logShipperRules(labels) });
   return stringify({ groups }, { lineWidth: 0 });
+}
+
+const SHIPPER = `job="${LOG_SHIPPER_APP}"`;
+
+/**
+ * Grouped by site too: a central store evaluating these (agent mode) holds
+ * every site's series, told apart by the site external label, and node and pod
+ * names repeat across sites. On the site's own Prometheus the label is absent.
+ */
+const BY_NODE = "site, node";
+
+/** Fluent Bit's own counters, per shipper pod. */
+const perShipper = (metric: string, window: string) =>
+  `sum by (${BY_NODE}, pod) (increase(${metric}{${SHIPPER}}[${window}]))`;
+
+/**
+ * Logs the site loses or does not get. The output retries without limit, so
+ * an unreachable Loki shows as retries with nothing delivered rather than as
+ * drops; drops are chunks Loki refused or (should the limit ever be set)
+ * whose retries ran out, and are gone for good.
+ */
+function logShipperRules(labels: Record<string, string>): object[] {
+  return [
+    {
+      // Once a node's kubelet answers, it must have a shipper that answers too. A shipper
+      // pod left Pending has no IP and so no target: up == 0 alone would never see it.
+      alert: "LogShipperMissing",
+      expr:
+        `(max by (${BY_NODE}) (up{job="kubelet"}) == 1) unless on (${BY_NODE}) ` +
+        `(max by (${BY_NODE}) (up{${SHIPPER}}) == 1)`,
+      for: "10m",
+      labels: { ...labels, severity: "warning" },
+      annotations: {
+        summary: "No log shipper up on node {{ $labels.node }}",
+        description:
+          "Its container logs reach Loki only once one runs, and only what kubelet has not yet rotated away.",
+      },
+    },
+    {
+      alert: "LogShipperDroppingLogs",
+      expr:
+        `${perShipper("fluentbit_output_dropped_records_total", "10m")} > 0 or ` +
+        `${perShipper("fluentbit_output_retries_failed_total", "10m")} > 0`,
+      labels: { ...labels, severity: "warning" },
+      annotations: {
+        summary: "Log shipper {{ $labels.pod }} on {{ $labels.node }} dropped logs Loki did not take",
+      },
+    },
+    {
+      // Retrying while delivering nothing: the tail pauses at its memory buffer and the
+      // node's logs wait in files that kubelet rotates away.
+      alert: "LogShipperStalled",
+      expr:
+        `${perShipper("fluentbit_output_retries_total", "10m")} > 0 unless ` +
+        `${perShipper("fluentbit_output_proc_records_total", "10m")} > 0`,
+      for: "10m",
+      labels: { ...labels, severity: "warning" },
+      annotations: {
+        summary: "Log shipper {{ $labels.pod }} on {{ $labels.node }} retries and delivers nothing to Loki",
+      },
+    },
+  ];
 }
 
 export interface PrometheusRenderArgs extends PrometheusConfigArgs {

@@ -300,7 +300,7 @@ export function platformWorkloads(s: PlatformSpec, gatekeeperYaml: string): Work
           },
           ...s.prometheus,
         },
-        renderRules({ profile: s.profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq }),
+        renderRules({ profile: s.profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq, logShipper: !!s.logShipper }),
       ).statefulSet,
     ),
   );

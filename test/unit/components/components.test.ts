@@ -294,6 +294,7 @@ describe("OPA, Loki, Gatekeeper", () => {
     one(rs, "kubernetes:core/v1:ServiceAccount");
     one(rs, "kubernetes:core/v1:ConfigMap");
     one(rs, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+    one(rs, "kubernetes:scheduling.k8s.io/v1:PriorityClass");
     expectOnProvider(rs);
   });
 
@@ -348,6 +349,8 @@ describe("Site", () => {
     if (ex.loki) expected.push("Loki");
     if (ex.logShipper) expected.push("LogShipper");
     expect(comps).toEqual(expected.sort());
+    // Cluster-scoped, so created only by the component that needs it.
+    expect(byType(rs, "kubernetes:scheduling.k8s.io/v1:PriorityClass")).toHaveLength(ex.logShipper ? 1 : 0);
     const tracker = rs.find(
       (r) => r.type === "kubernetes:apps/v1:Deployment" && r.inputs.metadata.name === "tracker",
     )!.inputs;

@@ -12,7 +12,9 @@ import {
   renderLogShipper,
   renderLogShipperConfig,
 } from "../../../components/render/logShipper";
-import { LOKI_PORT, renderLoki } from "../../../components/render/loki";
+import { grafanaPeer, renderGrafana } from "../../../components/render/grafana";
+import { LOKI_PORT, lokiUrl, renderLoki } from "../../../components/render/loki";
+import { NODE_AGENT_PRIORITY_CLASS } from "../../../components/render/priorityClass";
 import { renderPrometheus, renderPrometheusConfig } from "../../../components/render/prometheus";
 import { PLATFORM_SIZES, resolveSite } from "../../../components/render/site";
 import { GATEKEEPER_POLICIES } from "../../../policies/gatekeeper/catalog";
@@ -118,6 +120,31 @@ describe("log shipper manifests", () => {
     expect(Object.keys(m.configMap.data!)).toEqual(["fluent-bit.yaml"]);
     // A config change rolls the pods.
     expect(m.daemonSet.spec!.template.metadata!.annotations!["edgefleet.dev/config-hash"]).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe("node-agent PriorityClass", () => {
+  const pc = m.priorityClass;
+
+  it("is cluster-scoped, outranks trackers (no class, 0) and stays below the system classes", () => {
+    expect(pc).toMatchObject({ apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass" });
+    expect(pc.metadata!.name).toBe(NODE_AGENT_PRIORITY_CLASS);
+    expect(pc.metadata!.namespace).toBeUndefined();
+    expect(pc.metadata!.labels).toMatchObject({
+      "app.kubernetes.io/part-of": "edgefleet",
+      "edgefleet.dev/site": args.site,
+    });
+    expect(pc.value).toBeGreaterThan(0);
+    // system-cluster-critical is 2000000000, system-node-critical 2000001000; user classes stop at 10^9.
+    expect(pc.value).toBeLessThanOrEqual(1_000_000_000);
+    expect(pc.preemptionPolicy).toBe("PreemptLowerPriority");
+    // A global default would lift every classless pod (trackers) to the agents' level.
+    expect(pc.globalDefault).toBe(false);
+    expect(pc.description).toMatch(/log shipper/);
+  });
+
+  it("is the shipper pod's class", () => {
+    expect(pod.priorityClassName).toBe(pc.metadata!.name);
   });
 });
 
@@ -238,6 +265,45 @@ describe("log shipper network policies", () => {
     ).toBe(true);
   });
 
+  it("Loki's policy also admits Grafana's pods on 3100, and nobody else", () => {
+    const graf = renderGrafana({
+      site: "x",
+      namespace: "edgefleet-monitoring",
+      prometheusUrl: "http://prometheus:9090",
+      lokiUrl: lokiUrl("edgefleet-monitoring"),
+      p99SloMs: 50,
+      resources: PLATFORM_SIZES["2c4g"].grafana,
+    });
+    const grafanaLabels = graf.deployment.spec!.template.metadata!.labels!;
+    const both = renderLoki({
+      site: "x",
+      namespace: "edgefleet-monitoring",
+      ...PLATFORM_SIZES["2c4g"].loki,
+      pushFrom: [logShipperPeer("edgefleet-monitoring")],
+      queryFrom: [grafanaPeer("edgefleet-monitoring")],
+    }).networkPolicy.spec!;
+    expect(both.ingress).toHaveLength(1);
+    expect(both.ingress![0].ports).toEqual([{ protocol: "TCP", port: LOKI_PORT }]);
+    const peers = both.ingress![0].from!;
+    expect(peers).toHaveLength(2);
+    for (const p of peers)
+      expect(p.namespaceSelector!.matchLabels).toEqual({ "kubernetes.io/metadata.name": "edgefleet-monitoring" });
+    expect(peers.map((p) => selects(p.podSelector!.matchLabels, grafanaLabels))).toEqual([false, true]);
+    expect(peers.map((p) => selects(p.podSelector!.matchLabels, shipperLabels))).toEqual([true, false]);
+    // Neither peer picks any other pod of the monitoring namespace.
+    expect(
+      peers.some((p) => selects(p.podSelector!.matchLabels, lokiPod.statefulSet.spec!.template.metadata!.labels)),
+    ).toBe(false);
+    // Grafana alone (a site with Loki but nothing shipping) still gets in.
+    const queryOnly = renderLoki({
+      site: "x",
+      namespace: "m",
+      ...PLATFORM_SIZES["2c4g"].loki,
+      queryFrom: [grafanaPeer("m")],
+    }).networkPolicy.spec!;
+    expect(queryOnly.ingress).toEqual([{ from: [grafanaPeer("m")], ports: [{ protocol: "TCP", port: LOKI_PORT }] }]);
+  });
+
   it("Loki's own policy admits the shipper on 3100, and no one when nothing ships", () => {
     const lnp = lokiPod.networkPolicy.spec!;
     expect(lnp.policyTypes).toEqual(["Ingress"]);
@@ -330,7 +396,7 @@ describe("profiles and overrides", () => {
 describe("LogShipper and Site on Pulumi mocks", () => {
   const provider = new k8s.Provider("site-cluster", { kubeconfig: "{}" });
 
-  it("LogShipper creates ServiceAccount, ConfigMap, DaemonSet and NetworkPolicy, and no RBAC", async () => {
+  it("LogShipper creates ServiceAccount, ConfigMap, DaemonSet, NetworkPolicy and PriorityClass, and no RBAC", async () => {
     const start = registered.length;
     const ls = new LogShipper("ls", { provider, ...args });
     await settle(registered);
@@ -345,8 +411,10 @@ describe("LogShipper and Site on Pulumi mocks", () => {
       "kubernetes:core/v1:ConfigMap",
       "kubernetes:core/v1:ServiceAccount",
       "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "kubernetes:scheduling.k8s.io/v1:PriorityClass",
     ]);
     expect(one(rs, "kubernetes:apps/v1:DaemonSet").inputs).toEqual(m.daemonSet);
+    expect(one(rs, "kubernetes:scheduling.k8s.io/v1:PriorityClass").inputs).toEqual(m.priorityClass);
     expect(await outputValue(ls.daemonSetName)).toBe("fluent-bit");
   });
 
@@ -368,14 +436,24 @@ describe("LogShipper and Site on Pulumi mocks", () => {
       const rs = registered.slice(start);
       const ds = byType(rs, "kubernetes:apps/v1:DaemonSet");
       const shipper = byType(rs, "edgefleet:components:LogShipper");
+      const pcs = byType(rs, "kubernetes:scheduling.k8s.io/v1:PriorityClass");
+      const datasources = parse(
+        rs.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata.name === "grafana-provisioning")!
+          .inputs.data["datasources.yaml"],
+      ).datasources as { type: string; url: string }[];
       if (!PROFILES[name].extras.logShipper) {
-        expect([ds, shipper]).toEqual([[], []]);
+        expect([ds, shipper, pcs]).toEqual([[], [], []]);
         expect(site.resolved.logShipper).toBeUndefined();
+        // No Loki here, so Grafana has no Loki datasource to fail on.
+        expect(datasources.map((d) => d.type)).toEqual(["prometheus"]);
         return;
       }
       expect(shipper).toHaveLength(1);
       const d = one(rs, "kubernetes:apps/v1:DaemonSet").inputs;
       expect(d.metadata.namespace).toBe(site.resolved.monitoringNamespace);
+      // The one PriorityClass the site creates, and the one its shipper names.
+      expect(pcs).toHaveLength(1);
+      expect(d.spec.template.spec.priorityClassName).toBe(pcs[0].inputs.metadata.name);
       const cfg = parse(
         rs.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata.name === "fluent-bit-config")!
           .inputs.data["fluent-bit.yaml"],
@@ -391,6 +469,22 @@ describe("LogShipper and Site on Pulumi mocks", () => {
       expect(selects(lokiNp.spec.ingress[0].from[0].podSelector.matchLabels, d.spec.template.metadata.labels)).toBe(
         true,
       );
+      // Grafana's Loki datasource points at the Loki Service, and Loki's policy lets Grafana's pods in there.
+      const grafana = rs.find(
+        (r) => r.type === "kubernetes:apps/v1:Deployment" && r.inputs.metadata.name === "grafana",
+      )!.inputs;
+      const lokiDs = datasources.find((x) => x.type === "loki")!;
+      expect(lokiDs.url).toBe(
+        `http://${lokiSvc.inputs.metadata.name}.${lokiSvc.inputs.metadata.namespace}.svc:${lokiSvc.inputs.spec.ports[0].port}`,
+      );
+      const grafanaIn = lokiNp.spec.ingress.filter((rule: any) =>
+        rule.from.some(
+          (p: any) =>
+            selects(p.podSelector.matchLabels, grafana.spec.template.metadata.labels) &&
+            p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"] === grafana.metadata.namespace,
+        ),
+      );
+      expect(grafanaIn.map((rule: any) => rule.ports)).toEqual([[{ protocol: "TCP", port: LOKI_PORT }]]);
       const prom = rs.find(
         (r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata.name === "prometheus-config",
       )!;

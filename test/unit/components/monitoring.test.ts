@@ -1,6 +1,7 @@
 import { parse } from "yaml";
 import { PROFILE_NAMES, PROFILES } from "../../../components/profiles";
 import { dashboardExprs, renderGrafana, renderTrackerDashboard } from "../../../components/render/grafana";
+import { lokiUrl } from "../../../components/render/loki";
 import {
   availableMetrics,
   renderPrometheus,
@@ -135,7 +136,14 @@ describe("Prometheus config", () => {
 describe("SLO rules", () => {
   it.each(PROFILE_NAMES)("%s alerts on its own P99 and on the 99.9%% budget", (name) => {
     const p = PROFILES[name];
-    const rules = parse(renderRules({ profile: p, redis: !!p.extras.redis, rabbitmq: !!p.extras.rabbitmq }));
+    const rules = parse(
+      renderRules({
+        profile: p,
+        redis: !!p.extras.redis,
+        rabbitmq: !!p.extras.rabbitmq,
+        logShipper: p.extras.logShipper,
+      }),
+    );
     const all = rules.groups.flatMap((g: { rules: object[] }) => g.rules) as {
       alert?: string;
       record?: string;
@@ -146,6 +154,66 @@ describe("SLO rules", () => {
     const fast = all.find((r) => r.alert === "TrackerErrorBudgetBurnFast")!;
     expect(fast.expr).toContain(`> ${14.4 * 0.001}`);
     expect(all.some((r) => r.alert === "RedisDown")).toBe(!!p.extras.redis);
+    const shipper = rules.groups.find((g: { name: string }) => g.name === "edgefleet-log-shipper");
+    expect(!!shipper).toBe(p.extras.logShipper);
+  });
+
+  it("watches the shipper only where the site ships logs", () => {
+    const p = PROFILES["factory-iiot"];
+    const without = renderRules({ profile: p, redis: false, rabbitmq: false });
+    expect(without).not.toContain("fluent");
+    const rules = parse(renderRules({ profile: p, redis: false, rabbitmq: false, logShipper: true }));
+    const g = rules.groups.find((x: { name: string }) => x.name === "edgefleet-log-shipper");
+    const byName = Object.fromEntries(g.rules.map((r: { alert: string }) => [r.alert, r]));
+    expect(Object.keys(byName)).toEqual(["LogShipperMissing", "LogShipperDroppingLogs", "LogShipperStalled"]);
+    // Node by node: every node whose kubelet answers, against the shipper targets that are up.
+    expect(byName.LogShipperMissing.expr).toBe(
+      '(max by (site, node) (up{job="kubelet"}) == 1) unless on (site, node) ' +
+        '(max by (site, node) (up{job="fluent-bit"}) == 1)',
+    );
+    expect(byName.LogShipperDroppingLogs.expr).toContain('fluentbit_output_dropped_records_total{job="fluent-bit"}');
+    expect(byName.LogShipperDroppingLogs.expr).toContain('fluentbit_output_retries_failed_total{job="fluent-bit"}');
+    expect(byName.LogShipperStalled.expr).toMatch(
+      /fluentbit_output_retries_total.* unless .*fluentbit_output_proc_records_total/,
+    );
+    for (const r of g.rules) expect(r.labels).toEqual({ profile: "factory-iiot", severity: "warning" });
+  });
+});
+
+describe("Grafana's Loki datasource", () => {
+  it("sits next to Prometheus, which stays the default, when the site runs Loki", () => {
+    const m = renderGrafana({
+      site: "s",
+      namespace: "mon",
+      prometheusUrl: "http://prometheus.mon.svc:9090",
+      lokiUrl: lokiUrl("mon"),
+      p99SloMs: 50,
+      resources: { requests: { cpuMillis: 1, memoryMiB: 1 }, limits: { cpuMillis: 1, memoryMiB: 1 } },
+    });
+    const ds = parse(m.configMap.data!["datasources.yaml"]);
+    expect(ds.apiVersion).toBe(1);
+    expect(ds.datasources).toEqual([
+      expect.objectContaining({ type: "prometheus", uid: "edgefleet-prometheus", isDefault: true }),
+      {
+        name: "Loki",
+        uid: "edgefleet-loki",
+        type: "loki",
+        access: "proxy",
+        url: "http://loki.mon.svc:3100",
+        isDefault: false,
+        editable: false,
+      },
+    ]);
+    // The datasource file is what Grafana's provisioning mounts, and a change rolls its pod.
+    const without = renderGrafana({
+      site: "s",
+      namespace: "mon",
+      prometheusUrl: "http://prometheus.mon.svc:9090",
+      p99SloMs: 50,
+      resources: { requests: { cpuMillis: 1, memoryMiB: 1 }, limits: { cpuMillis: 1, memoryMiB: 1 } },
+    });
+    const hash = (x: typeof m) => x.deployment.spec!.template.metadata!.annotations!["edgefleet.dev/config-hash"];
+    expect(hash(m)).not.toBe(hash(without));
   });
 });
 
@@ -161,7 +229,7 @@ describe("Grafana dashboard uses only scraped metrics", () => {
         logShipperNamespace: p.extras.logShipper ? "mon" : undefined,
       };
       const config = renderPrometheusConfig({ site: "s", profile: name, targets });
-      const rules = renderRules({ profile: p, ...targets });
+      const rules = renderRules({ profile: p, ...targets, logShipper: p.extras.logShipper });
       const available = availableMetrics(config, rules);
       const m = renderGrafana({
         site: "s",
@@ -220,6 +288,8 @@ describe("Grafana dashboard uses only scraped metrics", () => {
       url: "http://prometheus.mon.svc:9090",
       uid: "edgefleet-prometheus",
     });
+    // No Loki given, no Loki datasource.
+    expect(ds.datasources).toHaveLength(1);
     const env = m.deployment.spec!.template.spec!.containers[0].env!;
     expect(env).toContainEqual({ name: "GF_SECURITY_ADMIN_PASSWORD__FILE", value: "/etc/grafana-admin/password" });
   });

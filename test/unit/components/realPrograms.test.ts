@@ -16,6 +16,7 @@ import {
   renderEnabledPlugins,
   renderRabbitmqConf,
 } from "../../../components/render/rabbitmq";
+import { stringify } from "yaml";
 import { renderPrometheusConfig, renderRules } from "../../../components/render/prometheus";
 import { redisMaxmemoryBytes, renderRedisAuthConf, renderRedisConf } from "../../../components/render/redis";
 
@@ -163,7 +164,15 @@ describe("Prometheus config and rules pass promtool", () => {
         rabbitmq: !!p.extras.rabbitmq,
         logShipperNamespace: p.extras.logShipper ? "edgefleet-monitoring" : undefined,
       };
-      fs.writeFileSync(rulesFile, renderRules({ profile: p, redis: targets.redis, rabbitmq: targets.rabbitmq }));
+      fs.writeFileSync(
+        rulesFile,
+        renderRules({
+          profile: p,
+          redis: targets.redis,
+          rabbitmq: targets.rabbitmq,
+          logShipper: !!targets.logShipperNamespace,
+        }),
+      );
       fs.writeFileSync(
         path.join(dir, "prometheus.yml"),
         renderPrometheusConfig({
@@ -197,6 +206,101 @@ describe("Prometheus config and rules pass promtool", () => {
         }),
       );
       execFileSync(promtool, ["check", "config", "--agent", file], { encoding: "utf8" });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /**
+   * The shipper's alerts evaluated by promtool on synthetic series, labelled
+   * as the kubelet and fluent-bit scrape jobs label theirs. Nodes:
+   * n1 healthy, slow Loki (retries while delivering), then a drop at 21 m;
+   * n2 shipper target down; n3 no shipper target at all (pod Pending);
+   * n4 retries and delivers nothing (Loki unreachable); and a node n1 of
+   * another site without a shipper, as a central store would hold it.
+   */
+  it("log shipper alerts fire on what they watch (promtool test rules)", () => {
+    const dir = tmpdir("prom-shipper");
+    try {
+      fs.writeFileSync(
+        path.join(dir, "rules.yaml"),
+        renderRules({ profile: PROFILES["factory-iiot"], redis: false, rabbitmq: false, logShipper: true }),
+      );
+      const kubelet = (node: string) => ({
+        series: `up{job="kubelet",instance="kubernetes.default.svc:443",node="${node}"}`,
+        values: "1x60",
+      });
+      const shipper = (node: string) =>
+        `job="fluent-bit",instance="10.42.0.${node.slice(1)}:2020",pod="fluent-bit-${node}",node="${node}"`;
+      const output = (node: string) => `${shipper(node)},name="loki.0"`;
+      const series = [
+        ...["n1", "n2", "n3", "n4"].map(kubelet),
+        { series: 'up{job="kubelet",instance="kubernetes.default.svc:443",node="n1",site="other"}', values: "1x60" },
+        { series: `up{${shipper("n1")}}`, values: "1x60" },
+        { series: `up{${shipper("n2")}}`, values: "0x60" },
+        { series: `up{${shipper("n4")}}`, values: "1x60" },
+        { series: `fluentbit_output_proc_records_total{${output("n1")}}`, values: "0+50x60" },
+        { series: `fluentbit_output_retries_total{${output("n1")}}`, values: "0+1x60" },
+        { series: `fluentbit_output_dropped_records_total{${output("n1")}}`, values: "0x20 7x40" },
+        { series: `fluentbit_output_retries_failed_total{${output("n1")}}`, values: "0x60" },
+        { series: `fluentbit_output_proc_records_total{${output("n4")}}`, values: "100x60" },
+        { series: `fluentbit_output_retries_total{${output("n4")}}`, values: "0+3x60" },
+        { series: `fluentbit_output_dropped_records_total{${output("n4")}}`, values: "0x60" },
+      ];
+      const labels = { profile: "factory-iiot", severity: "warning" };
+      const missing = (node: string, site?: string) => ({
+        exp_labels: { ...labels, node, ...(site ? { site } : {}) },
+        exp_annotations: {
+          summary: `No log shipper up on node ${node}`,
+          description:
+            "Its container logs reach Loki only once one runs, and only what kubelet has not yet rotated away.",
+        },
+      });
+      const onShipper = (node: string, summary: string) => ({
+        exp_labels: { ...labels, node, pod: `fluent-bit-${node}` },
+        exp_annotations: { summary },
+      });
+      const tests = {
+        rule_files: ["rules.yaml"],
+        evaluation_interval: "1m",
+        tests: [
+          {
+            interval: "1m",
+            input_series: series,
+            alert_rule_test: [
+              // Pending until its 10 m have passed, then every node without a live shipper, in either site.
+              { eval_time: "5m", alertname: "LogShipperMissing", exp_alerts: [] },
+              {
+                eval_time: "15m",
+                alertname: "LogShipperMissing",
+                exp_alerts: [missing("n2"), missing("n3"), missing("n1", "other")],
+              },
+              { eval_time: "15m", alertname: "LogShipperDroppingLogs", exp_alerts: [] },
+              {
+                eval_time: "25m",
+                alertname: "LogShipperDroppingLogs",
+                exp_alerts: [onShipper("n1", "Log shipper fluent-bit-n1 on n1 dropped logs Loki did not take")],
+              },
+              // Ten minutes after the drop it has left the window.
+              { eval_time: "35m", alertname: "LogShipperDroppingLogs", exp_alerts: [] },
+              // n1 retries too, but delivers: not stalled.
+              {
+                eval_time: "30m",
+                alertname: "LogShipperStalled",
+                exp_alerts: [onShipper("n4", "Log shipper fluent-bit-n4 on n4 retries and delivers nothing to Loki")],
+              },
+            ],
+          },
+        ],
+      };
+      const file = path.join(dir, "shipper.test.yaml");
+      fs.writeFileSync(file, stringify(tests));
+      try {
+        execFileSync(promtool, ["test", "rules", file], { encoding: "utf8", stdio: "pipe" });
+      } catch (e) {
+        const err = e as { stdout?: string; stderr?: string };
+        throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
