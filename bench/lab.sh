@@ -16,21 +16,29 @@ export PULUMI_CONFIG_PASSPHRASE=edgefleet-example
 state=$(mktemp -d)
 export PULUMI_BACKEND_URL="file://$state"
 n=${1:-1}
-[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: bench/lab.sh [N lab hosts]" >&2; exit 2; }
-if ((n == 1)); then
+[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: [KWOK_NODES=K] bench/lab.sh [N lab hosts]" >&2; exit 2; }
+# KWOK_NODES=K gives each site K simulated nodes (the lab's maximum is 2000)
+# and lets the site derive its tracker replicas from them, as a real site does.
+kwok=${KWOK_NODES:-}
+[[ -z $kwok || $kwok =~ ^[1-9][0-9]*$ ]] || { echo "KWOK_NODES must be a positive integer" >&2; exit 2; }
+if ((n == 1)) && [[ -z $kwok ]]; then
   stack=lab
   stack_backup=$(mktemp)
   cp stacks/Pulumi.lab.yaml "$stack_backup"
   trap 'bash lab/hosts.sh down >/dev/null 2>&1 || true; cp "$stack_backup" stacks/Pulumi.lab.yaml; rm -rf "$state" "$stack_backup"' EXIT
 else
-  stack=bench-lab-$n
+  stack=bench-lab-$n${kwok:+x$kwok}
   trap 'bash lab/hosts.sh down >/dev/null 2>&1 || true; rm -rf "$state" "stacks/Pulumi.$stack.yaml"' EXIT
-  node - "$n" stacks/Pulumi.lab.yaml "stacks/Pulumi.$stack.yaml" <<'JS'
+  node - "$n" stacks/Pulumi.lab.yaml "stacks/Pulumi.$stack.yaml" "$kwok" <<'JS'
 const fs = require("fs");
 const { parseDocument } = require("yaml");
-const [n, from, to] = [Number(process.argv[2]), process.argv[3], process.argv[4]];
+const [n, from, to, kwok] = [Number(process.argv[2]), process.argv[3], process.argv[4], process.argv[5]];
 const doc = parseDocument(fs.readFileSync(from, "utf8"));
 const site = doc.getIn(["config", "edgefleet:sites"]).items[0].toJSON();
+if (kwok) {
+  site.kwok.nodes = Number(kwok);
+  delete site.overrides.tracker;
+}
 const sites = [];
 for (let i = 1; i <= n; i++) {
   const s = structuredClone(site);
@@ -57,7 +65,7 @@ measure() { # measure <label> <command...>
   rm -f "$out" "$out.log"
 }
 
-echo "# lab region, $n lab host(s), $n site(s) of 5 KWOK nodes; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%FT%TZ); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# lab region, $n lab host(s), $n site(s) of ${kwok:-5} KWOK nodes; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%FT%TZ); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 bash lab/hosts.sh up "$n" >/dev/null
 bash lab/prepare-stack.sh "$stack" >/dev/null 2>&1
 measure up pulumi up --yes --non-interactive --stack "$stack"
