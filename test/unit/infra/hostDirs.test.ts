@@ -10,12 +10,12 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { getProfile } from "../../../components/profiles";
 import { TRACKER_UID } from "../../../components/render/tracker";
 import { PROFILE_NAMES } from "../../../config/profiles";
 import { K3sCluster } from "../../../infra/k3sCluster";
 import { renderHostDirectories, workloadHostDirectories } from "../../../infra/render/hostDirs";
+import { clusterArgs, clusterHost, installClusterMocks } from "./clusterMocks";
 
 const FACTORY_DIRS = `0750 ${TRACKER_UID}:${TRACKER_UID} /var/lib/industrial-iot\n`;
 
@@ -48,62 +48,11 @@ describe("workloadHostDirectories", () => {
 
 // ---------------------------------------------------------------------------
 
-interface Registered {
-  name: string;
-  inputs: Record<string, unknown>;
-}
-const registered: Registered[] = [];
-
-pulumi.runtime.setMocks(
-  {
-    newResource(args) {
-      registered.push({ name: args.name, inputs: args.inputs });
-      const state: Record<string, unknown> = { ...args.inputs };
-      if (args.name.endsWith("-token")) state.result = "MockToken0123456789abcdefghijklmnopqrstuvwxyzAB";
-      if (args.name.endsWith("-kubeconfig")) state.stdout = "clusters: []\n";
-      return { id: `${args.name}-id`, state };
-    },
-    call: (args) => args.inputs,
-  },
-  "edgefleet",
-  "unit",
-  false,
-);
-
-async function settle(): Promise<void> {
-  let last = -1;
-  while (registered.length !== last) {
-    last = registered.length;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const { registered, settle } = installClusterMocks();
 
 function cluster(name: string, profile: string): void {
-  const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBb4VXpFQV/j1NzNgrKk8GxNz/LyOeFqIwJjPVBkOSV";
-  const artifact = { localPath: "/nonexistent/k3s", sha256: "0".repeat(64) };
-  new K3sCluster(name, {
-    where: `unit/${name}`,
-    site: name,
-    profile,
-    hosts: (["server", "agent", "agent"] as const).map((role, i) => ({
-      access: {
-        name: `${name}-h${i}`,
-        address: `192.0.2.${10 + i}`,
-        port: 22,
-        user: "root",
-        hostKey: key,
-        hostKeyConfigPath: `edgefleet:sites[0].hosts[${i}].hostKey`,
-      },
-      role,
-      size: "2c4g",
-    })),
-    privateKey: pulumi.secret("not-a-key"),
-    version: "v1.34.2+k3s1",
-    artifacts: { k3s: artifact, images: { ...artifact, fileName: "images.tar.zst" }, wasmShim: artifact },
-    wasm: true,
-    serviceMode: "systemd",
-    agentBatchSize: 2,
-  });
+  const hosts = (["server", "agent", "agent"] as const).map((role, i) => clusterHost(`${name}-h${i}`, i, role));
+  new K3sCluster(name, clusterArgs(name, hosts, { profile, agentBatchSize: 2 }));
 }
 
 /** HOST_DIRS of each host's install step, by resource name; absent = the key is not set. */

@@ -8,75 +8,24 @@
  * test/integration/hostFaults.test.ts. (A failure is not simulated here: the
  * SDK's resulting unhandled rejections reach Jest's own process handlers.)
  */
-import * as pulumi from "@pulumi/pulumi";
-import type { HostAccess } from "../../../infra/connection";
-import { K3sCluster, type ClusterHost } from "../../../infra/k3sCluster";
+import { K3sCluster } from "../../../infra/k3sCluster";
+import { clusterArgs, clusterHost, installClusterMocks } from "./clusterMocks";
 
-interface Held {
-  finish: () => void;
-}
-
-const registered: string[] = [];
-const held = new Map<string, Held>();
-
-pulumi.runtime.setMocks(
-  {
-    newResource(args) {
-      registered.push(args.name);
-      const state: Record<string, unknown> = { ...args.inputs };
-      if (args.name.endsWith("-token")) state.result = "MockToken0123456789abcdefghijklmnopqrstuvwxyzAB";
-      if (args.name.endsWith("-kubeconfig")) state.stdout = "clusters: []\n";
-      const done = { id: `${args.name}-id`, state };
-      if (!args.name.endsWith("-preflight")) return done;
-      return new Promise((resolve) => held.set(args.name, { finish: () => resolve(done) }));
-    },
-    call: (args) => args.inputs,
-  },
-  "edgefleet",
-  "unit",
-  false,
-);
-
-/** Lets queued registrations run until nothing new arrives. */
-async function settle(): Promise<void> {
-  let last = -1;
-  while (registered.length !== last) {
-    last = registered.length;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBb4VXpFQV/j1NzNgrKk8GxNz/LyOeFqIwJjPVBkOSV";
-function host(name: string, i: number, role: "server" | "agent"): ClusterHost {
-  const access: HostAccess = {
-    name,
-    address: `192.0.2.${10 + i}`,
-    port: 22,
-    user: "root",
-    hostKey: key,
-    hostKeyConfigPath: `edgefleet:sites[0].hosts[${i}].hostKey`,
-  };
-  return { access, role, size: "2c4g" };
-}
+const { registered: all, held, settle } = installClusterMocks((name) => name.endsWith("-preflight"));
+const registered = { indexOf: (n: string) => all.findIndex((r) => r.name === n) };
 
 function threeHostSite(): void {
-  const name = "site";
-  const artifact = { localPath: "/nonexistent/k3s", sha256: "0".repeat(64) };
-  new K3sCluster(name, {
-    where: `unit/${name}`,
-    site: name,
-    profile: "edgeGeneral",
-    hosts: [host("s1", 0, "server"), host("a1", 1, "agent"), host("a2", 2, "agent")],
-    privateKey: pulumi.secret("not-a-key"),
-    version: "v1.34.2+k3s1",
-    artifacts: { k3s: artifact, images: { ...artifact, fileName: "images.tar.zst" }, wasmShim: artifact },
-    wasm: true,
-    serviceMode: "systemd",
-    agentBatchSize: 1,
-  });
+  new K3sCluster(
+    "site",
+    clusterArgs("site", [clusterHost("s1", 0, "server"), clusterHost("a1", 1, "agent"), clusterHost("a2", 2, "agent")]),
+  );
 }
 
-const steps = (suffix: string): string[] => registered.filter((n) => n.endsWith(suffix)).sort();
+const steps = (suffix: string): string[] =>
+  all
+    .map((r) => r.name)
+    .filter((n) => n.endsWith(suffix))
+    .sort();
 
 jest.setTimeout(60_000);
 
