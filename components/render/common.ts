@@ -11,9 +11,11 @@ export type Plain<T> = pulumi.Unwrap<T>;
 
 export type DeploymentManifest = Plain<k8s.types.input.apps.v1.Deployment>;
 export type StatefulSetManifest = Plain<k8s.types.input.apps.v1.StatefulSet>;
+export type DaemonSetManifest = Plain<k8s.types.input.apps.v1.DaemonSet>;
 export type ServiceManifest = Plain<k8s.types.input.core.v1.Service>;
 export type ConfigMapManifest = Plain<k8s.types.input.core.v1.ConfigMap>;
 export type NetworkPolicyManifest = Plain<k8s.types.input.networking.v1.NetworkPolicy>;
+export type NetworkPolicyPeerManifest = Plain<k8s.types.input.networking.v1.NetworkPolicyPeer>;
 export type PdbManifest = Plain<k8s.types.input.policy.v1.PodDisruptionBudget>;
 export type HpaManifest = Plain<k8s.types.input.autoscaling.v2.HorizontalPodAutoscaler>;
 export type RuntimeClassManifest = Plain<k8s.types.input.node.v1.RuntimeClass>;
@@ -108,6 +110,14 @@ export function selectorLabels(app: string): Record<string, string> {
   return { "app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "edgefleet" };
 }
 
+/** A NetworkPolicy peer: the pods of one of our apps, in the namespace it runs in. */
+export function appPeer(namespace: string, app: string): NetworkPolicyPeerManifest {
+  return {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+    podSelector: { matchLabels: selectorLabels(app) },
+  };
+}
+
 /** Pinned image reference; tags like `latest` are refused because they break offline sites' reproducibility. */
 export interface ImageRef {
   registry: string;
@@ -158,7 +168,7 @@ export function dataVolumeClaim(storageGi: number) {
   };
 }
 
-export function withConfigHash<T extends DeploymentManifest | StatefulSetManifest>(
+export function withConfigHash<T extends DeploymentManifest | StatefulSetManifest | DaemonSetManifest>(
   workload: T,
   ...maps: ConfigMapManifest[]
 ): T {

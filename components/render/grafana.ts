@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import {
   appLabels,
+  appPeer,
   ConfigMapManifest,
   DeploymentManifest,
   hardenedContainerSecurity,
@@ -58,10 +59,7 @@ export function renderDatasources(prometheusUrl: string, lokiUrl?: string): stri
 
 /** A NetworkPolicy peer for the site's Grafana, for the backends it queries to admit. */
 export function grafanaPeer(namespace: string) {
-  return {
-    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
-    podSelector: { matchLabels: selectorLabels(GRAFANA_APP) },
-  };
+  return appPeer(namespace, GRAFANA_APP);
 }
 
 export function renderDashboardProvider(): string {

@@ -1,12 +1,12 @@
-import type * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import {
   appLabels,
+  appPeer,
   ConfigMapManifest,
-  DeploymentManifest,
+  DaemonSetManifest,
   k8sResources,
   NetworkPolicyManifest,
-  Plain,
+  NetworkPolicyPeerManifest,
   PriorityClassManifest,
   ResourceSpec,
   SecurityContextManifest,
@@ -17,9 +17,6 @@ import {
 import { LOKI_APP, LOKI_PORT, LOKI_SERVICE } from "./loki";
 import { NODE_AGENT_PRIORITY_CLASS, renderNodeAgentPriorityClass } from "./priorityClass";
 import { prometheusPeer } from "./redis";
-
-export type DaemonSetManifest = Plain<k8s.types.input.apps.v1.DaemonSet>;
-export type NetworkPolicyPeerManifest = Plain<k8s.types.input.networking.v1.NetworkPolicyPeer>;
 
 /**
  * Fluent Bit, not Promtail or Alloy. Promtail reached end of life (Grafana
@@ -178,10 +175,7 @@ export function logShipperSecurity(): SecurityContextManifest {
 
 /** A NetworkPolicy peer for the site's log shipper, for Loki to admit. */
 export function logShipperPeer(namespace: string): NetworkPolicyPeerManifest {
-  return {
-    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
-    podSelector: { matchLabels: selectorLabels(LOG_SHIPPER_APP) },
-  };
+  return appPeer(namespace, LOG_SHIPPER_APP);
 }
 
 export function renderLogShipper(a: LogShipperRenderArgs): LogShipperManifests {
@@ -266,8 +260,7 @@ export function renderLogShipper(a: LogShipperRenderArgs): LogShipperManifests {
       automountServiceAccountToken: false,
     },
     configMap,
-    // withConfigHash touches spec.template alone, which a DaemonSet has in the Deployment's shape.
-    daemonSet: withConfigHash(daemonSet as unknown as DeploymentManifest, configMap) as unknown as DaemonSetManifest,
+    daemonSet: withConfigHash(daemonSet, configMap),
     priorityClass: renderNodeAgentPriorityClass(a.site),
     networkPolicy: {
       apiVersion: "networking.k8s.io/v1",
@@ -283,12 +276,7 @@ export function renderLogShipper(a: LogShipperRenderArgs): LogShipperManifests {
         ],
         egress: [
           {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": a.lokiNamespace } },
-                podSelector: { matchLabels: selectorLabels(LOKI_APP) },
-              },
-            ],
+            to: [appPeer(a.lokiNamespace, LOKI_APP)],
             ports: [{ protocol: "TCP", port: LOKI_PORT }],
           },
           {

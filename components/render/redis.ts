@@ -1,6 +1,7 @@
 import type { RedisPersistence } from "../profiles";
 import {
   appLabels,
+  appPeer,
   ConfigMapManifest,
   hardenedContainerSecurity,
   k8sResources,
@@ -238,8 +239,5 @@ export function renderRedis(a: RedisRenderArgs): RedisManifests {
 
 /** A NetworkPolicy peer for the site's Prometheus (in its own namespace). */
 export function prometheusPeer(monitoringNamespace: string) {
-  return {
-    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": monitoringNamespace } },
-    podSelector: { matchLabels: selectorLabels("prometheus") },
-  };
+  return appPeer(monitoringNamespace, "prometheus");
 }

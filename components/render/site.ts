@@ -7,10 +7,17 @@ import {
   siteTrackerReplicas,
   TrackerSettings,
 } from "../profiles";
-import { DeploymentManifest, parseCpuMillis, parseMemoryMiB, ResourceSpec, StatefulSetManifest } from "./common";
+import {
+  DaemonSetManifest,
+  DeploymentManifest,
+  parseCpuMillis,
+  parseMemoryMiB,
+  ResourceSpec,
+  StatefulSetManifest,
+} from "./common";
 import { FailurePolicy, gatekeeperWorkloads, transformGatekeeper, GatekeeperTransformArgs } from "./gatekeeper";
 import { renderGrafana } from "./grafana";
-import { DaemonSetManifest, renderLogShipper } from "./logShipper";
+import { renderLogShipper } from "./logShipper";
 import { renderLoki } from "./loki";
 import { renderOpa } from "./opa";
 import { renderPrometheus, renderRules } from "./prometheus";
