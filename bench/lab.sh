@@ -9,12 +9,8 @@
 # lab's upstream distribution runs one server per site).
 # Usage (root): bash bench/lab.sh [N] >> bench/results/lab-$(date +%F).txt
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
-eval "$(tools/bootstrap.sh --env)"
-export PULUMI_CONFIG_PASSPHRASE=edgefleet-example
-state=$(mktemp -d)
-export PULUMI_BACKEND_URL="file://$state"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 n=${1:-1}
 [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: [KWOK_NODES=K] bench/lab.sh [N lab hosts]" >&2; exit 2; }
 # KWOK_NODES=K gives each site K simulated nodes (the lab's maximum is 2000)
@@ -54,15 +50,11 @@ JS
 fi
 
 measure() { # measure <label> <command...>
-  local out
-  out=$(mktemp)
-  /usr/bin/time -v "${@:2}" >"$out.log" 2>"$out" || { tail -n 40 "$out.log" "$out" >&2; exit 1; }
+  timed "${@:2}"
   # The engine's own summary ("468 unchanged") shows the no-op really was one.
-  printf '%-10s wall %s  maxrss %s KiB  (%s)\n' "$1" \
-    "$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out")" \
-    "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")" \
-    "$(awk '/^Resources:/ {on=1; next} on && NF {sub(/^ +/, ""); printf "%s%s", sep, $0; sep="; "} on && !NF {on=0}' "$out.log")"
-  rm -f "$out" "$out.log"
+  printf '%-10s wall %s  maxrss %s KiB  (%s)\n' "$1" "$TIMED_WALL" "$TIMED_RSS" \
+    "$(awk '/^Resources:/ {on=1; next} on && NF {sub(/^ +/, ""); printf "%s%s", sep, $0; sep="; "} on && !NF {on=0}' "$TIMED_LOG")"
+  rm -f "$TIMED_LOG"
 }
 
 echo "# lab region, $n lab host(s), $n site(s) of ${kwok:-5} KWOK nodes; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%FT%TZ); load before: $(cut -d' ' -f1-3 /proc/loadavg)"

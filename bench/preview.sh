@@ -6,27 +6,19 @@
 # or provider). Throwaway backend and stack files.
 # Usage: bash bench/preview.sh 10 100 500 2000/550 >> bench/results/preview-$(date +%F).txt
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
-eval "$(tools/bootstrap.sh --env)"
-export PULUMI_CONFIG_PASSPHRASE=edgefleet-example
-state=$(mktemp -d)
-export PULUMI_BACKEND_URL="file://$state"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 made=()
 trap 'rm -rf "$state" "${made[@]}"' EXIT
 
 echo "# pulumi preview of generated regions; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%FT%TZ)"
 preview() { # preview <stack> <label>: one measured preview line
-  local stack=$1 label=$2 out resources
+  local stack=$1 label=$2 resources
   pulumi stack init "$stack" --non-interactive >/dev/null
-  out=$(mktemp)
-  /usr/bin/time -v pulumi preview --stack "$stack" --non-interactive --suppress-progress >"$out.log" 2>"$out" ||
-    { tail -n 30 "$out.log" "$out" >&2; exit 1; }
-  resources=$(grep -Eo '\+ [0-9]+ to create' "$out.log" | grep -Eo '[0-9]+')
-  printf '%-22s resources %-6s wall %s  maxrss %s KiB\n' "$label" "$resources" \
-    "$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out")" \
-    "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")"
-  rm -f "$out" "$out.log"
+  timed pulumi preview --stack "$stack" --non-interactive --suppress-progress
+  resources=$(grep -Eo '\+ [0-9]+ to create' "$TIMED_LOG" | grep -Eo '[0-9]+')
+  printf '%-22s resources %-6s wall %s  maxrss %s KiB\n' "$label" "$resources" "$TIMED_WALL" "$TIMED_RSS"
+  rm -f "$TIMED_LOG"
 }
 
 # N previews one stack of N hosts; N/M makes the N-host region, splits it
