@@ -1,4 +1,4 @@
-import { SIZE_CLASSES, SizeClassName, allocatable, Resources } from "../config/sizeClasses";
+import { SIZE_CLASSES, allocatable, type Resources, type SizeClassName } from "../config/sizeClasses";
 import type { ResourceSpec } from "./render/common";
 
 /**

@@ -10,6 +10,16 @@ import type { SizeClassName } from "./sizeClasses";
 export const PROFILE_NAMES = ["logisticsHub", "retailCity", "supplyChain", "edgeGeneral", "factoryIiot"] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
+/** Stack config names profiles in camelCase; the site layer (components/profiles.ts) in kebab-case. */
+export const SITE_LAYER_PROFILE = {
+  logisticsHub: "logistics-hub",
+  retailCity: "retail-city",
+  supplyChain: "supply-chain",
+  edgeGeneral: "edge-general",
+  factoryIiot: "factory-iiot",
+} as const satisfies Record<ProfileName, string>;
+export type SiteLayerProfileName = (typeof SITE_LAYER_PROFILE)[ProfileName];
+
 export interface TrackerResources {
   requests: { cpu: string; memory: string };
   limits: { cpu: string; memory: string };

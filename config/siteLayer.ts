@@ -11,6 +11,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { SiteArgs } from "../components/site";
 import type { ImageRef, ResourceSpec } from "../components/render/common";
 import { getProfile } from "../components/profiles";
+import { SITE_LAYER_PROFILE, type SiteLayerProfileName } from "./profiles";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
 import {
   GATEKEEPER_POLICIES,
@@ -96,7 +97,7 @@ type Quantities = { cpu?: string | number; memory?: string };
 
 /** The operator's tracker requests/limits over the profile's, as numbers. */
 export function trackerResources(
-  profile: (typeof PROFILE_KEBAB)[keyof typeof PROFILE_KEBAB],
+  profile: SiteLayerProfileName,
   o: { requests?: Quantities; limits?: Quantities },
 ): ResourceSpec {
   const base = getProfile(profile).tracker.resources;
@@ -107,17 +108,9 @@ export function trackerResources(
   return { requests: pick(o.requests, base.requests), limits: pick(o.limits, base.limits) };
 }
 
-const PROFILE_KEBAB = {
-  logisticsHub: "logistics-hub",
-  retailCity: "retail-city",
-  supplyChain: "supply-chain",
-  edgeGeneral: "edge-general",
-  factoryIiot: "factory-iiot",
-} as const;
-
 export function siteLayerArgs(stack: StackSpec, site: SiteSpec, provider: k8s.Provider): SiteArgs {
   const o = site.overrides;
-  const profile = PROFILE_KEBAB[site.profile];
+  const profile = SITE_LAYER_PROFILE[site.profile];
   const authzPath = path.join(__dirname, "..", "policies", "authz", "src.rego");
   return {
     provider,

@@ -5,26 +5,17 @@
  * per-stack config (scripts/inventory/policy-config.ts), so a site gets the
  * same entries at preview and at admission.
  *
+ * The decision is the site layer's own profile: a site ships container logs
+ * where its profile runs Loki and the log shipper.
+ *
  * Kept loadable by Node's type stripping (imports of types say `type`):
  * policy-config.ts runs under scripts/inventory/run-ts.sh.
  */
-import type { ProfileName } from "../config/profiles";
+import { getProfile } from "../components/profiles";
+import { SITE_LAYER_PROFILE, type ProfileName } from "../config/profiles";
 import { THRESHOLDS, type HostPathEntry } from "./thresholds";
 
-/**
- * Profiles whose site layer runs the log shipper, i.e. components/profiles.ts
- * `extras.loki && extras.logShipper`. Listed here instead of read from there
- * because run-ts.sh cannot load components/profiles.ts (it imports types
- * without `type`); test/policy/siteHostPaths.test.ts holds the two equal.
- */
-export const SHIPS_CONTAINER_LOGS: Record<ProfileName, boolean> = {
-  logisticsHub: false,
-  retailCity: false,
-  supplyChain: false,
-  edgeGeneral: false,
-  factoryIiot: true,
-};
-
 export function siteHostPaths(site: { profile: ProfileName }): HostPathEntry[] {
-  return SHIPS_CONTAINER_LOGS[site.profile] ? THRESHOLDS.logShipperHostPaths.map((e) => ({ ...e })) : [];
+  const { loki, logShipper } = getProfile(SITE_LAYER_PROFILE[site.profile]).extras;
+  return loki && logShipper ? THRESHOLDS.logShipperHostPaths.map((e) => ({ ...e })) : [];
 }

@@ -7,6 +7,7 @@
  * The paths and owner come from the site layer itself, so the two cannot drift.
  */
 import { getProfile, PROFILE_NAMES, type ProfileName } from "../../components/profiles";
+import { SITE_LAYER_PROFILE } from "../../config/profiles";
 import { TRACKER_UID } from "../../components/render/tracker";
 
 export interface HostDirectory {
@@ -20,8 +21,8 @@ export interface HostDirectory {
 
 /** The site layer's profile for a stack-config profile name ("factoryIiot" -> "factory-iiot"). */
 function siteLayerProfile(profile: string): ProfileName {
-  const name = profile.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  if (!(PROFILE_NAMES as string[]).includes(name)) {
+  const name: string | undefined = (SITE_LAYER_PROFILE as Record<string, string>)[profile];
+  if (!name) {
     throw new Error(`unknown site profile "${profile}"; expected one of ${PROFILE_NAMES.join(", ")} (camel-cased)`);
   }
   return name as ProfileName;

@@ -8,7 +8,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { PROFILE_NAMES, type ProfileName } from "../../config/profiles";
+import { PROFILE_NAMES, SITE_LAYER_PROFILE } from "../../config/profiles";
 import type { StackSpec } from "../../config/schema";
 import { gatekeeperPolicies } from "../../config/siteLayer";
 import { parseStackFile } from "../../config/stackFile";
@@ -16,7 +16,7 @@ import { validate } from "../../config/validate";
 import { getProfile } from "../../components/profiles";
 import { siteOptions, type SiteOptionsConfig } from "../../policies/crossguard/config";
 import { GATEKEEPER_POLICIES, hostPathEntry } from "../../policies/gatekeeper/catalog";
-import { SHIPS_CONTAINER_LOGS, siteHostPaths } from "../../policies/siteHostPaths";
+import { siteHostPaths } from "../../policies/siteHostPaths";
 import { THRESHOLDS } from "../../policies/thresholds";
 import { policyConfig } from "../../scripts/inventory/policy-config";
 import { REPO } from "./tools";
@@ -29,8 +29,6 @@ function load(stack: string): StackSpec {
   );
   return validate(stack, rawConfig, secretKeys);
 }
-
-const kebab = (p: ProfileName) => p.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** Per site: [the Constraint's allowedHostPaths, the CrossGuard rule's for a workload of that site]. */
 function bothPoints(spec: StackSpec): Record<string, [unknown, unknown]> {
@@ -48,8 +46,8 @@ function bothPoints(spec: StackSpec): Record<string, [unknown, unknown]> {
 describe("a site's hostPath entries", () => {
   test("the profiles that ship logs are the ones whose site layer runs Loki and the log shipper", () => {
     for (const p of PROFILE_NAMES) {
-      const { loki, logShipper } = getProfile(kebab(p)).extras;
-      expect({ p, ships: SHIPS_CONTAINER_LOGS[p] }).toEqual({ p, ships: loki && logShipper });
+      const { loki, logShipper } = getProfile(SITE_LAYER_PROFILE[p]).extras;
+      expect({ p, ships: siteHostPaths({ profile: p }).length > 0 }).toEqual({ p, ships: loki && logShipper });
     }
   });
 
