@@ -59,8 +59,8 @@ interface Registration {
   inputs: Manifest;
 }
 
-/** The mocks hand secret inputs over wrapped; the manifests are meant to be read. */
-function unwrapSecrets(v: unknown): unknown {
+/** Pulumi mocks hand secret inputs over wrapped; manifests (and tests) read the plain values. */
+export function unwrapSecrets(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(unwrapSecrets);
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;

@@ -6,29 +6,18 @@
  * with the site layer about which profiles run the log shipper.
  */
 import { spawnSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { PROFILE_NAMES, SITE_LAYER_PROFILE } from "../../config/profiles";
 import type { StackSpec } from "../../config/schema";
 import { gatekeeperPolicies } from "../../config/siteLayer";
-import { parseStackFile } from "../../config/stackFile";
-import { validate } from "../../config/validate";
 import { getProfile } from "../../components/profiles";
 import { siteOptions, type SiteOptionsConfig } from "../../policies/crossguard/config";
 import { GATEKEEPER_POLICIES, hostPathEntry } from "../../policies/gatekeeper/catalog";
 import { siteHostPaths } from "../../policies/siteHostPaths";
 import { THRESHOLDS } from "../../policies/thresholds";
 import { policyConfig } from "../../scripts/inventory/policy-config";
+import { EXAMPLE_STACKS, loadStack as load } from "../../policies/scripts/renderStack";
 import { REPO } from "./tools";
-
-const EXAMPLE_STACKS = ["logistics-hub", "retail-city", "supply-chain", "edge-general", "factory-iiot"];
-
-function load(stack: string): StackSpec {
-  const { rawConfig, secretKeys } = parseStackFile(
-    fs.readFileSync(path.join(REPO, "stacks", `Pulumi.${stack}.yaml`), "utf8"),
-  );
-  return validate(stack, rawConfig, secretKeys);
-}
 
 /** Per site: [the Constraint's allowedHostPaths, the CrossGuard rule's for a workload of that site]. */
 function bothPoints(spec: StackSpec): Record<string, [unknown, unknown]> {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import { gatekeeperManifestPath } from "../../../components/footprint";
+import { unwrapSecrets } from "../../../policies/scripts/renderStack";
 
 /** The upstream Gatekeeper manifest; throws (the test fails) when it is missing. */
 export function gatekeeperYaml(): string {
@@ -12,19 +13,6 @@ export interface Registered {
   name: string;
   inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   provider?: string;
-}
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-
-/** Mocks receive secret inputs wrapped as {<sig>: <secret marker>, value}; tests read the plain values. */
-function unwrapSecrets(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(unwrapSecrets);
-  if (v && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    if (SECRET_SIG in o && "value" in o) return unwrapSecrets(o.value);
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
-  }
-  return v;
 }
 
 /** Installs Pulumi mocks recording every resource; dynamic RandomSecrets get a fixed 32-char result. */
