@@ -5,9 +5,23 @@
  * secret, as the engine does. Lets tests, the inventory importer and CI check
  * a stack file with validate() offline and without the passphrase.
  */
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
 import { parse } from "yaml";
 
 export const SECRET_PLACEHOLDER = "[secret]";
+
+/** The stack a `Pulumi.<stack>.yaml` file configures. */
+export function stackNameOf(file: string): string {
+  return basename(file)
+    .replace(/^Pulumi\./, "")
+    .replace(/\.yaml$/, "");
+}
+
+/** A tool's `--stack` argument: a stack file's path, or a stack name meaning stacks/Pulumi.<name>.yaml. */
+export function stackFilePath(stackOrFile: string): string {
+  return existsSync(stackOrFile) ? stackOrFile : join("stacks", `Pulumi.${stackOrFile}.yaml`);
+}
 
 export interface StackFileConfig {
   rawConfig: Record<string, unknown>;

@@ -6,15 +6,12 @@
  * "argument list too long".
  */
 import { readFileSync } from "node:fs";
-import { basename } from "node:path";
 import { checkConfigSize } from "../../config/configSize";
-import { parseStackFile } from "../../config/stackFile";
+import { parseStackFile, stackNameOf } from "../../config/stackFile";
 
 let failed = false;
 for (const file of process.argv.slice(2)) {
-  const stack = basename(file)
-    .replace(/^Pulumi\./, "")
-    .replace(/\.yaml$/, "");
+  const stack = stackNameOf(file);
   const finding = checkConfigSize(stack, parseStackFile(readFileSync(file, "utf8")).rawConfig);
   if (!finding) continue;
   console.error(`${finding.level}: ${finding.message}`);

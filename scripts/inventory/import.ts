@@ -12,8 +12,9 @@
  * written as stacks <stack>-a, -b, ... of whole sites of at most N hosts
  * (splitStack.ts), for regions past one stack's config ceiling.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { stackFilePath, stackNameOf } from "../../config/stackFile";
 import { parseArgs } from "node:util";
 import { formatYaml } from "./format";
 import { type ImportDefaults, mergeInventory, parseInventory } from "./inventory";
@@ -38,10 +39,8 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const stackFile = existsSync(values.stack) ? values.stack : join("stacks", `Pulumi.${values.stack}.yaml`);
-  const stackName = basename(stackFile)
-    .replace(/^Pulumi\./, "")
-    .replace(/\.yaml$/, "");
+  const stackFile = stackFilePath(values.stack);
+  const stackName = stackNameOf(stackFile);
   const defaults: ImportDefaults = {};
   if (values.site) defaults.site = values.site;
   if (values.profile) defaults.profile = values.profile;

@@ -7,8 +7,7 @@
  * entries its Constraints allow.
  */
 import { readFileSync } from "node:fs";
-import { basename } from "node:path";
-import { parseStackFile } from "../../config/stackFile";
+import { parseStackFile, stackNameOf } from "../../config/stackFile";
 import type { HostSize, StackSpec } from "../../config/schema";
 import { validate } from "../../config/validate";
 import { siteHostPaths } from "../../policies/siteHostPaths";
@@ -64,9 +63,7 @@ if (process.argv[1] && /policy-config\.ts$/.test(process.argv[1])) {
     console.error("usage: policy-config.ts <stack file>");
     process.exit(2);
   }
-  const stack = basename(file)
-    .replace(/^Pulumi\./, "")
-    .replace(/\.yaml$/, "");
+  const stack = stackNameOf(file);
   const { rawConfig, secretKeys } = parseStackFile(readFileSync(file, "utf8"));
   console.log(JSON.stringify(policyConfig(validate(stack, rawConfig, secretKeys)), null, 2));
 }

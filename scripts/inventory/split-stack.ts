@@ -6,7 +6,8 @@
  * fresh `up` of each piece for a region not deployed yet).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
+import { stackFilePath, stackNameOf } from "../../config/stackFile";
 import { parseArgs } from "node:util";
 import { formatYaml } from "./format";
 import { splitStack } from "./splitStack";
@@ -23,10 +24,8 @@ async function main(): Promise<number> {
     console.error("usage: split-stack.ts --stack <name|file> --max-hosts N [--dry-run]");
     return 2;
   }
-  const file = existsSync(values.stack) ? values.stack : join("stacks", `Pulumi.${values.stack}.yaml`);
-  const stack = basename(file)
-    .replace(/^Pulumi\./, "")
-    .replace(/\.yaml$/, "");
+  const file = stackFilePath(values.stack);
+  const stack = stackNameOf(file);
   const pieces = splitStack(stack, readFileSync(file, "utf8"), Number(values["max-hosts"]));
   for (const p of pieces) {
     const out = join(dirname(file), `Pulumi.${p.stack}.yaml`);
