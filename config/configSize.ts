@@ -53,7 +53,16 @@ export function checkConfigSize(stack: string, rawConfig: Record<string, unknown
   return undefined;
 }
 
-function countHosts(sites: unknown): number {
+/** Sites as a stack file holds them, or as the engine passes them (JSON text). */
+function countHosts(value: unknown): number {
+  let sites = value;
+  if (typeof value === "string") {
+    try {
+      sites = JSON.parse(value);
+    } catch {
+      return 0;
+    }
+  }
   if (!Array.isArray(sites)) return 0;
   return sites.reduce<number>((n, s) => {
     const hosts = (s as { hosts?: unknown } | null)?.hosts;

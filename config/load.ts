@@ -18,24 +18,12 @@ function secretKeys(all: Record<string, string>): Set<string> {
   return new Set(Array.isArray(parsed) ? parsed.filter((k): k is string => typeof k === "string") : []);
 }
 
-/** allConfig() holds structured values as JSON text; size them as the engine encodes them. */
-function parsedConfig(all: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(all)) {
-    try {
-      out[k] = v.startsWith("{") || v.startsWith("[") ? JSON.parse(v) : v;
-    } catch {
-      out[k] = v;
-    }
-  }
-  return out;
-}
-
 export function loadStackSpec(): StackSpec {
   const all = pulumi.runtime.allConfig();
   const spec = validate(pulumi.getStack(), all, secretKeys(all));
   // Past the ceiling the program never starts, so only the warning can be said here.
-  const size = checkConfigSize(pulumi.getStack(), parsedConfig(all));
+  // allConfig() is the engine's own key -> string map, so it sizes as it was passed.
+  const size = checkConfigSize(pulumi.getStack(), all);
   if (size) void pulumi.log.warn(size.message);
   return spec;
 }
