@@ -36,6 +36,7 @@ jest_project() { # jest_project <project> [jest args...]: counts each jest test
   fi
 }
 
+check "Node.js install from an empty npm cache" bash test/toolchain/install-node.test.sh
 check "toolchain versions" scripts/check-toolchain.sh
 check "typecheck" npx tsc --noEmit -p tsconfig.json
 check "lint" npx eslint .

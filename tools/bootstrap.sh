@@ -37,22 +37,33 @@ rm -rf "$cache"/tools/*.tmp.* "$cache"/node/*.tmp
 
 # --- Node.js -----------------------------------------------------------------
 node_dir="$cache/node/$NODE_VERSION"
-node_bin="$node_dir/node_modules/node/bin"
-if [ ! -x "$node_bin/node" ]; then
+node_bin=
+for d in "$node_dir"/node_modules/node-*/bin; do [ -x "$d/node" ] && node_bin=$d; done
+if [ -z "$node_bin" ]; then
   log "installing Node.js $NODE_VERSION from the npm registry"
-  command -v npm >/dev/null || die "npm is needed once to fetch Node.js $NODE_VERSION (apt-get install npm)"
-  rm -rf "$node_dir.tmp"
-  # The `node` package ships the binary itself; its install script only
-  # re-links it, so scripts stay off (npm >= 11 would not run them anyway).
-  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$node_dir.tmp" "node@$NODE_VERSION" >&2
-  "$node_dir.tmp/node_modules/node/bin/node" --version >/dev/null || die "the node@$NODE_VERSION package gave no working binary"
-  rm -rf "$node_dir" && mv "$node_dir.tmp" "$node_dir"
+  node_bin=$("$here/install-node.sh" "$node_dir") || die "Node.js $NODE_VERSION could not be installed (see above)"
 fi
 
 # --- Go tools ----------------------------------------------------------------
 # Each tools/go/<tool>/ is a wrapper module with a build.sh OUT_DIR that knows
 # the tool's packages, tags and version ldflags.
 TOOLS=(pulumi language-nodejs kubernetes opa gator actionlint promtool kwok etcd kube)
+# EDGEFLEET_PULUMI=installed: the Pulumi CLI, its language host and the
+# kubernetes plugin come from an ordinary install (pulumi/actions on GitHub's
+# runners, get.pulumi.com on a workstation) at the pinned version, with plugin
+# downloads on; only the test and lab tools are built. The default, offline,
+# builds all of them (no release downloads on air-gapped machines).
+pulumi_from=${EDGEFLEET_PULUMI:-built}
+case $pulumi_from in
+  built) ;;
+  installed)
+    TOOLS=(opa gator actionlint promtool kwok etcd kube)
+    command -v pulumi >/dev/null || die "EDGEFLEET_PULUMI=installed, but pulumi is not on PATH"
+    [ "$(pulumi version)" = "v$PULUMI_VERSION" ] ||
+      die "EDGEFLEET_PULUMI=installed: pulumi on PATH is $(pulumi version), the pin is v$PULUMI_VERSION (tools/versions.env)"
+    ;;
+  *) die "EDGEFLEET_PULUMI must be 'built' (default) or 'installed'" ;;
+esac
 
 keyof() { # keyof <tool>: hash of the pins its build.sh reads, the Go version and the wrapper's files
   (
@@ -63,37 +74,89 @@ keyof() { # keyof <tool>: hash of the pins its build.sh reads, the Go version an
   ) | sha256sum | cut -c1-16
 }
 
-export GOFLAGS="-mod=readonly"
+# No DWARF: every binary is linked with -s -w anyway, so generating it per
+# package is compile time spent on nothing.
+export GOFLAGS="-mod=readonly -gcflags=all=-dwarf=false"
 export CGO_ENABLED=0
 # The public checksum database does not answer for every module this project
 # needs; each wrapper commits a complete go.sum, which go verifies instead.
 export GONOSUMDB="*"
 
-built=()
+# Downloads overlap compiles: while one tool compiles (CPU-bound), the modules
+# of the tools still to build are fetched in the background (network-bound),
+# each once, into the shared module cache.
+prefetch() {
+  for tool in "$@"; do
+    # shellcheck disable=SC2046
+    (cd "$here/go/$tool" && go list -e -deps $(sed -n 's/.*_ "\([^"]*\)".*/\1/p' tools.go) >/dev/null 2>&1) || true
+  done
+}
+todo=()
 for tool in "${TOOLS[@]}"; do
-  key=$(keyof "$tool")
+  [ -f "$cache/tools/$tool-$(keyof "$tool")/.complete" ] || todo+=("$tool")
+done
+prefetch_pid=
+if [ ${#todo[@]} -gt 1 ]; then
+  prefetch "${todo[@]:1}" &
+  prefetch_pid=$!
+fi
+
+# build_tool <tool> <key>: one tool into its cache folder, its output in a log
+# beside it (builds run side by side, so their output would interleave).
+build_tool() {
+  local tool=$1 key=$2 out tmp start
   out="$cache/tools/$tool-$key"
-  built+=("$out/bin")
-  [ -f "$out/.complete" ] && continue
-  log "building $tool (key $key); minutes the first time, then cached"
   tmp="$out.tmp.$$"
   rm -rf "$tmp" && mkdir -p "$tmp/src" "$tmp/bin"
   # Build from a copy: generated files never land in the checkout.
   cp -R "$here/go/$tool/." "$tmp/src/"
   start=$(date +%s)
-  (cd "$tmp/src" && ./build.sh "$tmp/bin") >&2 || die "$tool: build failed (see above); nothing was installed"
+  if ! (cd "$tmp/src" && ./build.sh "$tmp/bin") >"$out.log" 2>&1; then
+    return 1
+  fi
   echo "$(($(date +%s) - start))" >"$tmp/build-seconds"
   rm -rf "$tmp/src"
   touch "$tmp/.complete"
-  rm -rf "$out" && mv "$tmp" "$out"
+  rm -rf "$out" && mv "$tmp" "$out" && mv "$out.log" "$out/build.log"
+  log "built $tool in $(cat "$out/build-seconds") s"
   # Builds of this tool at older pins are dead weight (hundreds of MB each).
   for old in "$cache/tools/$tool"-*; do
-    case $old in "$out" | *.tmp.*) ;; *) [ -f "$old/.complete" ] && rm -rf "$old" ;; esac
+    case $old in "$out" | *.tmp.* | *.log) ;; *) [ -f "$old/.complete" ] && rm -rf "$old" ;; esac
   done
+}
+
+# Two builds at a time by default: one Go build leaves a core idle while it
+# loads packages and links (single-threaded), and two fill those gaps.
+jobs_max=${EDGEFLEET_BUILD_JOBS:-2}
+[[ $jobs_max =~ ^[1-9][0-9]*$ ]] || die "EDGEFLEET_BUILD_JOBS must be a positive integer"
+built=() pids=() names=()
+for tool in "${TOOLS[@]}"; do
+  key=$(keyof "$tool")
+  out="$cache/tools/$tool-$key"
+  built+=("$out/bin")
+  [ -f "$out/.complete" ] && continue
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  log "building $tool (key $key); minutes the first time, then cached (log: $out.log)"
+  build_tool "$tool" "$key" &
+  pids+=($!) names+=("$tool")
 done
+failed=()
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || failed+=("${names[$i]}")
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  for tool in "${failed[@]}"; do
+    echo "bootstrap: $tool: build failed; the end of its log:" >&2
+    tail -n 40 "$cache/tools/$tool-$(keyof "$tool").log" >&2 || true
+  done
+  [ -z "$prefetch_pid" ] || kill "$prefetch_pid" 2>/dev/null || true
+  die "build failed for: ${failed[*]} (nothing of theirs was installed)"
+fi
+
+[ -z "$prefetch_pid" ] || wait "$prefetch_pid" || true
 
 # --- Assemble the toolchain ----------------------------------------------------
-chain_key=$(printf '%s\n' "${built[@]}" "$NODE_VERSION" | sha256sum | cut -c1-16)
+chain_key=$(printf '%s\n' "${built[@]}" "$NODE_VERSION" "$pulumi_from" | sha256sum | cut -c1-16)
 chain="$cache/toolchain/$chain_key"
 if [ ! -f "$chain/.complete" ]; then
   rm -rf "$chain" && mkdir -p "$chain/bin"
@@ -109,6 +172,22 @@ if [ ! -f "$chain/.complete" ]; then
   done
   ln -sf "$node_bin/node" "$chain/bin/node"
   touch "$chain/.complete"
+fi
+
+if [ "$pulumi_from" = installed ]; then
+  # The ordinary way: Pulumi's own plugin cache, the plugin downloaded at the
+  # version @pulumi/kubernetes names.
+  pulumi plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" >&2
+  if [ "$mode" = "--env" ]; then
+    cat <<EOF
+export PATH="$chain/bin:\$PATH"
+export EDGEFLEET_PULUMI=installed
+export EDGEFLEET_TOOLS_BIN="$chain/bin"
+EOF
+  else
+    log "toolchain ready: $chain/bin (Pulumi: the installed $(pulumi version))"
+  fi
+  exit 0
 fi
 
 export PULUMI_HOME="$cache/pulumi-home"
@@ -127,7 +206,6 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=false
 export EDGEFLEET_TOOLS_BIN="$chain/bin"
-export EDGEFLEET_GATEKEEPER_MANIFEST="$chain/bin/gatekeeper-v$GATEKEEPER_VERSION.yaml"
 EOF
 else
   log "toolchain ready: $chain/bin"

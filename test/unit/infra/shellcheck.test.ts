@@ -21,7 +21,19 @@ function shellFiles(dir: string): string[] {
   return out;
 }
 
-const files = [...shellFiles(path.join(repo, "infra/scripts")), ...shellFiles(path.join(repo, "test/shell"))].sort();
+// Host scripts and their tests, and the scripts that set up and run the
+// project (toolchain, lab, inventory, benchmarks, CI).
+const files = [
+  ...["infra/scripts", "test/shell", "test/toolchain", "test/lab", "lab", "scripts", "bench"].flatMap((d) =>
+    shellFiles(path.join(repo, d)).filter((f) => !f.includes(`${path.sep}results${path.sep}`)),
+  ),
+  ...fs
+    .readdirSync(path.join(repo, "tools"))
+    .filter((f) => f.endsWith(".sh"))
+    .map((f) => path.join(repo, "tools", f)),
+  ...fs.readdirSync(path.join(repo, "tools/go")).map((t) => path.join(repo, "tools/go", t, "build.sh")),
+  path.join(repo, ".ci/run"),
+].sort();
 
 describe("shellcheck", () => {
   it("is installed", () => {
