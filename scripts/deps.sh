@@ -22,17 +22,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
 
-# node_modules, with the pinned Node (the toolchain's) on PATH; reinstalled
-# only when the lock file changed. `npm install --no-save` rather than
-# `npm ci`: npm 11 leaves other platforms' optional packages of unrs-resolver
-# (jest's resolver) out of the lock and `npm ci` then refuses the lock as out
-# of sync; `install --no-save` installs the locked versions and writes nothing.
+# node_modules, with the pinned Node (the toolchain's) on PATH, by `npm ci`
+# (the lock is the whole truth); reinstalled only when the lock changed.
 # Install scripts stay off: no package here needs one, and @pulumi/kubernetes's
 # would try to download its plugin (the toolchain builds it instead).
 eval "$("$repo/tools/bootstrap.sh" --env)"
 stamp="$repo/node_modules/.edgefleet-lock-sha"
 want=$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  (cd "$repo" && npm install --no-save --no-audit --no-fund --ignore-scripts >&2)
+  (cd "$repo" && npm ci --no-audit --no-fund --ignore-scripts >&2)
   echo "$want" >"$stamp"
+fi
+
+# The Gatekeeper release manifest, where the stack setting edgefleet:gatekeeper
+# looks first (air-gapped): the copy of the pinned release the toolchain holds.
+# shellcheck disable=SC1091
+gk_version=$(. "$repo/tools/versions.env" && echo "$GATEKEEPER_VERSION")
+gk="$repo/artifacts/gatekeeper/gatekeeper-v$gk_version.yaml"
+if ! cmp -s "$EDGEFLEET_TOOLS_BIN/gatekeeper-v$gk_version.yaml" "$gk"; then
+  install -D -m 0644 "$EDGEFLEET_TOOLS_BIN/gatekeeper-v$gk_version.yaml" "$gk"
 fi
