@@ -1,8 +1,8 @@
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { SIZE_CLASSES } from "../config/sizeClasses";
 import { PROFILE_NAMES, PROFILES, Profile, siteTrackerReplicas } from "./profiles";
+import { localGatekeeperManifest } from "./gatekeeperManifest";
 import { GATEKEEPER_VERSION } from "./render/gatekeeper";
 import { WASMEDGE_OVERHEAD } from "./render/runtimeClass";
 import { nodeAllocatable, platformFootprint, resolveSite, ResolvedSite } from "./render/site";
@@ -101,39 +101,11 @@ export function footprintMarkdown(gatekeeperYaml: string): string {
   return out.join("\n") + "\n";
 }
 
-/**
- * Upstream Gatekeeper manifest: $EDGEFLEET_GATEKEEPER_MANIFEST, else the
- * pinned Go module in the module cache (tools/bootstrap.sh downloads it).
- */
-export function gatekeeperManifestPath(): string {
-  const env = process.env.EDGEFLEET_GATEKEEPER_MANIFEST;
-  if (env) return env;
-  let modcache: string;
-  try {
-    modcache = execFileSync("go", ["env", "GOMODCACHE"], { encoding: "utf8" }).trim();
-  } catch (e) {
-    throw new Error(`cannot locate the Gatekeeper manifest: set EDGEFLEET_GATEKEEPER_MANIFEST (go env failed: ${e})`);
-  }
-  const p = path.join(
-    modcache,
-    "github.com/open-policy-agent/gatekeeper",
-    `v3@${GATEKEEPER_VERSION}`,
-    "deploy/gatekeeper.yaml",
-  );
-  if (!fs.existsSync(p)) {
-    throw new Error(
-      `Gatekeeper manifest not found at ${p}: run \`go mod download github.com/open-policy-agent/gatekeeper/v3@${GATEKEEPER_VERSION}\` ` +
-        "or set EDGEFLEET_GATEKEEPER_MANIFEST",
-    );
-  }
-  return p;
-}
-
 export const FOOTPRINT_FILE = path.join(__dirname, "FOOTPRINT.md");
 
 /** Entry point of write-footprint.sh (run from the compiled output, so FOOTPRINT_FILE is not used there). */
 if (require.main === module) {
   const target = process.argv[2];
   if (!target) throw new Error("usage: footprint.js <output FOOTPRINT.md>");
-  fs.writeFileSync(target, footprintMarkdown(fs.readFileSync(gatekeeperManifestPath(), "utf8")));
+  fs.writeFileSync(target, footprintMarkdown(fs.readFileSync(localGatekeeperManifest(), "utf8")));
 }

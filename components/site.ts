@@ -33,8 +33,10 @@ export interface SiteArgs {
   trackerImage: ImageRef;
   overrides?: SiteOverrides;
   gatekeeper: {
-    /** Path of upstream's deploy/gatekeeper.yaml for v3.23.1. */
+    /** Path of upstream's deploy/gatekeeper.yaml of the release (components/gatekeeperRelease.ts), checked against its pin. */
     manifestPath: string;
+    /** That release's version tag, e.g. "v3.23.1". @default GATEKEEPER_VERSION */
+    version?: string;
     templates: Record<string, any>[];
     constraints: Record<string, any>[];
     expansions?: Record<string, any>[];

@@ -9,6 +9,7 @@
  *   edgefleet:ssh:        { user, port, privateKey (secret), bastion? }
  *   edgefleet:registry:   { mirrors: { <registry>: { endpoint: [url, ...] } } }   (optional)
  *   edgefleet:upgrade:    { agentBatchSize }                                   (optional)
+ *   edgefleet:gatekeeper: { version, sha256, file?, url? }                     (optional; default config/gatekeeperRelease.ts)
  *   edgefleet:lab:        { hosts, kwokNodes, bridgeCidr }                     (lab stack only)
  *   edgefleet:sites:
  *     - name: hub-sh
@@ -27,6 +28,11 @@ import { PROFILE_NAMES, type ProfileName } from "./profiles";
 import { parseCidr4, cidrContainsCidr, ipVersion } from "./net";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
 import { SIZE_CLASS_NAMES, type Resources, type SizeClass, type SizeClassName } from "./sizeClasses";
+import {
+  GATEKEEPER_RELEASE,
+  gatekeeperManifestFile,
+  type GatekeeperReleaseSpec,
+} from "../components/gatekeeperRelease";
 
 export const NAMESPACE = "edgefleet";
 
@@ -397,6 +403,47 @@ export const RegistrySchema = z.strictObject({
   ),
 });
 
+/**
+ * The Gatekeeper release manifest (config/gatekeeperRelease.ts). A stack that
+ * pins another version gives its sha256 too; file and url default from the version.
+ */
+export const GatekeeperSchema = z
+  .strictObject({
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, {
+      error: (iss) => `${show(iss.input)} is not a Gatekeeper release version. Fix: write it as 3.23.1 (no "v").`,
+    }),
+    sha256: z
+      .string()
+      .regex(SHA256, {
+        error: (iss) =>
+          `${show(iss.input)} is not a sha256 checksum. Fix: give 64 lower-case hex characters, as printed by \`sha256sum gatekeeper.yaml\`.`,
+      })
+      .optional(),
+    file: z.string().min(1).optional(),
+    url: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .refine((g) => g.sha256 !== undefined || g.version === GATEKEEPER_RELEASE.version, {
+    path: ["sha256"],
+    error: (iss) =>
+      `is missing for Gatekeeper ${(iss.input as { version: string }).version}. Fix: set edgefleet:gatekeeper.sha256 to the sha256 of that release's deploy/gatekeeper.yaml.`,
+  });
+
+/** The release a stack installs: its own setting over the defaults. */
+export function gatekeeperRelease(g: z.output<typeof GatekeeperSchema> | undefined): GatekeeperReleaseSpec {
+  if (!g) return GATEKEEPER_RELEASE;
+  const same = g.version === GATEKEEPER_RELEASE.version;
+  return {
+    version: g.version,
+    sha256: g.sha256 ?? GATEKEEPER_RELEASE.sha256,
+    file: g.file ?? gatekeeperManifestFile(g.version),
+    url:
+      g.url ??
+      (same
+        ? GATEKEEPER_RELEASE.url
+        : `https://raw.githubusercontent.com/open-policy-agent/gatekeeper/v${g.version}/deploy/gatekeeper.yaml`),
+  };
+}
+
 export const UpgradeSchema = z.strictObject({
   agentBatchSize: z.int().min(1).default(1),
 });
@@ -429,6 +476,7 @@ export const StackConfigSchema = z.strictObject({
     error: "the stack has no sites. Fix: add at least one site under edgefleet:sites.",
   }),
   [`${NAMESPACE}:upgrade`]: UpgradeSchema.default({ agentBatchSize: 1 }),
+  [`${NAMESPACE}:gatekeeper`]: GatekeeperSchema.optional(),
   [`${NAMESPACE}:lab`]: LabSchema.optional(),
 });
 export type RawStackConfig = z.output<typeof StackConfigSchema>;
@@ -524,6 +572,8 @@ export interface StackSpec {
   ssh: SshSpec;
   registry?: RegistrySpec;
   upgrade: { agentBatchSize: number };
+  /** The Gatekeeper release manifest every site installs. */
+  gatekeeper: GatekeeperReleaseSpec;
   sites: SiteSpec[];
   lab?: LabSpec;
 }

@@ -50,18 +50,6 @@ export function parseImage(image: string): ImageRef {
   return at >= 0 ? { registry, repository, digest: image.slice(at + 1) } : { registry, repository, tag };
 }
 
-/** Where the Gatekeeper release manifest is: set by tools/bootstrap.sh --env. */
-export function gatekeeperManifestPath(): string {
-  const p = process.env.EDGEFLEET_GATEKEEPER_MANIFEST;
-  if (!p || !fs.existsSync(p)) {
-    throw new Error(
-      "the Gatekeeper release manifest was not found (EDGEFLEET_GATEKEEPER_MANIFEST). " +
-        'Fix: run `eval "$(tools/bootstrap.sh --env)"` first, or point EDGEFLEET_GATEKEEPER_MANIFEST at deploy/gatekeeper.yaml of Gatekeeper v3.23.1.',
-    );
-  }
-  return p;
-}
-
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export function gatekeeperPolicies(
   site: SiteSpec,
@@ -108,7 +96,17 @@ export function trackerResources(
   return { requests: pick(o.requests, base.requests), limits: pick(o.limits, base.limits) };
 }
 
-export function siteLayerArgs(stack: StackSpec, site: SiteSpec, provider: k8s.Provider): SiteArgs {
+/**
+ * The site layer's arguments for one site of a validated stack.
+ * `gatekeeperManifest` is the local path of the stack's Gatekeeper release
+ * manifest, already checked against its pin (ensurePinnedArtifact).
+ */
+export function siteLayerArgs(
+  stack: StackSpec,
+  site: SiteSpec,
+  provider: k8s.Provider,
+  gatekeeperManifest: string,
+): SiteArgs {
   const o = site.overrides;
   const profile = SITE_LAYER_PROFILE[site.profile];
   const authzPath = path.join(__dirname, "..", "policies", "authz", "src.rego");
@@ -128,7 +126,11 @@ export function siteLayerArgs(stack: StackSpec, site: SiteSpec, provider: k8s.Pr
         ? { controllerReplicas: o.gatekeeper.replicas, validatingFailurePolicy: o.gatekeeper.failurePolicy }
         : undefined,
     },
-    gatekeeper: { manifestPath: gatekeeperManifestPath(), ...gatekeeperPolicies(site, stack) },
+    gatekeeper: {
+      manifestPath: gatekeeperManifest,
+      version: `v${stack.gatekeeper.version}`,
+      ...gatekeeperPolicies(site, stack),
+    },
     authzPolicyRego: fs.readFileSync(authzPath, "utf8"),
     ephemeralStorage: site.overrides.storage?.ephemeral,
   };

@@ -13,6 +13,7 @@ import {
   SiteSchema,
   StackConfigSchema,
   customSizeClass,
+  gatekeeperRelease,
   type HostSize,
   type HostSpec,
   type RawSize,
@@ -55,7 +56,9 @@ export function formatProblems(stackName: string, problems: ConfigProblem[]): st
 }
 
 /** Keys whose values Pulumi hands the program as JSON text. */
-const STRUCTURED = ["k3s", "upstream", "ssh", "registry", "sites", "upgrade", "lab"].map((k) => `${NAMESPACE}:${k}`);
+const STRUCTURED = ["k3s", "upstream", "ssh", "registry", "sites", "upgrade", "gatekeeper", "lab"].map(
+  (k) => `${NAMESPACE}:${k}`,
+);
 const SSH_KEY = `${NAMESPACE}:ssh`;
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -520,6 +523,7 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
         : {}),
     },
     upgrade: cfg[`${NAMESPACE}:upgrade`],
+    gatekeeper: gatekeeperRelease(cfg[`${NAMESPACE}:gatekeeper`]),
     sites,
   };
   const registry = cfg[`${NAMESPACE}:registry`];

@@ -1,14 +1,15 @@
 import { parseAllDocuments } from "yaml";
 import { k8sResources, ResourceSpec } from "./common";
+import { GATEKEEPER_RELEASE } from "../gatekeeperRelease";
 
 /**
  * Gatekeeper is installed from upstream's own deploy/gatekeeper.yaml (the one
- * in the pinned Go module, v3.23.1), transformed here, rather than re-rendered
+ * of the pinned release, components/gatekeeperRelease.ts), transformed here, rather than re-rendered
  * by hand: the file carries 17 CRDs, RBAC and webhook wiring that track each
  * release; rewriting them would be a fork to maintain. We change only what a
  * small edge node needs and check the pin.
  */
-export const GATEKEEPER_VERSION = "v3.23.1";
+export const GATEKEEPER_VERSION = `v${GATEKEEPER_RELEASE.version}`;
 export const GATEKEEPER_NAMESPACE = "gatekeeper-system";
 
 export type FailurePolicy = "Ignore" | "Fail";

@@ -3,7 +3,7 @@
  * operator can run the real Gatekeeper policies over it before `pulumi up`:
  *   node -r ./policies/scripts/ts-register.js policies/scripts/render-stack.ts <stack|stack-file> <outdir>
  *   gator test -f <outdir>/<site>
- * Needs EDGEFLEET_GATEKEEPER_MANIFEST (`eval "$(tools/bootstrap.sh --env)"`).
+ * Needs the Gatekeeper release manifest in artifacts/gatekeeper/ (`bash scripts/deps.sh` puts it there).
  * Generated secrets hold a placeholder: the output is for checking, not for
  * `kubectl apply`.
  */

@@ -15,6 +15,7 @@ import { gatekeeperPolicies, siteLayerArgs } from "../../config/siteLayer";
 import type { StackSpec } from "../../config/schema";
 import { parseStackFile } from "../../config/stackFile";
 import { validate } from "../../config/validate";
+import { localGatekeeperManifest } from "../../components/gatekeeperManifest";
 import { Site } from "../../components/site";
 import { stringify } from "yaml";
 
@@ -134,7 +135,7 @@ export async function renderStack(stackOrFile: string): Promise<RenderedSite[]> 
     seen = new Map();
     const expected = new Set<string>();
     const provider = new k8s.Provider(site.name, { kubeconfig: "{}" });
-    new Site(site.name, siteLayerArgs(spec, site, provider), {
+    new Site(site.name, siteLayerArgs(spec, site, provider, localGatekeeperManifest(spec.gatekeeper)), {
       // Legacy transformations run synchronously for the Site and each descendant as it is constructed:
       // the one complete list of what must reach the mocks before the site is rendered.
       transformations: [

@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { gatekeeperManifestPath } from "../../../components/footprint";
+import { localGatekeeperManifest } from "../../../components/gatekeeperManifest";
 import { PROFILE_NAMES, PROFILES } from "../../../components/profiles";
 import { byType, installMocks, one, outputValue, Registered, settle } from "./helpers";
 
@@ -302,7 +302,7 @@ describe("OPA, Loki, Gatekeeper", () => {
     const start = registered.length;
     new Gatekeeper("gk", {
       provider,
-      manifestPath: gatekeeperManifestPath(),
+      manifestPath: localGatekeeperManifest(),
       templates: [template],
       constraints: [constraint],
       controllerReplicas: 1,
@@ -328,7 +328,7 @@ describe("Site", () => {
     provider,
     edgeNodes: 10,
     trackerImage: { registry: "registry.example.com", repository: "edgefleet/tracker", tag: "1.0.0" },
-    gatekeeper: { manifestPath: gatekeeperManifestPath(), templates: [template], constraints: [constraint] },
+    gatekeeper: { manifestPath: localGatekeeperManifest(), templates: [template], constraints: [constraint] },
     authzPolicyRego: AUTHZ,
   };
 

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
-import { gatekeeperManifestPath } from "../../../components/footprint";
+import { localGatekeeperManifest } from "../../../components/gatekeeperManifest";
 import { unwrapSecrets } from "../../../policies/scripts/renderStack";
 
 /** The upstream Gatekeeper manifest; throws (the test fails) when it is missing. */
 export function gatekeeperYaml(): string {
-  return fs.readFileSync(gatekeeperManifestPath(), "utf8");
+  return fs.readFileSync(localGatekeeperManifest(), "utf8");
 }
 
 export interface Registered {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { parse } from "yaml";
-import { gatekeeperManifestPath } from "../../../components/footprint";
+import { localGatekeeperManifest } from "../../../components/gatekeeperManifest";
 import { PROFILE_NAMES, PROFILES } from "../../../components/profiles";
 import {
   HOST_LOG_DIR,
@@ -429,7 +429,7 @@ describe("LogShipper and Site on Pulumi mocks", () => {
         profile: name,
         edgeNodes: 2,
         trackerImage: { registry: "registry.example.com", repository: "edgefleet/tracker", tag: "1.0.0" },
-        gatekeeper: { manifestPath: gatekeeperManifestPath(), templates: [], constraints: [] },
+        gatekeeper: { manifestPath: localGatekeeperManifest(), templates: [], constraints: [] },
         authzPolicyRego: "package x\n",
       });
       await settle(registered);

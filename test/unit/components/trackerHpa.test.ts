@@ -9,7 +9,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { gatekeeperManifestPath } from "../../../components/footprint";
+import { localGatekeeperManifest } from "../../../components/gatekeeperManifest";
 import { PROFILE_NAMES, PROFILES, siteTrackerReplicas } from "../../../components/profiles";
 import { installMocks, one, Registered, settle } from "./helpers";
 
@@ -104,7 +104,7 @@ describe("Tracker: the HPA owns replicas", () => {
         profile: name,
         edgeNodes,
         trackerImage: { registry: "registry.example.com", repository: "edgefleet/tracker", tag: "1.0.0" },
-        gatekeeper: { manifestPath: gatekeeperManifestPath(), templates: [], constraints: [] },
+        gatekeeper: { manifestPath: localGatekeeperManifest(), templates: [], constraints: [] },
         authzPolicyRego: "package x\n",
       },
       { transformations: [transformation] },
