@@ -360,15 +360,47 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
 
   return {
     async diff(_id: string, olds: Outputs, news: Inputs) {
-      // `__provider` is this provider's own serialized code: a new Edgefleet
-      // release must not re-run every step on every host.
-      const strip = (o: Inputs | Outputs) => {
-        // eslint-disable-next-line @typescript-eslint/no-unused-vars
-        const { stdout, __provider, ...rest } = o as Outputs & { __provider?: string };
-        return JSON.stringify(rest);
+      // Only what reaches the host counts: the host it is (address, port,
+      // user, pinned keys), scripts, environment and the uploads' remote
+      // paths, modes and digests. Where the checkout lives (upload local
+      // paths), which deploy key opens the session, timeouts and the texts of
+      // error messages do not, so a second operator, a CI runner or a rotated
+      // key sees no change. `__provider` (this provider's own serialized
+      // code) does not either: a new Edgefleet release must not re-run every
+      // step on every host.
+      const reaching = (o: Inputs | Outputs) => {
+        const c = o.connection;
+        return JSON.stringify({
+          connection: {
+            host: c.host,
+            port: c.port ?? 22,
+            user: c.user ?? "root",
+            hostKey: c.hostKey.trim(),
+            bastion: c.bastion
+              ? {
+                  host: c.bastion.host,
+                  port: c.bastion.port ?? 22,
+                  user: c.bastion.user,
+                  hostKey: c.bastion.hostKey.trim(),
+                }
+              : undefined,
+          },
+          create: o.create,
+          update: o.update,
+          delete: o.delete,
+          environment: o.environment ?? {},
+          secretEnvironment: o.secretEnvironment ?? {},
+          uploads: (o.uploads ?? []).map((u) => ({
+            remotePath: u.remotePath,
+            sha256: u.sha256.toLowerCase(),
+            mode: u.mode ?? "0644",
+          })),
+          triggers: o.triggers ?? [],
+          captureStdout: !!o.captureStdout,
+        });
       };
       const replaces = JSON.stringify(olds.triggers ?? []) !== JSON.stringify(news.triggers ?? []) ? ["triggers"] : [];
-      return { changes: strip(olds) !== strip(news), replaces, deleteBeforeReplace: true };
+      return { changes: reaching(olds) !== reaching(news), replaces, deleteBeforeReplace: true };
     },
     async create(inputs: Inputs) {
       const stdout = await run(inputs, inputs.create);

@@ -474,6 +474,33 @@ describe("diff", () => {
     expect(d.changes).toBe(false);
   });
 
+  it("sees no change from another checkout, another deploy key or another timeout", async () => {
+    const up = { remotePath: "/opt/edgefleet/k3s", sha256: "a".repeat(64), mode: "0755" };
+    const old = { ...outs, uploads: [{ ...up, localPath: "/home/alice/edgefleet/artifacts/k3s" }] };
+    const d = await provider.diff!("id", old, {
+      ...inputs,
+      connection: connection({
+        privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nrotated\n",
+        hostKeyConfigPath: "elsewhere",
+        connectTimeoutSeconds: 99,
+      }),
+      uploads: [{ ...up, localPath: "/runner/_work/edgefleet/artifacts/k3s" }],
+      timeoutSeconds: 5,
+    });
+    expect(d.changes).toBe(false);
+  });
+
+  it("sees a change in what reaches the host: an upload's digest, remote path or mode, the host key", async () => {
+    const up = { localPath: "/x/k3s", remotePath: "/opt/edgefleet/k3s", sha256: "a".repeat(64), mode: "0755" };
+    const old = { ...outs, uploads: [up] };
+    for (const u of [{ sha256: "b".repeat(64) }, { remotePath: "/opt/edgefleet/k3s2" }, { mode: "0700" }]) {
+      const d = await provider.diff!("id", old, { ...inputs, uploads: [{ ...up, ...u }] });
+      expect(d.changes).toBe(true);
+    }
+    const rekeyed = { ...inputs, uploads: [up], connection: connection({ hostKey: "ssh-ed25519 AAAAother" }) };
+    expect((await provider.diff!("id", old, rekeyed)).changes).toBe(true);
+  });
+
   it("replaces (delete first) when triggers change", async () => {
     const d = await provider.diff!("id", outs, { ...inputs, triggers: ["v1.34.0+k3s1"] });
     expect(d.changes).toBe(true);
