@@ -19,9 +19,7 @@ kwok=${KWOK_NODES:-}
 [[ -z $kwok || $kwok =~ ^[1-9][0-9]*$ ]] || { echo "KWOK_NODES must be a positive integer" >&2; exit 2; }
 if ((n == 1)) && [[ -z $kwok ]]; then
   stack=lab
-  stack_backup=$(mktemp)
-  cp stacks/Pulumi.lab.yaml "$stack_backup"
-  trap 'bash lab/hosts.sh down >/dev/null 2>&1 || true; cp "$stack_backup" stacks/Pulumi.lab.yaml; rm -rf "$state" "$stack_backup"' EXIT
+  trap 'bash lab/hosts.sh down >/dev/null 2>&1 || true; rm -rf "$state"' EXIT
 else
   stack=bench-lab-$n${kwok:+x$kwok}
   trap 'bash lab/hosts.sh down >/dev/null 2>&1 || true; rm -rf "$state" "stacks/Pulumi.$stack.yaml"' EXIT
@@ -59,9 +57,9 @@ measure() { # measure <label> <command...>
 
 echo "# lab region, $n lab host(s), $n site(s) of ${kwok:-5} KWOK nodes; $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%FT%TZ); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 bash lab/hosts.sh up "$n" >/dev/null
-bash lab/prepare-stack.sh "$stack" >/dev/null 2>&1
-measure up pulumi up --yes --non-interactive --stack "$stack"
+cfg=$(bash lab/prepare-stack.sh "$stack" 2>/dev/null)
+measure up pulumi up --yes --non-interactive --stack "$stack" --config-file "$cfg"
 echo "# resources in state: $(pulumi stack export --stack "$stack" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).deployment.resources.length))')"
-measure noop pulumi up --yes --non-interactive --stack "$stack"
-measure destroy pulumi destroy --yes --non-interactive --stack "$stack"
+measure noop pulumi up --yes --non-interactive --stack "$stack" --config-file "$cfg"
+measure destroy pulumi destroy --yes --non-interactive --stack "$stack" --config-file "$cfg"
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -11,7 +11,12 @@ export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-edgefleet-example}
 # Pulumi.yaml's default backend is a folder the file backend expects to exist.
 [ -n "${PULUMI_BACKEND_URL:-}" ] || mkdir -p "$HOME/.edgefleet/state"
 stack=${EDGEFLEET_LAB_STACK:-lab}
+config_file="${EDGEFLEET_LAB_DIR:-/var/lib/edgefleet-lab}/Pulumi.$stack.yaml"
 if pulumi stack select "$stack" --non-interactive >/dev/null 2>&1; then
-  pulumi destroy --yes --non-interactive --stack "$stack"
+  if [ -f "$config_file" ]; then
+    pulumi destroy --yes --non-interactive --stack "$stack" --config-file "$config_file"
+  else
+    pulumi destroy --yes --non-interactive --stack "$stack"
+  fi
 fi
 bash lab/hosts.sh down

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# prepare-stack.sh <stack>: points the lab stack at this machine's lab: copies
-# the control-plane and KWOK binaries the toolchain built into the stack's
-# artifacts folder and pins their checksums, pins each lab host's SSH host key
-# from the lab inventory, and stores the lab's SSH key as a stack secret.
-# Every value is this machine's own, so the lab stack file changes here; the
-# committed file holds well-formed placeholders.
+# prepare-stack.sh <stack>: points the lab stack at this machine's lab and
+# prints the path of the stack config it wrote.
+#
+# The tracked stacks/Pulumi.<stack>.yaml says what the lab region is; the
+# values that belong to this machine (each lab host's SSH host key, the
+# checksums of the binaries the toolchain built here, the lab's SSH key as a
+# secret) go into a copy of it in the lab's own folder,
+# $EDGEFLEET_LAB_DIR/Pulumi.<stack>.yaml, which every lab command passes as
+# `--config-file`. So running the lab never changes a tracked file.
+# The binaries are copied into the stack's artifacts.dir (under artifacts/,
+# which git ignores).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,7 +18,9 @@ stack=${1:?usage: prepare-stack.sh <stack>}
 stack_file="stacks/Pulumi.$stack.yaml"
 lab_dir=${EDGEFLEET_LAB_DIR:-/var/lib/edgefleet-lab}
 inventory="$lab_dir/inventory.json"
+local_file="$lab_dir/Pulumi.$stack.yaml"
 : "${EDGEFLEET_TOOLS_BIN:?run eval \"\$(tools/bootstrap.sh --env)\" first}"
+[ -f "$stack_file" ] || { echo "prepare-stack: no $stack_file" >&2; exit 1; }
 [ -f "$inventory" ] || { echo "prepare-stack: no lab inventory at $inventory; run lab/hosts.sh up first" >&2; exit 1; }
 
 dir=$(node -e 'const y=require("yaml");const c=y.parse(require("fs").readFileSync(process.argv[1],"utf8")).config;console.log(c["edgefleet:upstream"].artifacts.dir)' "$stack_file")
@@ -22,10 +29,12 @@ for f in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok
   src=$(readlink -f "$EDGEFLEET_TOOLS_BIN/$f")
   cmp -s "$src" "$dir/$f" 2>/dev/null || install -m 0755 "$src" "$dir/$f"
 done
-bash scripts/inventory/run-ts.sh scripts/inventory/pin-artifacts.ts "$stack_file" >/dev/null
+
+( umask 077 && cp "$stack_file" "$local_file.tmp" )
+bash scripts/inventory/run-ts.sh scripts/inventory/pin-artifacts.ts "$local_file.tmp" >/dev/null
 
 # Host keys: each inventory host of the stack that the lab made gets its key.
-node - "$stack_file" "$inventory" <<'JS'
+node - "$local_file.tmp" "$inventory" <<'JS'
 const fs = require("fs");
 const { parseDocument } = require("yaml");
 const [file, inv] = process.argv.slice(2);
@@ -48,4 +57,6 @@ JS
 
 pulumi stack select "$stack" --create --non-interactive >/dev/null
 key=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).privateKeyPath)' "$inventory")
-pulumi config set --secret --path --stack "$stack" 'edgefleet:ssh.privateKey' <"$key"
+pulumi config set --secret --path --stack "$stack" --config-file "$local_file.tmp" 'edgefleet:ssh.privateKey' <"$key"
+mv -f "$local_file.tmp" "$local_file"
+echo "$local_file"

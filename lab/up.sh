@@ -2,7 +2,8 @@
 # `make lab`: brings up the lab region on this machine. On a fresh machine it
 # installs what is missing (Debian packages, Node, the pinned toolchain), makes
 # the lab hosts, points the lab stack at them (host keys, SSH key, artifact
-# checksums: this machine's own), then runs the same `pulumi up` a region gets.
+# checksums: this machine's own, kept in the lab folder, not in the checkout),
+# then runs the same `pulumi up` a region gets.
 #
 # Environment: EDGEFLEET_LAB_DIR (lab/hosts.sh), PULUMI_CONFIG_PASSPHRASE
 # (default: the example stacks' documented passphrase), PULUMI_BACKEND_URL
@@ -26,10 +27,10 @@ export EDGEFLEET_LAB_DIR=$lab_dir
 hosts=$(node -e 'const y=require("yaml");const c=y.parse(require("fs").readFileSync(process.argv[1],"utf8")).config;console.log(c["edgefleet:lab"].hosts)' "$stack_file")
 bash lab/hosts.sh up "$hosts"
 
-bash lab/prepare-stack.sh "$stack"
-
-pulumi stack select "$stack" --create --non-interactive >/dev/null 2>&1 || pulumi stack select "$stack" --non-interactive
-pulumi up --yes --non-interactive --stack "$stack" --skip-preview=false
+# This machine's keys and checksums go to a config file in the lab folder,
+# never into the tracked stack file (lab/prepare-stack.sh).
+config_file=$(bash lab/prepare-stack.sh "$stack")
+pulumi up --yes --non-interactive --stack "$stack" --config-file "$config_file" --skip-preview=false
 
 kubeconfig="$lab_dir/kubeconfig-$stack.yaml"
 ( umask 077 && pulumi stack output sites --stack "$stack" --show-secrets --json |

@@ -3,7 +3,10 @@
  * sshd, the production program (`pulumi up` on the lab stack through the
  * Automation API, i.e. the pinned CLI and language host), real outcomes on
  * the cluster, a no-op re-run that opens no SSH session, and a destroy that
- * leaves the hosts clean.
+ * leaves the hosts clean. In between, the second operator: the same stack
+ * from another checkout at another path (same backend, its own copy of the
+ * artifacts), then after a rotation of the deploy key, previews with
+ * --expect-no-changes and a no-op `up` that opens no SSH session.
  *
  * Runs as root (network namespaces). State goes to a throwaway local backend
  * so a person's own lab stack is never touched.
@@ -47,20 +50,24 @@ const sshLogins = () =>
   }, 0);
 
 let stack: Stack;
+let secondCheckout: string | undefined;
 let kubeconfigFile: string;
 const kubectl = (...args: string[]) => sh("kubectl", ["--kubeconfig", kubeconfigFile, ...args]);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const kubectlJson = (...args: string[]): any => JSON.parse(kubectl(...args, "-o", "json"));
 
-// The stack file is rewritten with this lab's keys; restore it afterwards.
+// This lab's keys and checksums live in the lab folder (lab/prepare-stack.sh),
+// never in the tracked stack file, which must come out of the run unchanged.
 const stackFile = path.join(repo, "stacks", `Pulumi.${stackName}.yaml`);
 const stackFileBefore = fs.readFileSync(stackFile, "utf8");
+let configFile: string;
 
 beforeAll(
   async () => {
     if (process.getuid?.() !== 0) throw new Error("the lab integration test needs root (network namespaces, sshd)");
     sh("bash", ["lab/hosts.sh", "up", "1"]);
-    sh("bash", ["lab/prepare-stack.sh", stackName]);
+    configFile = sh("bash", ["lab/prepare-stack.sh", stackName]).trim();
+    expect(configFile).toBe(path.join(labDir, `Pulumi.${stackName}.yaml`));
     stack = await LocalWorkspace.selectStack({ stackName, workDir: repo }, { envVars: env as Record<string, string> });
   },
   20 * 60 * 1000,
@@ -71,6 +78,7 @@ afterAll(
     try {
       sh("bash", ["lab/hosts.sh", "down"]);
     } finally {
+      if (secondCheckout) fs.rmSync(secondCheckout, { recursive: true, force: true });
       fs.writeFileSync(stackFile, stackFileBefore);
       fs.rmSync(backend, { recursive: true, force: true });
       fs.rmSync(labDir, { recursive: true, force: true });
@@ -83,8 +91,9 @@ describe("lab region", () => {
   test(
     "pulumi up builds the site: API answers, nodes Ready with labels, site layer objects present",
     async () => {
-      const up = await stack.up({ onOutput: () => undefined });
+      const up = await stack.up({ configFile, onOutput: () => undefined });
       expect(up.summary.result).toBe("succeeded");
+      expect(fs.readFileSync(stackFile, "utf8")).toBe(stackFileBefore);
       const sites = up.outputs.sites.value as Record<string, { kubeconfig: string; trackerReplicas: number }>;
       const site = sites["lab-1"];
       kubeconfigFile = path.join(labDir, "kubeconfig");
@@ -127,7 +136,7 @@ describe("lab region", () => {
     "a second up changes nothing and opens no SSH session",
     async () => {
       const before = sshLogins();
-      const up = await stack.up({ onOutput: () => undefined });
+      const up = await stack.up({ configFile, onOutput: () => undefined });
       const changes = up.summary.resourceChanges ?? {};
       expect(Object.keys(changes).filter((k) => k !== "same")).toEqual([]);
       expect(sshLogins()).toBe(before);
@@ -135,10 +144,68 @@ describe("lab region", () => {
     20 * 60 * 1000,
   );
 
+  /** preview --expect-no-changes, then a no-op up, from the other checkout: nothing changes, nobody logs in. */
+  async function unchangedFrom(other: Stack): Promise<void> {
+    const before = sshLogins();
+    const pre = await other.preview({ configFile, expectNoChanges: true, onOutput: () => undefined });
+    expect(Object.keys(pre.changeSummary).filter((k) => k !== "same")).toEqual([]);
+    const up = await other.up({ configFile, expectNoChanges: true, onOutput: () => undefined });
+    expect(Object.keys(up.summary.resourceChanges ?? {}).filter((k) => k !== "same")).toEqual([]);
+    expect(sshLogins()).toBe(before);
+  }
+
+  test(
+    "a second operator: another checkout path, then a rotated deploy key: no change, no SSH session",
+    async () => {
+      // The tracked files as a clone has them, at another path; node_modules
+      // and the artifacts as that operator would have them (their own copies:
+      // hard links, so the paths differ and the bytes do not).
+      secondCheckout = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-second-checkout-"));
+      const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repo })
+        .toString()
+        .split("\0")
+        .filter((f) => f && fs.existsSync(path.join(repo, f)));
+      for (const f of files) {
+        fs.mkdirSync(path.dirname(path.join(secondCheckout, f)), { recursive: true });
+        fs.copyFileSync(path.join(repo, f), path.join(secondCheckout, f));
+      }
+      for (const d of ["node_modules", "artifacts"]) execFileSync("cp", ["-al", path.join(repo, d), secondCheckout]);
+      const other = await LocalWorkspace.selectStack(
+        { stackName, workDir: secondCheckout },
+        { envVars: env as Record<string, string> },
+      );
+      await unchangedFrom(other);
+
+      // Rotation: the new key is authorized first, then set in the stack.
+      const newKey = path.join(labDir, "rotated_ed25519");
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "rotated", "-f", newKey]);
+      for (const h of inventory().hosts) {
+        fs.appendFileSync(path.join(h.fsRoot, "root", ".ssh", "authorized_keys"), fs.readFileSync(`${newKey}.pub`));
+      }
+      execFileSync(
+        "pulumi",
+        [
+          "config",
+          "set",
+          "--secret",
+          "--path",
+          "--stack",
+          stackName,
+          "--config-file",
+          configFile,
+          "edgefleet:ssh.privateKey",
+        ],
+        { cwd: secondCheckout, env, input: fs.readFileSync(newKey), stdio: ["pipe", "ignore", "pipe"] },
+      );
+      await unchangedFrom(other);
+    },
+    30 * 60 * 1000,
+  );
+
   test(
     "destroy leaves the lab host clean",
     async () => {
-      const res = await stack.destroy({ onOutput: () => undefined });
+      const res = await stack.destroy({ configFile, onOutput: () => undefined });
       expect(res.summary.result).toBe("succeeded");
       const host = inventory().hosts[0];
       for (const p of [
