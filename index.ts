@@ -4,18 +4,23 @@
  * (components/), so a site keeps working offline and fails alone.
  *
  * The stack config is validated before any resource is declared: an invalid
- * stack creates nothing and gets one error listing every problem.
+ * stack creates nothing and gets one error listing every problem. So is the
+ * one input from outside the repository, the Gatekeeper release manifest
+ * (edgefleet:gatekeeper): read from the artifacts folder, or downloaded once,
+ * and checked against its pinned sha256 before anything is declared.
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackSpec } from "./config/load";
 import { siteLayerArgs } from "./config/siteLayer";
 import type { HostSpec, SiteSpec, StackSpec } from "./config/schema";
+import { gatekeeperArtifact } from "./components/gatekeeperManifest";
 import { Site } from "./components/site";
 import type { HostAccess } from "./infra/connection";
 import { K3sCluster } from "./infra/k3sCluster";
 import { SimulatedNodes } from "./infra/simulatedNodes";
 import { UpstreamControlPlane } from "./infra/upstreamControlPlane";
+import { ArtifactError, ensurePinnedArtifact } from "./lib/pinnedArtifact";
 
 const spec = loadStackSpec();
 const root = process.cwd();
@@ -101,17 +106,25 @@ function cluster(site: SiteSpec, si: number) {
   return { provider: c.provider, kubeconfig: c.kubeconfig, apiServerUrl: c.apiServerUrl, ready: c };
 }
 
-const outputs: Record<string, pulumi.Input<Record<string, unknown>>> = {};
-spec.sites.forEach((site, si) => {
-  const c = cluster(site, si);
-  const layer = new Site(site.name, siteLayerArgs(spec, site, c.provider), { dependsOn: [c.ready] });
-  outputs[site.name] = {
-    apiServerUrl: c.apiServerUrl,
-    kubeconfig: c.kubeconfig,
-    trackerReplicas: layer.resolved.tracker.replicas,
-    grafanaAdminPassword: layer.grafanaAdminPassword,
-  };
-});
-
 /** Per site: API server URL, kubeconfig (secret), tracker replicas, Grafana admin password (secret). */
-export const sites = outputs;
+export = async () => {
+  const gatekeeperManifest = await ensurePinnedArtifact(gatekeeperArtifact(spec.gatekeeper, root)).catch((e) => {
+    // Like a config error: the message alone, before any resource exists.
+    if (e instanceof ArtifactError) throw new pulumi.RunError(`stack ${spec.stack}: ${e.message}`);
+    throw e;
+  });
+  const sites: Record<string, pulumi.Input<Record<string, unknown>>> = {};
+  spec.sites.forEach((site, si) => {
+    const c = cluster(site, si);
+    const layer = new Site(site.name, siteLayerArgs(spec, site, c.provider, gatekeeperManifest), {
+      dependsOn: [c.ready],
+    });
+    sites[site.name] = {
+      apiServerUrl: c.apiServerUrl,
+      kubeconfig: c.kubeconfig,
+      trackerReplicas: layer.resolved.tracker.replicas,
+      grafanaAdminPassword: layer.grafanaAdminPassword,
+    };
+  });
+  return { sites };
+};

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { checkConfigSize } from "./configSize";
 import type { StackSpec } from "./schema";
-import { validate } from "./validate";
+import { ConfigError, validate } from "./validate";
 
 /** The secret keys the engine passed (PULUMI_CONFIG_SECRET_KEYS), through the SDK's own reader where it exposes one. */
 function secretKeys(all: Record<string, string>): Set<string> {
@@ -18,9 +18,20 @@ function secretKeys(all: Record<string, string>): Set<string> {
   return new Set(Array.isArray(parsed) ? parsed.filter((k): k is string => typeof k === "string") : []);
 }
 
+/**
+ * The validated stack. A ConfigError leaves as a RunError, which the SDK
+ * prints as its message alone: the operator gets the list of problems with
+ * their keys and fixes, not a stack trace and an object dump.
+ */
 export function loadStackSpec(): StackSpec {
   const all = pulumi.runtime.allConfig();
-  const spec = validate(pulumi.getStack(), all, secretKeys(all));
+  let spec: StackSpec;
+  try {
+    spec = validate(pulumi.getStack(), all, secretKeys(all));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
   // Past the ceiling the program never starts, so only the warning can be said here.
   // allConfig() is the engine's own key -> string map, so it sizes as it was passed.
   const size = checkConfigSize(pulumi.getStack(), all);

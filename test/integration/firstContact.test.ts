@@ -1,0 +1,150 @@
+/**
+ * First contact, through the real CLI: what a Pulumi user with an ordinary
+ * install sees.
+ *
+ * - The ordinary path: a copy of the checkout, `npm ci`, then the README's
+ *   commands (`pulumi stack select --create`, `pulumi preview -s <region>`),
+ *   with none of the bootstrap's variables but PATH and PULUMI_HOME (where
+ *   the CLI and its plugins are, as an ordinary install has them). The
+ *   Gatekeeper release manifest is where an air-gapped operator puts it
+ *   (artifacts/gatekeeper/); online it would be downloaded from the pinned URL.
+ * - An invalid stack: one message listing every problem with key path and
+ *   fix, no stack trace, no object dump, exit non-zero; a YAML syntax error
+ *   names the file, line and column.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseDocument } from "yaml";
+import { gatekeeperArtifact } from "../../components/gatekeeperManifest";
+import { GATEKEEPER_RELEASE } from "../../components/gatekeeperRelease";
+
+const repo = path.resolve(__dirname, "..", "..");
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-first-contact-"));
+const home = path.join(work, "home");
+const checkout = path.join(work, "checkout");
+
+/** An ordinary user's environment: PATH and PULUMI_HOME from the toolchain, nothing else of ours. */
+function ordinaryEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    PULUMI_HOME: process.env.PULUMI_HOME,
+    HOME: home,
+    // The example stacks' documented passphrase (README "State and secrets").
+    PULUMI_CONFIG_PASSPHRASE: "edgefleet-example",
+    // The machine's npm cache, so `npm ci` does not fetch 580 packages again.
+    npm_config_cache: path.join(os.homedir(), ".npm"),
+    LANG: "C.UTF-8",
+  };
+  return env;
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", maxBuffer: 64 << 20 });
+  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+beforeAll(() => {
+  fs.mkdirSync(home, { recursive: true });
+  // The checkout as a clone has it: tracked files and new ones not ignored.
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repo })
+    .toString()
+    .split("\0")
+    .filter((f) => f && fs.existsSync(path.join(repo, f)));
+  for (const f of files) {
+    fs.mkdirSync(path.dirname(path.join(checkout, f)), { recursive: true });
+    fs.copyFileSync(path.join(repo, f), path.join(checkout, f));
+  }
+}, 60_000);
+
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+describe("the ordinary Pulumi path", () => {
+  test(
+    "npm ci, then pulumi preview -s <region>, with no project environment variable",
+    () => {
+      const env = ordinaryEnv();
+      expect(Object.keys(env).filter((k) => /^(EDGEFLEET_|PULUMI_(DISABLE|SKIP|AUTOMATION))/.test(k))).toEqual([]);
+
+      const ci = run("npm", ["ci", "--no-audit", "--no-fund"], checkout, env);
+      expect([ci.status, ci.out]).toEqual([0, expect.any(String)]);
+
+      // Air-gapped: the release manifest where the stack setting looks first.
+      const a = gatekeeperArtifact(GATEKEEPER_RELEASE, checkout);
+      fs.mkdirSync(path.dirname(a.file), { recursive: true });
+      fs.copyFileSync(gatekeeperArtifact(GATEKEEPER_RELEASE).file, a.file);
+
+      // README: the default backend is a local folder.
+      fs.mkdirSync(path.join(home, ".edgefleet", "state"), { recursive: true });
+      const sel = run("pulumi", ["stack", "select", "--create", "factory-iiot", "--non-interactive"], checkout, env);
+      expect([sel.status, sel.out]).toEqual([0, expect.any(String)]);
+      const pre = run(
+        "pulumi",
+        ["preview", "-s", "factory-iiot", "--non-interactive", "--color", "never"],
+        checkout,
+        env,
+      );
+      expect([pre.status, pre.out]).toEqual([0, expect.stringMatching(/\d+ to create/)]);
+      expect(pre.out).not.toMatch(/unhandled exception|EDGEFLEET_/);
+    },
+    15 * 60 * 1000,
+  );
+});
+
+describe("a wrong config reaches the operator as the message alone", () => {
+  const backend = path.join(work, "state");
+  const env = () => ({ ...ordinaryEnv(), PULUMI_BACKEND_URL: `file://${backend}` });
+  const stack = "wrong-config";
+
+  beforeAll(() => {
+    fs.mkdirSync(backend, { recursive: true });
+    const init = run("pulumi", ["stack", "init", stack, "--non-interactive"], repo, env());
+    if (init.status !== 0) throw new Error(init.out);
+  });
+
+  function preview(configText: string) {
+    const file = path.join(work, `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(file, configText);
+    return run(
+      "pulumi",
+      ["preview", "--stack", stack, "--config-file", file, "--non-interactive", "--color", "never"],
+      repo,
+      env(),
+    );
+  }
+
+  test(
+    "an invalid stack: every problem with key and fix, no stack trace or object dump, exit non-zero, nothing created",
+    () => {
+      const doc = parseDocument(fs.readFileSync(path.join(repo, "stacks", "Pulumi.factory-iiot.yaml"), "utf8"));
+      doc.setIn(["config", "edgefleet:sites", 0, "hosts", 0, "address"], "not-an-address");
+      doc.setIn(["config", "edgefleet:upgrade", "agentBatchSize"], 0);
+      const r = preview(doc.toString({ lineWidth: 0 }));
+      expect(r.status).not.toBe(0);
+      expect(r.out).toMatch(/stack wrong-config: 2 problems in the edgefleet config; nothing was created\./);
+      expect(r.out).toContain("edgefleet:sites[0].hosts[0].address");
+      expect(r.out).toContain("edgefleet:upgrade.agentBatchSize");
+      expect(r.out.match(/fix: /g)?.length).toBe(2);
+      expect(r.out).not.toMatch(/unhandled exception/);
+      expect(r.out).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+      expect(r.out).not.toMatch(/problems: \[|stackName:|ConfigError:/);
+      expect(r.out).not.toMatch(/\d+ to create|created/i);
+    },
+    5 * 60 * 1000,
+  );
+
+  test(
+    "a YAML syntax error names the file, line and column",
+    () => {
+      const text = "config:\n  edgefleet:region: cn-east\n  edgefleet:sites: [\n    { name: a\n";
+      const r = preview(text);
+      expect(r.status).not.toBe(0);
+      expect(r.out).toContain(`Pulumi.${stack}.yaml`);
+      expect(r.out).toMatch(/line \d+/);
+      expect(r.out).toMatch(/column \d+/);
+      expect(r.out).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    },
+    5 * 60 * 1000,
+  );
+});
