@@ -1,27 +1,53 @@
 #!/usr/bin/env bash
-# preview-all.sh [stack...]: `pulumi preview --policy-pack policies/crossguard`
-# for each example stack (default: every stacks/Pulumi.*.yaml but the lab),
-# offline, on a throwaway local backend, exactly as the pull-request workflow
-# runs it. Exits non-zero if any preview fails or a mandatory policy is
-# violated.
+# preview-all.sh [stack...]: scripts/preview-stack.sh, i.e. `pulumi preview
+# --policy-pack policies/crossguard`, for each example stack (default: every
+# stacks/Pulumi.*.yaml but the lab), offline, on throwaway local state: the
+# same per-stack command the pull-request workflow runs in its matrix. Exits
+# non-zero if any preview fails or a mandatory policy is violated.
 #
 # Needs: the pulumi CLI and its plugins on PATH (eval "$(tools/bootstrap.sh --env)"),
 # Node 24, node_modules. PULUMI_CONFIG_PASSPHRASE defaults to the example
 # stacks' public passphrase, edgefleet-example.
-# SUMMARY_FILE=<path> also writes a Markdown summary (the PR comment).
+# SUMMARY_FILE=<path> also writes the Markdown summary (the PR comment's format).
 # PREVIEW_BACKEND_URL=<url> previews against that backend's existing stacks
-# (CI with real state) instead of a throwaway local one.
+# instead (see preview-stack.sh).
+#
+# preview-all.sh --summary <dir>: prints the summary of the per-stack files
+# preview-stack.sh wrote to <dir> (SUMMARY_DIR), and runs nothing; the PR
+# workflow's comment is made this way from its matrix jobs' files.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+
+summarize() { # summarize <dir>: details after all rows, since a Markdown table ends at its first non-row line
+  local f files=()
+  for f in "$1"/*.md; do [ -f "$f" ] && files+=("$f"); done
+  echo "### pulumi preview (policy pack policies/crossguard)"
+  echo
+  if [ ${#files[@]} -eq 0 ]; then
+    echo "No preview left a summary; see the workflow log."
+    return
+  fi
+  echo "| stack | state | result | changes |"
+  echo "|---|---|---|---|"
+  for f in "${files[@]}"; do head -n 1 "$f"; done
+  for f in "${files[@]}"; do tail -n +2 "$f"; done
+}
+
+if [ "${1:-}" = --summary ]; then
+  [ $# -eq 2 ] || { echo "usage: preview-all.sh --summary <dir>" >&2; exit 2; }
+  summarize "$2"
+  exit 0
+fi
+
 command -v pulumi >/dev/null || { echo "preview-all: pulumi is not on PATH; run: eval \"\$(tools/bootstrap.sh --env)\"" >&2; exit 1; }
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-edgefleet-example}
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # The pinned language host (v3.68, tools/README.md) cannot start a policy pack
 # itself; the pack's launcher runs it as an analyzer plugin. With a current
 # Pulumi install, POLICY_PACK=policies/crossguard works as well.
-POLICY_PACK=${POLICY_PACK:-policies/crossguard/analyzer}
+export POLICY_PACK=${POLICY_PACK:-policies/crossguard/analyzer}
 
 if [ $# -gt 0 ]; then stacks=("$@"); else
   stacks=()
@@ -33,51 +59,16 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# A backend of its own unless told otherwise: previews never touch the operator's state.
-mkdir -p "$work/state"
-export PULUMI_BACKEND_URL="${PREVIEW_BACKEND_URL:-file://$work/state}"
 
 failed=()
-summary="$work/summary.md"
-{
-  echo "### pulumi preview (policy pack policies/crossguard)"
-  echo
-  echo "| stack | result | changes |"
-  echo "|---|---|---|"
-} >"$summary"
-
 for stack in "${stacks[@]}"; do
-  echo "== preview $stack"
-  log="$work/$stack.log"
-  rc=0
-  {
-    pulumi stack select "$stack" --non-interactive 2>/dev/null || pulumi stack init "$stack" --non-interactive
-    scripts/inventory/run-ts.sh scripts/inventory/config-size.ts "stacks/Pulumi.$stack.yaml"
-    scripts/inventory/run-ts.sh scripts/inventory/policy-config.ts "stacks/Pulumi.$stack.yaml" >"$work/$stack.policy.json"
-    pulumi preview --stack "$stack" --non-interactive --suppress-progress --color never \
-      --policy-pack "$POLICY_PACK" --policy-pack-config "$work/$stack.policy.json"
-  } >"$log" 2>&1 || rc=$?
-  cat "$log"
-  changes=$(sed -n '/^Resources:/,/^$/p' "$log" | { grep -E '^\s+[-+~]?\s*[0-9]+ ' || true; } | sed -E 's/^\s+//' | paste -sd ';' - | sed 's/;/; /g')
-  if [ "$rc" -eq 0 ]; then result=passed; else result="**failed**"; failed+=("$stack"); fi
-  echo "| \`$stack\` | $result | ${changes:-n/a} |" >>"$summary"
-  if [ "$rc" -ne 0 ]; then
-    {
-      echo
-      echo "<details><summary>$stack: last lines</summary>"
-      echo
-      echo '```'
-      tail -n 40 "$log"
-      echo '```'
-      echo "</details>"
-    } >>"$work/details.md"
-  fi
+  SUMMARY_DIR="$work/summary" scripts/preview-stack.sh "$stack" || failed+=("$stack")
 done
 
-[ -f "$work/details.md" ] && cat "$work/details.md" >>"$summary"
-if [ -n "${SUMMARY_FILE:-}" ]; then cp "$summary" "$SUMMARY_FILE"; fi
+summarize "$work/summary" >"$work/summary.md"
+if [ -n "${SUMMARY_FILE:-}" ]; then cp "$work/summary.md" "$SUMMARY_FILE"; fi
 echo
-cat "$summary"
+cat "$work/summary.md"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "preview-all: failed: ${failed[*]}" >&2
   exit 1
