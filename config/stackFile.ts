@@ -7,7 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parse } from "yaml";
+import { parse, YAMLParseError } from "yaml";
 
 export const SECRET_PLACEHOLDER = "[secret]";
 
@@ -52,14 +52,30 @@ function strip(v: unknown, found: { secret: boolean }): unknown {
   return v;
 }
 
-export function parseStackFile(text: string): StackFileConfig {
-  const doc: unknown = parse(text) ?? {};
+/**
+ * A stack file's config. `file` names it in messages: a YAML syntax error
+ * comes back as `<file>:<line>:<column>: <what>`, with the fix.
+ */
+export function parseStackFile(text: string, file = "stack file"): StackFileConfig {
+  let doc: unknown;
+  try {
+    doc = parse(text) ?? {};
+  } catch (e) {
+    if (!(e instanceof YAMLParseError)) throw e;
+    const at = e.linePos?.[0];
+    const where = at ? `${file}:${at.line}:${at.col}` : file;
+    const what = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new Error(
+      `${where}: not valid YAML: ${what}. Fix: correct the YAML at line ${at?.line ?? "?"}, column ${at?.col ?? "?"} ` +
+        "(an unclosed bracket or quote, or a tab in the indentation, are the usual causes).",
+    );
+  }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc))
-    throw new Error("stack file: expected a YAML mapping at the top");
+    throw new Error(`${file}: expected a YAML mapping at the top`);
   const top = doc as Record<string, unknown>;
   const config = top.config ?? {};
   if (config === null || typeof config !== "object" || Array.isArray(config))
-    throw new Error("stack file: `config` must be a mapping");
+    throw new Error(`${file}: \`config\` must be a mapping`);
   const rawConfig: Record<string, unknown> = {};
   const secretKeys = new Set<string>();
   for (const [key, value] of Object.entries(config)) {

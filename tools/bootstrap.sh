@@ -198,6 +198,10 @@ if ! cmp -s "$k8s_plugin" "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUB
     --file "$k8s_plugin" --reinstall >&2
 fi
 
+# PULUMI_NODEJS_TRANSPILE_ONLY: Pulumi.yaml's `tsconfig` option
+# (tsconfig.pulumi.json, noCheck) says the same to a current language host;
+# the pinned v3.68 host predates runtime options passed by the engine, so it
+# is told through the environment, which it hands to the program.
 if [ "$mode" = "--env" ]; then
   cat <<EOF
 export PATH="$chain/bin:\$PATH"
@@ -205,6 +209,7 @@ export PULUMI_HOME="$PULUMI_HOME"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=false
+export PULUMI_NODEJS_TRANSPILE_ONLY=true
 export EDGEFLEET_TOOLS_BIN="$chain/bin"
 EOF
 else

@@ -129,21 +129,34 @@ describe("a wrong config reaches the operator as the message alone", () => {
       expect(r.out).not.toMatch(/unhandled exception/);
       expect(r.out).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
       expect(r.out).not.toMatch(/problems: \[|stackName:|ConfigError:/);
-      expect(r.out).not.toMatch(/\d+ to create|created/i);
+      // Nothing but the stack itself was going to be created.
+      expect(r.out).not.toMatch(/^\s+\+\s+(?!pulumi:pulumi:Stack)[\w-]+:[\w/-]+:\S+/m);
     },
     5 * 60 * 1000,
   );
 
   test(
-    "a YAML syntax error names the file, line and column",
+    "a YAML syntax error: the CLI names the line; the preview script (PR and preview-all) names file, line and column",
     () => {
       const text = "config:\n  edgefleet:region: cn-east\n  edgefleet:sites: [\n    { name: a\n";
       const r = preview(text);
       expect(r.status).not.toBe(0);
-      expect(r.out).toContain(`Pulumi.${stack}.yaml`);
-      expect(r.out).toMatch(/line \d+/);
-      expect(r.out).toMatch(/column \d+/);
+      expect(r.out).toMatch(/invalid YAML file: yaml: line \d+/);
       expect(r.out).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+
+      const name = "first-contact-broken-yaml";
+      const file = path.join(repo, "stacks", `Pulumi.${name}.yaml`);
+      fs.writeFileSync(file, text);
+      try {
+        const p = run("bash", ["scripts/preview-stack.sh", name], repo, env());
+        expect(p.status).not.toBe(0);
+        expect(p.out).toMatch(
+          new RegExp(`stacks/Pulumi\\.${name}\\.yaml:5:1: not valid YAML: .*Fix: correct the YAML at line 5, column 1`),
+        );
+        expect(p.out).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
     },
     5 * 60 * 1000,
   );
