@@ -30,7 +30,7 @@ eval "$("$repo/tools/bootstrap.sh" --env)"
 stamp="$repo/node_modules/.edgefleet-lock-sha"
 want=$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  (cd "$repo" && npm ci --no-audit --no-fund --ignore-scripts >&2)
+  (cd "$repo" && npm ci --no-audit --no-fund --ignore-scripts --prefer-offline >&2)
   echo "$want" >"$stamp"
 fi
 

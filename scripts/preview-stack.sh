@@ -38,6 +38,9 @@ echo "== preview $stack"
 rc=0
 # Every step checks its own status: errexit is off inside a `{ } || rc=$?` group.
 {
+  # The stack file first: a YAML error or an oversized config is named here
+  # (file, line, column), before any backend is touched.
+  scripts/inventory/run-ts.sh scripts/inventory/config-size.ts "stacks/Pulumi.$stack.yaml" || exit 1
   state=throwaway
   if [ -n "${PREVIEW_BACKEND_URL:-}" ]; then
     export PULUMI_BACKEND_URL=$PREVIEW_BACKEND_URL
@@ -59,8 +62,7 @@ rc=0
     export PULUMI_BACKEND_URL="file://$work/state"
     pulumi stack init "$stack" --non-interactive || exit 1
   fi
-  scripts/inventory/run-ts.sh scripts/inventory/config-size.ts "stacks/Pulumi.$stack.yaml" &&
-    scripts/inventory/run-ts.sh scripts/inventory/policy-config.ts "stacks/Pulumi.$stack.yaml" >"$work/policy.json" &&
+  scripts/inventory/run-ts.sh scripts/inventory/policy-config.ts "stacks/Pulumi.$stack.yaml" >"$work/policy.json" &&
     pulumi preview --stack "$stack" --non-interactive --suppress-progress --color never \
       --policy-pack "$policy_pack" --policy-pack-config "$work/policy.json"
 } 2>&1 | tee "$log" || rc=$?
