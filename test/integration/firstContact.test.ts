@@ -100,11 +100,15 @@ describe("a wrong config reaches the operator as the message alone", () => {
   const env = () => ({ ...ordinaryEnv(), PULUMI_BACKEND_URL: `file://${backend}` });
   const stack = "wrong-config";
 
+  // `stack init` with the passphrase provider writes the stack's salt to
+  // stacks/Pulumi.<stack>.yaml; it goes again, so the checkout stays clean.
+  const saltFile = path.join(repo, "stacks", `Pulumi.${stack}.yaml`);
   beforeAll(() => {
     fs.mkdirSync(backend, { recursive: true });
     const init = run("pulumi", ["stack", "init", stack, "--non-interactive"], repo, env());
     if (init.status !== 0) throw new Error(init.out);
   });
+  afterAll(() => fs.rmSync(saltFile, { force: true }));
 
   function preview(configText: string) {
     const file = path.join(work, `Pulumi.${stack}.yaml`);
