@@ -19,6 +19,8 @@ stack_file="stacks/Pulumi.$stack.yaml"
 lab_dir=${EDGEFLEET_LAB_DIR:-/var/lib/edgefleet-lab}
 inventory="$lab_dir/inventory.json"
 local_file="$lab_dir/Pulumi.$stack.yaml"
+# Written beside it and moved into place once complete (Pulumi reads config files by their .yaml ending).
+tmp_file="$lab_dir/.Pulumi.$stack.partial.yaml"
 : "${EDGEFLEET_TOOLS_BIN:?run eval \"\$(tools/bootstrap.sh --env)\" first}"
 [ -f "$stack_file" ] || { echo "prepare-stack: no $stack_file" >&2; exit 1; }
 [ -f "$inventory" ] || { echo "prepare-stack: no lab inventory at $inventory; run lab/hosts.sh up first" >&2; exit 1; }
@@ -30,11 +32,11 @@ for f in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok
   cmp -s "$src" "$dir/$f" 2>/dev/null || install -m 0755 "$src" "$dir/$f"
 done
 
-( umask 077 && cp "$stack_file" "$local_file.tmp" )
-bash scripts/inventory/run-ts.sh scripts/inventory/pin-artifacts.ts "$local_file.tmp" >/dev/null
+( umask 077 && cp "$stack_file" "$tmp_file" )
+bash scripts/inventory/run-ts.sh scripts/inventory/pin-artifacts.ts "$tmp_file" >/dev/null
 
 # Host keys: each inventory host of the stack that the lab made gets its key.
-node - "$local_file.tmp" "$inventory" <<'JS'
+node - "$tmp_file" "$inventory" <<'JS'
 const fs = require("fs");
 const { parseDocument } = require("yaml");
 const [file, inv] = process.argv.slice(2);
@@ -57,6 +59,6 @@ JS
 
 pulumi stack select "$stack" --create --non-interactive >/dev/null
 key=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).privateKeyPath)' "$inventory")
-pulumi config set --secret --path --stack "$stack" --config-file "$local_file.tmp" 'edgefleet:ssh.privateKey' <"$key"
-mv -f "$local_file.tmp" "$local_file"
+pulumi config set --secret --path --stack "$stack" --config-file "$tmp_file" 'edgefleet:ssh.privateKey' <"$key"
+mv -f "$tmp_file" "$local_file"
 echo "$local_file"
