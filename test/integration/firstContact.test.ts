@@ -12,11 +12,12 @@
  *   fix, no stack trace, no object dump, exit non-zero; a YAML syntax error
  *   names the file, line and column.
  */
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseDocument } from "yaml";
+import { copyCheckout } from "./checkout";
 import { gatekeeperArtifact } from "../../components/gatekeeperManifest";
 import { GATEKEEPER_RELEASE } from "../../components/gatekeeperRelease";
 
@@ -47,15 +48,7 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
 
 beforeAll(() => {
   fs.mkdirSync(home, { recursive: true });
-  // The checkout as a clone has it: tracked files and new ones not ignored.
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repo })
-    .toString()
-    .split("\0")
-    .filter((f) => f && fs.existsSync(path.join(repo, f)));
-  for (const f of files) {
-    fs.mkdirSync(path.dirname(path.join(checkout, f)), { recursive: true });
-    fs.copyFileSync(path.join(repo, f), path.join(checkout, f));
-  }
+  copyCheckout(repo, checkout);
 }, 60_000);
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));

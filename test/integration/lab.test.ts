@@ -16,6 +16,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { copyCheckout } from "./checkout";
 
 const repo = path.resolve(__dirname, "..", "..");
 // Not under /tmp or /var/tmp: every lab host gets a fresh tmpfs there.
@@ -161,14 +162,7 @@ describe("lab region", () => {
       // and the artifacts as that operator would have them (their own copies:
       // hard links, so the paths differ and the bytes do not).
       secondCheckout = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-second-checkout-"));
-      const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repo })
-        .toString()
-        .split("\0")
-        .filter((f) => f && fs.existsSync(path.join(repo, f)));
-      for (const f of files) {
-        fs.mkdirSync(path.dirname(path.join(secondCheckout, f)), { recursive: true });
-        fs.copyFileSync(path.join(repo, f), path.join(secondCheckout, f));
-      }
+      copyCheckout(repo, secondCheckout);
       for (const d of ["node_modules", "artifacts"]) execFileSync("cp", ["-al", path.join(repo, d), secondCheckout]);
       const other = await LocalWorkspace.selectStack(
         { stackName, workDir: secondCheckout },
