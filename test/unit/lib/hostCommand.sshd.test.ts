@@ -480,7 +480,7 @@ describe("diff", () => {
     const d = await provider.diff!("id", old, {
       ...inputs,
       connection: connection({
-        privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nrotated\n",
+        privateKey: "another deploy key (its content does not matter to the diff)",
         hostKeyConfigPath: "elsewhere",
         connectTimeoutSeconds: 99,
       }),
