@@ -5,13 +5,11 @@
  * Apart from gatekeeperRelease.ts, which is pure data the config schema
  * imports, because this file needs the project's own location.
  */
-import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
-import { ArtifactError, type PinnedArtifact } from "../lib/pinnedArtifact";
+import { ArtifactError, localPinnedArtifact, type PinnedArtifact } from "../lib/pinnedArtifact";
 import { GATEKEEPER_RELEASE, type GatekeeperReleaseSpec } from "./gatekeeperRelease";
 
-/** The project root: where `file` is relative to (this file is components/gatekeeperRelease.ts). */
+/** The project root: where `file` is relative to (this file is components/gatekeeperManifest.ts). */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** What ensurePinnedArtifact needs to fetch or check a release's manifest. */
@@ -31,15 +29,11 @@ export function gatekeeperArtifact(release: GatekeeperReleaseSpec, root: string 
  */
 export function localGatekeeperManifest(release: GatekeeperReleaseSpec = GATEKEEPER_RELEASE): string {
   const a = gatekeeperArtifact(release);
-  if (!fs.existsSync(a.file)) {
+  const local = localPinnedArtifact(a);
+  if (!local) {
     throw new ArtifactError(
       `${a.what} is missing at ${a.file}. Fix: run \`bash scripts/deps.sh\`, which puts the toolchain's copy there.`,
     );
   }
-  const got = crypto.createHash("sha256").update(fs.readFileSync(a.file)).digest("hex");
-  if (got !== a.sha256)
-    throw new ArtifactError(
-      `${a.what} at ${a.file} has sha256 ${got}, not the pinned ${a.sha256}. Fix: run \`bash scripts/deps.sh\`.`,
-    );
-  return a.file;
+  return local;
 }

@@ -28,10 +28,15 @@ export const GATEKEEPER_RELEASE: GatekeeperReleaseSpec = {
   version: GATEKEEPER_VERSION,
   sha256: "3c178abe6de4dcdcd2810c2945468a0d7a15ccf0036e324b73308643e94d6f72",
   file: gatekeeperManifestFile(GATEKEEPER_VERSION),
-  url: `https://raw.githubusercontent.com/open-policy-agent/gatekeeper/v${GATEKEEPER_VERSION}/deploy/gatekeeper.yaml`,
+  url: gatekeeperReleaseUrl(GATEKEEPER_VERSION),
 };
 
 /** Where a release's manifest is kept, relative to the project root. */
 export function gatekeeperManifestFile(version: string): string {
   return `artifacts/gatekeeper/gatekeeper-v${version}.yaml`;
+}
+
+/** Upstream's manifest of a release: deploy/gatekeeper.yaml at its tag. */
+export function gatekeeperReleaseUrl(version: string): string {
+  return `https://raw.githubusercontent.com/open-policy-agent/gatekeeper/v${version}/deploy/gatekeeper.yaml`;
 }

@@ -31,6 +31,7 @@ import { SIZE_CLASS_NAMES, type Resources, type SizeClass, type SizeClassName } 
 import {
   GATEKEEPER_RELEASE,
   gatekeeperManifestFile,
+  gatekeeperReleaseUrl,
   type GatekeeperReleaseSpec,
 } from "../components/gatekeeperRelease";
 
@@ -431,16 +432,11 @@ export const GatekeeperSchema = z
 /** The release a stack installs: its own setting over the defaults. */
 export function gatekeeperRelease(g: z.output<typeof GatekeeperSchema> | undefined): GatekeeperReleaseSpec {
   if (!g) return GATEKEEPER_RELEASE;
-  const same = g.version === GATEKEEPER_RELEASE.version;
   return {
     version: g.version,
     sha256: g.sha256 ?? GATEKEEPER_RELEASE.sha256,
     file: g.file ?? gatekeeperManifestFile(g.version),
-    url:
-      g.url ??
-      (same
-        ? GATEKEEPER_RELEASE.url
-        : `https://raw.githubusercontent.com/open-policy-agent/gatekeeper/v${g.version}/deploy/gatekeeper.yaml`),
+    url: g.url ?? gatekeeperReleaseUrl(g.version),
   };
 }
 

@@ -29,18 +29,27 @@ export class ArtifactError extends Error {
 
 const digest = (b: Buffer) => crypto.createHash("sha256").update(b).digest("hex");
 
+/**
+ * The local copy alone: its path when it matches the pin, undefined when
+ * there is none; a copy with another digest is an ArtifactError.
+ */
+export function localPinnedArtifact(a: PinnedArtifact): string | undefined {
+  if (!fs.existsSync(a.file)) return undefined;
+  const want = a.sha256.toLowerCase();
+  const got = digest(fs.readFileSync(a.file));
+  if (got === want) return a.file;
+  throw new ArtifactError(
+    `${a.what} at ${a.file} has sha256 ${got}, but ${a.configKey}.sha256 pins ${want}. ` +
+      `Fix: replace the file with the pinned release${a.url ? ` (or delete it to download ${a.url})` : ""}, ` +
+      `or pin the file's checksum in ${a.configKey}.sha256 if you meant to change the release.`,
+  );
+}
+
 /** Returns the artifact's path once its content matches the pin. */
 export async function ensurePinnedArtifact(a: PinnedArtifact, fetchImpl: typeof fetch = fetch): Promise<string> {
   const want = a.sha256.toLowerCase();
-  if (fs.existsSync(a.file)) {
-    const got = digest(fs.readFileSync(a.file));
-    if (got === want) return a.file;
-    throw new ArtifactError(
-      `${a.what} at ${a.file} has sha256 ${got}, but ${a.configKey}.sha256 pins ${want}. ` +
-        `Fix: replace the file with the pinned release${a.url ? ` (or delete it to download ${a.url})` : ""}, ` +
-        `or pin the file's checksum in ${a.configKey}.sha256 if you meant to change the release.`,
-    );
-  }
+  const local = localPinnedArtifact(a);
+  if (local) return local;
   if (!a.url) {
     throw new ArtifactError(
       `${a.what} is missing: no file at ${a.file} and no ${a.configKey}.url to download it from. ` +
