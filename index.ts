@@ -11,6 +11,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { simulatedNodeSizeClass } from "./config/edgeNodes";
 import { loadStackSpec } from "./config/load";
 import { siteLayerArgs } from "./config/siteLayer";
 import type { HostSpec, SiteSpec, StackSpec } from "./config/schema";
@@ -70,7 +71,7 @@ function cluster(site: SiteSpec, si: number) {
         site: site.name,
         profile: site.profile,
         count: site.kwok.nodes,
-        sizeClass: site.kwok.size.name === "2c4g" ? "2c4g" : "4c8g",
+        sizeClass: simulatedNodeSizeClass(site.kwok.size),
         artifacts: { kwok: artifact(a.dir, a.kwok!), stages: artifact(a.dir, a.kwokStages!) },
         after: [cp],
       });

@@ -11,6 +11,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { SiteArgs } from "../components/site";
 import type { ImageRef, ResourceSpec } from "../components/render/common";
 import { getProfile } from "../components/profiles";
+import { limitsSizeClass, siteNodes } from "./edgeNodes";
 import { SITE_LAYER_PROFILE, type SiteLayerProfileName } from "./profiles";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
 import {
@@ -27,11 +28,9 @@ import type { SiteSpec, StackSpec } from "./schema";
 /** The tracker image when a site names none: pinned, never `latest`. */
 export const DEFAULT_TRACKER_IMAGE: ImageRef = { registry: "ghcr.io", repository: "edgefleet/tracker", tag: "0.4.2" };
 
-/** Nodes that run trackers: agents and simulated nodes, or servers when a site has neither and servers run a kubelet. */
+/** Nodes that run trackers, by config/edgeNodes.ts's rule. */
 export function edgeNodeCount(site: SiteSpec): number {
-  const agents = site.hosts.filter((h) => h.role === "agent").length + (site.kwok?.nodes ?? 0);
-  if (agents > 0) return agents;
-  return site.disableAgentOnServers ? 0 : site.hosts.length;
+  return siteNodes(site, site.name).filter((n) => n.runsTrackers).length;
 }
 
 export function parseImage(image: string): ImageRef {
@@ -60,10 +59,7 @@ export function gatekeeperPolicies(
   expansions: Record<string, any>[];
   awaitTemplates: boolean;
 } {
-  const sizeClass =
-    site.kwok?.size.name === "2c4g" || site.hosts.find((h) => h.role === "agent")?.size.name === "2c4g"
-      ? "2c4g"
-      : "4c8g";
+  const sizeClass = limitsSizeClass(siteNodes(site, site.name));
   const tracker = site.overrides.tracker?.image ? parseImage(site.overrides.tracker.image) : DEFAULT_TRACKER_IMAGE;
   const extraRegistries = [tracker.registry, ...Object.keys(stack.registry?.mirrors ?? {})].filter((r) => r !== "*");
   const options: SiteConstraintOptions = { sizeClass, extraRegistries, extraHostPaths: siteHostPaths(site) };

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { hostRunsTrackers, type NodeRuleSite } from "../config/edgeNodes";
 import { HostCommand } from "../lib/hostCommand";
 import { RandomSecret } from "../lib/randomSecret";
 import { connectionFor, type HostAccess } from "./connection";
@@ -41,6 +42,55 @@ export interface K3sClusterArgs {
   disable?: string[];
 }
 
+/** The edge-node rule's view of the cluster: a K3s site, no simulated nodes. */
+function nodeRule(args: Pick<K3sClusterArgs, "hosts" | "disableAgentOnServers">): NodeRuleSite {
+  return {
+    distribution: "k3s",
+    disableAgentOnServers: !!args.disableAgentOnServers,
+    hosts: args.hosts,
+    kwokNodes: 0,
+  };
+}
+
+/**
+ * Each host's config.yaml args, by host name: pure, so what a host registers
+ * with (labels, taints, kubelet reservations) can be checked without a
+ * cluster (test/unit/config/trackersSchedule.test.ts).
+ */
+export function k3sHostConfigs(
+  args: Pick<K3sClusterArgs, "site" | "profile" | "hosts" | "wasm" | "disableAgentOnServers" | "disable">,
+): Map<string, K3sConfigArgs> {
+  const servers = args.hosts.filter((h) => h.role === "server");
+  const first = servers[0];
+  const apiServerUrl = `https://${first.access.address}:6443`;
+  const embeddedEtcd = servers.length >= 3;
+  const rule = nodeRule(args);
+  const out = new Map<string, K3sConfigArgs>();
+  for (const h of args.hosts) {
+    const isFirst = h === first;
+    const controlPlaneOnly = h.role === "server" && !!args.disableAgentOnServers;
+    out.set(h.access.name, {
+      role: h.role,
+      nodeName: h.access.name,
+      site: args.site,
+      profile: args.profile,
+      size: h.size,
+      runsTrackers: hostRunsTrackers(rule, h.role),
+      wasm: args.wasm,
+      tokenFile: DEFAULT_TOKEN_FILE,
+      serverUrl: isFirst ? undefined : apiServerUrl,
+      clusterInit: isFirst && embeddedEtcd ? true : undefined,
+      nodeIp: h.access.address,
+      labels: h.labels,
+      taints: h.taints,
+      disable: h.role === "server" ? args.disable : undefined,
+      tlsSan: h.role === "server" ? [h.access.address] : undefined,
+      disableAgent: controlPlaneOnly || undefined,
+    });
+  }
+  return out;
+}
+
 /**
  * One site's K3s cluster: a join token, a preflight of every host, then
  * servers one at a time (the first with cluster-init when there are three or
@@ -61,7 +111,6 @@ export class K3sCluster extends pulumi.ComponentResource {
     if (servers.length === 0) throw new Error(`${args.where}: a site needs at least one server`);
     const first = servers[0];
     this.apiServerUrl = `https://${first.access.address}:6443`;
-    const embeddedEtcd = servers.length >= 3;
 
     const guard = new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this });
     const token = new RandomSecret(`${name}-token`, { length: 48 }, { parent: this });
@@ -92,8 +141,9 @@ export class K3sCluster extends pulumi.ComponentResource {
       ),
     );
 
-    // Workloads (trackers) run on agents only (node-type=edge), so only agents need their directories.
+    // Only the nodes that run trackers (config/edgeNodes.ts) need their directories.
     const workloadDirs = workloadHostDirectories(args.profile);
+    const configs = k3sHostConfigs(args);
 
     let previous: pulumi.Resource[] = [guard];
     const kubelets: { host: K3sHost; config: K3sConfigArgs }[] = [];
@@ -101,25 +151,8 @@ export class K3sCluster extends pulumi.ComponentResource {
       const done: pulumi.Resource[] = [];
       for (const hostName of step) {
         const h = byName.get(hostName)!;
-        const isFirst = h === first;
         const controlPlaneOnly = h.role === "server" && !!args.disableAgentOnServers;
-        const config: K3sConfigArgs = {
-          role: h.role,
-          nodeName: hostName,
-          site: args.site,
-          profile: args.profile,
-          size: h.size,
-          wasm: args.wasm,
-          tokenFile: DEFAULT_TOKEN_FILE,
-          serverUrl: isFirst ? undefined : this.apiServerUrl,
-          clusterInit: isFirst && embeddedEtcd ? true : undefined,
-          nodeIp: h.access.address,
-          labels: h.labels,
-          taints: h.taints,
-          disable: h.role === "server" ? args.disable : undefined,
-          tlsSan: h.role === "server" ? [h.access.address] : undefined,
-          disableAgent: controlPlaneOnly || undefined,
-        };
+        const config = configs.get(hostName)!;
         const node = new K3sHost(
           `${name}-${hostName}`,
           {
@@ -130,7 +163,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             token: token.result,
             registries: args.registries,
             serviceMode: args.serviceMode,
-            hostDirectories: h.role === "agent" ? workloadDirs : undefined,
+            hostDirectories: config.runsTrackers ? workloadDirs : undefined,
             sitePreflights: preflights,
             controller: first.access,
             waitReady: !controlPlaneOnly,

@@ -20,8 +20,8 @@ export interface SimulatedNodesArgs {
 
 /**
  * Edge nodes played by KWOK: Node objects with the size class's capacity and
- * allocatable, the site's labels (node-type=edge, site, profile, Wasm) and
- * taints, kept Ready by a supervised kwok process on the server host. Pods
+ * allocatable, the labels of config/edgeNodes.ts's simulatedNodeLabels (they
+ * always run trackers) and taints, kept Ready by a supervised kwok process on the server host. Pods
  * scheduled to them are reported Running without running, so Deployments
  * become Available: a stand-in for real agents where containerd cannot run,
  * and for scale tests with more nodes than machines.

@@ -5,6 +5,7 @@
  * from it by `policies/gatekeeper/constraints.ts`. Change a threshold here and
  * both move together; test/policy/agreement.test.ts proves they judge alike.
  */
+import { TRACKER_NODE_SELECTOR } from "../config/edgeNodes";
 import { SIZE_CLASSES, SIZE_CLASS_NAMES, type SizeClassName, allocatable } from "../config/sizeClasses";
 
 export interface LabelPair {
@@ -112,7 +113,7 @@ export const THRESHOLDS: Thresholds = {
   requiredResources: ["cpu", "memory"],
   trackers: {
     runtimeClassName: "wasmedge",
-    nodeSelector: { "node-type": "edge" },
+    nodeSelector: { ...TRACKER_NODE_SELECTOR },
     namespaces: ["edgefleet-trackers"],
     label: { key: "app.kubernetes.io/component", value: "tracker" },
   },

@@ -1,7 +1,6 @@
+import { LABEL_WASM } from "../../config/edgeNodes";
 import type { Resources } from "../../config/sizeClasses";
-import { cpuQuantity, memoryQuantity, RuntimeClassManifest } from "./common";
-
-export const WASM_NODE_LABEL = "edgefleet.dev/wasm";
+import { cpuQuantity, memoryQuantity, type RuntimeClassManifest } from "./common";
 
 /**
  * Per-pod overhead of the WasmEdge containerd shim (one shim process per pod
@@ -26,7 +25,7 @@ export function renderRuntimeClass(args: RuntimeClassRenderArgs = {}): RuntimeCl
     // K3s registers the runwasi shim under this handler name when it finds it on a node.
     handler: args.handler ?? "wasmedge",
     // Pods of this class only land where infra/ has labelled the WasmEdge shim as installed.
-    scheduling: { nodeSelector: { [WASM_NODE_LABEL]: "true" } },
+    scheduling: { nodeSelector: { [LABEL_WASM]: "true" } },
     overhead: { podFixed: { cpu: cpuQuantity(overhead.cpuMillis), memory: memoryQuantity(overhead.memoryMiB) } },
   };
 }

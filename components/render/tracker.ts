@@ -1,3 +1,4 @@
+import { TRACKER_NODE_SELECTOR } from "../../config/edgeNodes";
 import type { Resources } from "../../config/sizeClasses";
 import type { Profile, TrackerSettings } from "../profiles";
 import {
@@ -126,7 +127,8 @@ export function renderTracker(a: TrackerRenderArgs): TrackerManifests {
         },
         spec: {
           runtimeClassName: a.runtimeClassName,
-          nodeSelector: { "node-type": "edge" },
+          // Which nodes carry it is config/edgeNodes.ts's rule.
+          nodeSelector: { ...TRACKER_NODE_SELECTOR },
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: {

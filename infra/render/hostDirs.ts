@@ -29,8 +29,8 @@ function siteLayerProfile(profile: string): ProfileName {
 }
 
 /**
- * What every workload node (agent) of a site of this profile needs: the
- * factory tracker's SQLite directory, owned by the tracker's UID and group
+ * What every node that runs trackers (config/edgeNodes.ts) needs at a site
+ * of this profile: the factory tracker's SQLite directory, owned by the tracker's UID and group
  * (it runs as TRACKER_UID:TRACKER_UID) and closed to everyone else.
  */
 export function workloadHostDirectories(profile: string): HostDirectory[] {

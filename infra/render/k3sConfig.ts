@@ -8,6 +8,7 @@
  * so the agent document below carries agent flags only, and server-only args
  * on an agent are an error here rather than a dead node later.
  */
+import { EDGEFLEET_NODE_LABELS, edgefleetNodeLabels } from "../../config/edgeNodes";
 import { resolveSize, kubeletQuantities, type SizeSpec } from "./size";
 import { toYaml, type YamlValue } from "./yaml";
 
@@ -29,6 +30,11 @@ export interface K3sConfigArgs {
   /** Site profile (e.g. "retailCity"); becomes `edgefleet.dev/profile` and selects `disable`. */
   profile: string;
   size: SizeSpec;
+  /**
+   * The node runs trackers and gets the edge label: config/edgeNodes.ts
+   * decides (agents, or the servers of a site without agents).
+   */
+  runsTrackers: boolean;
   /** Cluster has Wasm enabled: Wasm label on workload nodes, K3s's `runtimes` AddOn disabled on servers. */
   wasm: boolean;
   /** Root-only file holding the join token (written by configure.sh). */
@@ -64,10 +70,13 @@ export const PROFILE_DISABLES: Readonly<Record<string, readonly string[]>> = {
 /** K3s's bundled RuntimeClasses (manifests/runtimes.yaml, incl. `wasmedge`); Pulumi owns ours instead. */
 export const RUNTIMES_ADDON = "runtimes";
 
-export const LABEL_SITE = "edgefleet.dev/site";
-export const LABEL_PROFILE = "edgefleet.dev/profile";
-export const LABEL_WASM = "edgefleet.dev/wasm";
-export const LABEL_NODE_TYPE = "node-type";
+/**
+ * K3s's pod and service networks, which config.yaml leaves at their defaults
+ * (cluster-cidr, service-cidr): a host address inside one of them would be
+ * routed into the cluster instead of to the host, so validate() refuses it.
+ */
+export const K3S_CLUSTER_CIDR = "10.42.0.0/16";
+export const K3S_SERVICE_CIDR = "10.43.0.0/16";
 
 const NAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -85,12 +94,13 @@ const KUBELET_SETTABLE_LABELS = new Set([
   "topology.kubernetes.io/zone",
 ]);
 
-function checkLabelKey(key: string, where: string): void {
+/** Why a node label or taint key cannot be registered by the kubelet, or undefined when it can (validate() asks too). */
+export function nodeKeyProblem(key: string): string | undefined {
   const slash = key.indexOf("/");
   const prefix = slash >= 0 ? key.slice(0, slash) : "";
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   if (!NAME_RE.test(name) || (prefix && (prefix.length > 253 || !DNS_SUBDOMAIN_RE.test(prefix)))) {
-    throw new Error(`${where}: "${key}" is not a valid label/taint key`);
+    return `"${key}" is not a valid label/taint key`;
   }
   // The kubelet may not set these on itself (NodeRestriction); K3s would start and the node would never register.
   // NodeRestriction's own exceptions: the node.kubernetes.io and kubelet.kubernetes.io prefixes, and
@@ -100,8 +110,14 @@ function checkLabelKey(key: string, where: string): void {
     !/^(node|kubelet)\.kubernetes\.io$/.test(prefix) &&
     !KUBELET_SETTABLE_LABELS.has(key)
   ) {
-    throw new Error(`${where}: "${key}" is in a Kubernetes-reserved namespace the kubelet may not self-assign`);
+    return `"${key}" is in a Kubernetes-reserved namespace the kubelet may not self-assign`;
   }
+  return undefined;
+}
+
+function checkLabelKey(key: string, where: string): void {
+  const problem = nodeKeyProblem(key);
+  if (problem) throw new Error(`${where}: ${problem}`);
 }
 
 function checkLabelValue(key: string, value: string, where: string): void {
@@ -111,14 +127,9 @@ function checkLabelValue(key: string, value: string, where: string): void {
 /** The labels a node registers with, sorted by key. */
 export function nodeLabels(args: K3sConfigArgs): Array<[string, string]> {
   const where = `node ${args.nodeName}`;
-  const own: Record<string, string> = {
-    [LABEL_SITE]: args.site,
-    [LABEL_PROFILE]: args.profile,
-  };
-  if (args.role === "agent") own[LABEL_NODE_TYPE] = "edge";
-  if (args.wasm) own[LABEL_WASM] = "true";
+  const own = edgefleetNodeLabels(args);
   for (const [k, v] of Object.entries(args.labels ?? {})) {
-    if (k in own || k === LABEL_WASM || k === LABEL_NODE_TYPE) {
+    if (EDGEFLEET_NODE_LABELS.includes(k)) {
       throw new Error(`${where}: label "${k}" is set by Edgefleet and cannot be given in the inventory`);
     }
     checkLabelKey(k, where);

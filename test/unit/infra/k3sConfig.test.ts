@@ -15,6 +15,7 @@ const firstServer: K3sConfigArgs = {
   site: "shanghai-01",
   profile: "retailCity",
   size: "2c4g",
+  runsTrackers: false,
   wasm: true,
   clusterInit: true,
   tlsSan: ["10.0.0.10", "api.shanghai-01.edge"],
@@ -26,6 +27,7 @@ const agent: K3sConfigArgs = {
   site: "shanghai-01",
   profile: "retailCity",
   size: "4c8g",
+  runsTrackers: true,
   wasm: true,
   serverUrl: "https://10.0.0.10:6443",
   labels: { zone: "store-12" },
@@ -101,6 +103,13 @@ describe("renderK3sConfig", () => {
     expect(doc["kubelet-arg"][0]).toMatch(new RegExp(`^eviction-hard=memory.available<${c.evictionHardMemoryMiB}Mi,`));
   });
 
+  it("labels a server that runs trackers (a site without agents) node-type=edge, with no taint of its own", () => {
+    const doc = parse(renderK3sConfig({ ...firstServer, runsTrackers: true }));
+    expect(doc["node-label"]).toContain("node-type=edge");
+    expect(doc["node-taint"]).toBeUndefined();
+    expect(parse(renderK3sConfig(firstServer))["node-label"]).not.toContain("node-type=edge");
+  });
+
   it("is byte-identical across renders and independent of inventory order", () => {
     const shuffled: K3sConfigArgs = {
       ...firstServer,
@@ -165,6 +174,7 @@ describe("renderK3sConfig", () => {
     ["http server url", { serverUrl: "http://10.0.0.10:6443" }, /serverUrl must look like https/],
     ["reserved label", { labels: { "node-role.kubernetes.io/worker": "true" } }, /Kubernetes-reserved namespace/],
     ["overriding our label", { labels: { "edgefleet.dev/site": "other" } }, /set by Edgefleet/],
+    ["setting the edge label", { labels: { "node-type": "edge" } }, /set by Edgefleet/],
     ["bad label value", { labels: { zone: "has space" } }, /not a valid label value/],
     ["bad node name", { nodeName: "Retail_A1" }, /lowercase DNS label/],
     ["relative token file", { tokenFile: "token" }, /absolute path/],

@@ -50,6 +50,16 @@ describe("K3sCluster node labels", () => {
     for (const p of ps) expect(p.inputs.spec).toBeUndefined();
   });
 
+  it("labels the servers of a site without agents node-type=edge: they run its trackers", async () => {
+    new K3sCluster("solo", clusterArgs("solo", [clusterHost("s1", 0, "server")], { profile: "factoryIiot" }));
+    await settle();
+    const [server] = patches("solo");
+    expect(server.inputs.metadata.labels["node-type"]).toBe("edge");
+    // And gets the tracker's host directory (factory SQLite), as an agent would.
+    const install = registered.find((r) => r.name === "solo-s1-install");
+    expect(JSON.stringify(install?.inputs ?? {})).toContain("/var/lib/industrial-iot");
+  });
+
   it("skips servers that run no kubelet (no Node object to label)", async () => {
     site("cp", true);
     await settle();
