@@ -5,7 +5,7 @@ import { PROFILE_NAMES, PROFILES, Profile, siteTrackerReplicas } from "./profile
 import { localGatekeeperManifest } from "./gatekeeperManifest";
 import { GATEKEEPER_VERSION } from "./render/gatekeeper";
 import { WASMEDGE_OVERHEAD } from "./render/runtimeClass";
-import { nodeAllocatable, platformFootprint, resolveSite, ResolvedSite } from "./render/site";
+import { nodeAllocatable, planSite, platformFootprint, resolveSite, type ResolvedSite } from "./render/site";
 
 /** Edge nodes of the reference site the table shows trackers for. */
 export const REFERENCE_SITE_NODES = 10;
@@ -19,22 +19,11 @@ export interface ProfileFootprint {
 }
 
 export function profileFootprint(profile: Profile, gatekeeperYaml: string): ProfileFootprint {
-  const site = resolveSite(
-    { site: `reference-${profile.name}`, profile, edgeNodes: REFERENCE_SITE_NODES },
-    gatekeeperYaml,
-  );
+  const site = resolveSite({ site: `reference-${profile.name}`, profile, edgeNodes: REFERENCE_SITE_NODES });
   const platform = platformFootprint(site, gatekeeperYaml);
-  const node = nodeAllocatable(profile);
-  const pod = {
-    cpuMillis: site.tracker.resources.requests.cpuMillis + WASMEDGE_OVERHEAD.cpuMillis,
-    memoryMiB: site.tracker.resources.requests.memoryMiB + WASMEDGE_OVERHEAD.memoryMiB,
-  };
-  const trackersBesidePlatform = Math.floor(
-    Math.min(
-      (node.cpuMillis - platform.total.requests.cpuMillis) / pod.cpuMillis,
-      (node.memoryMiB - platform.total.requests.memoryMiB) / pod.memoryMiB,
-    ),
-  );
+  // The same capacity model as every site's, on one node of the profile's class.
+  const trackersBesidePlatform = planSite({ site: `single-${profile.name}`, profile, edgeNodes: 1 }).capacity
+    .maxTrackerReplicas;
   return { profile, site, platform, trackersBesidePlatform };
 }
 

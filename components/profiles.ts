@@ -1,4 +1,4 @@
-import { SIZE_CLASSES, allocatable, type Resources, type SizeClassName } from "../config/sizeClasses";
+import type { SizeClassName } from "../config/sizeClasses";
 import type { ResourceSpec } from "./render/common";
 
 /**
@@ -299,83 +299,4 @@ function assertNodes(edgeNodes: number): void {
   if (!Number.isInteger(edgeNodes) || edgeNodes < 1) {
     throw new Error(`edge node count must be a positive integer, got ${edgeNodes}`);
   }
-}
-
-export interface CapacityInput {
-  profile: Profile;
-  edgeNodes: number;
-  trackerReplicas: number;
-  /** The tracker's per-pod request incl. RuntimeClass overhead (which the scheduler adds). */
-  trackerPodRequests: Resources;
-  /**
-   * Requests of everything but the trackers on one node (footprint.ts computes
-   * it from the manifests): every platform workload, and one pod of each DaemonSet.
-   */
-  platformRequests: Resources;
-  /** Requests of the platform's DaemonSet pods, which every further edge node runs too. */
-  platformPerNodeRequests?: Resources;
-}
-
-export interface CapacityResult {
-  ok: boolean;
-  /** Site allocatable (edge nodes x the class's allocatable). */
-  allocatable: Resources;
-  /** Platform (DaemonSets on every edge node) + replicas x tracker pod requests. */
-  requested: Resources;
-  /** How many tracker pods fit by requests next to the platform. */
-  maxTrackerReplicas: number;
-  error?: string;
-}
-
-/**
- * Replicas x requests vs the site's allocatable. Works on the site's sum
- * (the scheduler packs pods per node, so this is a necessary condition; the
- * per-node checks below catch a pod or a platform that fits no single node).
- */
-export function checkSiteCapacity(input: CapacityInput): CapacityResult {
-  const { profile, edgeNodes, trackerReplicas, trackerPodRequests: pod, platformRequests: plat } = input;
-  assertNodes(edgeNodes);
-  const node = allocatable(SIZE_CLASSES[profile.sizeClass]);
-  const site: Resources = { cpuMillis: node.cpuMillis * edgeNodes, memoryMiB: node.memoryMiB * edgeNodes };
-  const perNode = input.platformPerNodeRequests ?? { cpuMillis: 0, memoryMiB: 0 };
-  // platformRequests already holds one copy of each DaemonSet pod.
-  const sitePlat: Resources = {
-    cpuMillis: plat.cpuMillis + (edgeNodes - 1) * perNode.cpuMillis,
-    memoryMiB: plat.memoryMiB + (edgeNodes - 1) * perNode.memoryMiB,
-  };
-  const requested: Resources = {
-    cpuMillis: sitePlat.cpuMillis + trackerReplicas * pod.cpuMillis,
-    memoryMiB: sitePlat.memoryMiB + trackerReplicas * pod.memoryMiB,
-  };
-  const maxTrackerReplicas = Math.max(
-    0,
-    Math.floor(
-      Math.min(
-        (site.cpuMillis - sitePlat.cpuMillis) / pod.cpuMillis,
-        (site.memoryMiB - sitePlat.memoryMiB) / pod.memoryMiB,
-      ),
-    ),
-  );
-  const problems: string[] = [];
-  if (plat.cpuMillis > node.cpuMillis || plat.memoryMiB > node.memoryMiB) {
-    problems.push(
-      `the platform alone requests ${plat.cpuMillis}m CPU / ${plat.memoryMiB}Mi, more than one ` +
-        `${profile.sizeClass} node's allocatable ${node.cpuMillis}m / ${node.memoryMiB}Mi`,
-    );
-  }
-  if (requested.cpuMillis > site.cpuMillis || requested.memoryMiB > site.memoryMiB) {
-    problems.push(
-      `${trackerReplicas} trackers x ${pod.cpuMillis}m/${pod.memoryMiB}Mi + platform ` +
-        `${sitePlat.cpuMillis}m/${sitePlat.memoryMiB}Mi = ${requested.cpuMillis}m/${requested.memoryMiB}Mi exceeds ` +
-        `${edgeNodes} x ${profile.sizeClass} allocatable ${site.cpuMillis}m/${site.memoryMiB}Mi ` +
-        `(at most ${maxTrackerReplicas} trackers fit)`,
-    );
-  }
-  return {
-    ok: problems.length === 0,
-    allocatable: site,
-    requested,
-    maxTrackerReplicas,
-    error: problems.length ? `site capacity (${profile.name}): ${problems.join("; ")}` : undefined,
-  };
 }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
+import type { SiteNode } from "../config/edgeNodes";
 import { Gatekeeper } from "./gatekeeper";
 import { Grafana } from "./grafana";
 import { childOptions } from "./k8sOptions";
@@ -27,8 +27,14 @@ export interface SiteArgs {
   /** Site name (stack); labels every object and Prometheus's external labels. */
   site: string;
   profile: ProfileName;
-  /** Nodes labelled node-type=edge (and edgefleet.dev/wasm=true) in this site's cluster. */
-  edgeNodes: number;
+  /**
+   * The nodes of this site's cluster, with their labels, taints and
+   * allocatable (config/edgeNodes.ts siteNodes): where trackers and the
+   * platform fit is judged on them.
+   */
+  nodes?: SiteNode[];
+  /** Without `nodes`: this many edge nodes of the profile's size class, holding the platform too. */
+  edgeNodes?: number;
   /** Tracker image: `${registry}/${repository}:${tag}` or `@sha256:...`; never `latest`. */
   trackerImage: ImageRef;
   overrides?: SiteOverrides;
@@ -62,17 +68,15 @@ export class Site extends pulumi.ComponentResource {
     const profile = getProfile(args.profile);
     // Fail on a bad image before anything is registered.
     imageRef(args.trackerImage);
-    const s = resolveSite(
-      {
-        site: args.site,
-        profile,
-        edgeNodes: args.edgeNodes,
-        overrides: args.overrides,
-        appNamespace: args.appNamespace,
-        monitoringNamespace: args.monitoringNamespace,
-      },
-      fs.readFileSync(args.gatekeeper.manifestPath, "utf8"),
-    );
+    const s = resolveSite({
+      site: args.site,
+      profile,
+      nodes: args.nodes,
+      edgeNodes: args.edgeNodes,
+      overrides: args.overrides,
+      appNamespace: args.appNamespace,
+      monitoringNamespace: args.monitoringNamespace,
+    });
     this.resolved = s;
     if (s.opa && !args.authzPolicyRego)
       throw new Error(`profile ${profile.name} runs OPA: authzPolicyRego is required`);

@@ -9,11 +9,10 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import type { SiteArgs } from "../components/site";
-import type { ImageRef, ResourceSpec } from "../components/render/common";
-import { getProfile } from "../components/profiles";
+import type { ImageRef } from "../components/render/common";
 import { limitsSizeClass, siteNodes } from "./edgeNodes";
-import { SITE_LAYER_PROFILE, type SiteLayerProfileName } from "./profiles";
-import { parseCpuMillis, parseMemoryMiB } from "./quantity";
+import { SITE_LAYER_PROFILE } from "./profiles";
+import { componentOverrides, DEFAULT_TRACKER_IMAGE } from "./siteModel";
 import {
   GATEKEEPER_POLICIES,
   renderConstraints,
@@ -25,13 +24,7 @@ import { siteHostPaths } from "../policies/siteHostPaths";
 import { parseAllDocuments } from "yaml";
 import type { SiteSpec, StackSpec } from "./schema";
 
-/** The tracker image when a site names none: pinned, never `latest`. */
-export const DEFAULT_TRACKER_IMAGE: ImageRef = { registry: "ghcr.io", repository: "edgefleet/tracker", tag: "0.4.2" };
-
-/** Nodes that run trackers, by config/edgeNodes.ts's rule. */
-export function edgeNodeCount(site: SiteSpec): number {
-  return siteNodes(site, site.name).filter((n) => n.runsTrackers).length;
-}
+export { DEFAULT_TRACKER_IMAGE, trackerResources } from "./siteModel";
 
 export function parseImage(image: string): ImageRef {
   const at = image.indexOf("@");
@@ -77,21 +70,6 @@ export function gatekeeperPolicies(
   };
 }
 
-type Quantities = { cpu?: string | number; memory?: string };
-
-/** The operator's tracker requests/limits over the profile's, as numbers. */
-export function trackerResources(
-  profile: SiteLayerProfileName,
-  o: { requests?: Quantities; limits?: Quantities },
-): ResourceSpec {
-  const base = getProfile(profile).tracker.resources;
-  const pick = (q: Quantities | undefined, b: ResourceSpec["requests"]) => ({
-    cpuMillis: q?.cpu !== undefined ? parseCpuMillis(q.cpu)! : b.cpuMillis,
-    memoryMiB: q?.memory !== undefined ? parseMemoryMiB(q.memory)! : b.memoryMiB,
-  });
-  return { requests: pick(o.requests, base.requests), limits: pick(o.limits, base.limits) };
-}
-
 /**
  * The site layer's arguments for one site of a validated stack.
  * `gatekeeperManifest` is the local path of the stack's Gatekeeper release
@@ -104,24 +82,14 @@ export function siteLayerArgs(
   gatekeeperManifest: string,
 ): SiteArgs {
   const o = site.overrides;
-  const profile = SITE_LAYER_PROFILE[site.profile];
   const authzPath = path.join(__dirname, "..", "policies", "authz", "src.rego");
   return {
     provider,
     site: site.name,
-    profile,
-    edgeNodes: edgeNodeCount(site),
+    profile: SITE_LAYER_PROFILE[site.profile],
+    nodes: siteNodes(site, `edgefleet:sites[${stack.sites.indexOf(site)}]`),
     trackerImage: o.tracker?.image ? parseImage(o.tracker.image) : DEFAULT_TRACKER_IMAGE,
-    overrides: {
-      trackerReplicas: o.tracker?.replicas,
-      trackerResources: o.tracker?.resources ? trackerResources(profile, o.tracker.resources) : undefined,
-      monitoring: o.monitoring
-        ? { agentMode: o.monitoring.agentMode, remoteWriteUrl: o.monitoring.remoteWriteUrl }
-        : undefined,
-      gatekeeper: o.gatekeeper
-        ? { controllerReplicas: o.gatekeeper.replicas, validatingFailurePolicy: o.gatekeeper.failurePolicy }
-        : undefined,
-    },
+    overrides: componentOverrides(site),
     gatekeeper: {
       manifestPath: gatekeeperManifest,
       version: `v${stack.gatekeeper.version}`,

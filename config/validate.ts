@@ -22,7 +22,10 @@ import {
   type SiteSpec,
   type StackSpec,
 } from "./schema";
-import { SIZE_CLASSES, allocatable, type Resources } from "./sizeClasses";
+import { capacityMessage } from "./capacity";
+import { siteResolveArgs } from "./siteModel";
+import { SIZE_CLASSES, type Resources } from "./sizeClasses";
+import { planSite } from "../components/render/site";
 
 export interface ConfigProblem {
   /** Pulumi config key path, e.g. edgefleet:sites[1].hosts[3].address. */
@@ -206,46 +209,9 @@ function resolveSize(raw: RawSize): HostSize {
   };
 }
 
-const fmtCpu = (m: number) => `${m}m`;
+const fmtCpu = (m: number) => `${Math.round(m)}m`;
 const fmtMem = (mib: number) => `${Math.round(mib)}Mi`;
-
-/** How many pods of `req` the node's allocatable holds (the scheduler packs per node, not in sum). */
-function podsPerNode(alloc: Resources, req: Resources): number {
-  const byCpu = req.cpuMillis > 0 ? Math.floor(alloc.cpuMillis / req.cpuMillis) : Infinity;
-  const byMem = req.memoryMiB > 0 ? Math.floor(alloc.memoryMiB / req.memoryMiB) : Infinity;
-  return Math.min(byCpu, byMem);
-}
-
-interface EdgeNodes {
-  what: string;
-  allocatable: Resources[];
-}
-
-/** Where trackers schedule: agents and simulated nodes; servers only when a site has neither and servers run kubelet. */
-function edgeNodesOf(site: RawSite): EdgeNodes {
-  const agents = site.hosts.filter((h) => h.role === "agent");
-  const kwokNodes = site.kwok?.nodes ?? 0;
-  const kwokSize = resolveSize(site.kwok?.size ?? PROFILE_CASE_FACTS[site.profile].caseNodeSize ?? "4c8g");
-  const alloc = agents.map((h) => allocatable(resolveSize(h.size).class));
-  for (let i = 0; i < kwokNodes; i++) alloc.push(allocatable(kwokSize.class));
-  if (alloc.length > 0) {
-    const parts = [
-      agents.length > 0 ? `${agents.length} agent${agents.length === 1 ? "" : "s"}` : "",
-      kwokNodes > 0 ? `${kwokNodes} KWOK node${kwokNodes === 1 ? "" : "s"}` : "",
-    ];
-    return { what: parts.filter(Boolean).join(" and "), allocatable: alloc };
-  }
-  if (site.disableAgentOnServers)
-    return {
-      what: "no schedulable nodes (servers run with disableAgentOnServers)",
-      allocatable: [],
-    };
-  const servers = site.hosts.filter((h) => h.role === "server");
-  return {
-    what: `${servers.length} server${servers.length === 1 ? "" : "s"} (the site has no agents)`,
-    allocatable: servers.map((h) => allocatable(resolveSize(h.size).class)),
-  };
-}
+const fmt = (r: Resources) => `${fmtCpu(r.cpuMillis)}/${fmtMem(r.memoryMiB)}`;
 
 /** Server count from the raw roles, so it is reported even when another field of the site is broken. */
 function checkServers(raw: unknown, at: string, problems: ConfigProblem[]): void {
@@ -268,6 +234,85 @@ function checkServers(raw: unknown, at: string, problems: ConfigProblem[]): void
       problem: `site ${name} has ${servers} servers; more than one server runs embedded etcd, which needs an odd count to keep quorum (${servers} tolerate no more failures than ${servers - 1})`,
       fix: `use ${servers - 1} or ${servers + 1} servers (1 for sqlite, 3 for HA), making the rest agents.`,
     });
+  }
+}
+
+/**
+ * Whether the site's pods fit the nodes it will have: the site layer's own
+ * plan (planSite) on the edge-node rule's nodes, judged by config/capacity.ts,
+ * the model the site layer and CrossGuard use too. Each problem names the key
+ * to change and the value that makes it pass.
+ */
+function checkCapacity(site: SiteSpec, at: string, problems: ConfigProblem[]): void {
+  const plan = planSite(siteResolveArgs(site, at));
+  const nodes = plan.nodes;
+  if (nodes.length === 0) {
+    problems.push({
+      path: `${at}.hosts`,
+      problem: `site ${site.name} has no node that runs workloads: no agents, no simulated nodes, and its servers run no kubelet`,
+      fix: `add a host with role: agent, or set ${at}.disableAgentOnServers to false so the servers run the trackers and the platform.`,
+    });
+    return;
+  }
+  const trackerAt = `${at}.overrides.tracker`;
+  const set = (key: string, value: string | number) =>
+    `pulumi config set --path '${key}' ${typeof value === "number" ? value : JSON.stringify(value)}`;
+  for (const p of plan.capacity.problems) {
+    const what = capacityMessage(p);
+    if (p.kind === "no-node" && p.group.tracker) {
+      const servers = site.hosts.filter((h) => h.role === "server");
+      const edge = nodes.filter((n) => n.runsTrackers);
+      problems.push({
+        path: `${at}.hosts`,
+        problem:
+          edge.length === 0
+            ? `no node of site ${site.name} runs trackers: it has no agents and its ${servers.length} server(s) run no kubelet (disableAgentOnServers)`
+            : `no node of site ${site.name} can take a tracker: ${edge.map((n) => n.name).join(", ")} carry a NoSchedule/NoExecute taint the tracker does not tolerate`,
+        fix:
+          edge.length === 0
+            ? `add a host with role: agent, or set ${at}.disableAgentOnServers to false so the servers run the trackers.`
+            : `remove those taints (or make them PreferNoSchedule), or add an untainted agent.`,
+      });
+    } else if (p.kind === "too-big" && p.group.tracker) {
+      problems.push({
+        path: `${trackerAt}.resources.requests`,
+        problem: `one tracker pod (${fmt(p.group.requests)} with the RuntimeClass overhead) is larger than any node of site ${site.name} allocates (${fmt(p.largest)})`,
+        fix: `lower the tracker requests below ${fmt(p.largest)}, or give the site larger agents.`,
+      });
+    } else if (p.kind === "limits" && p.group.tracker) {
+      problems.push({
+        path: `${trackerAt}.resources.limits`,
+        problem: `tracker limits ${fmt(p.group.limits)} are above what node ${p.node} of site ${site.name} allocates (${fmt(p.allocatable)})`,
+        fix: `lower limits.cpu to at most ${fmtCpu(p.allocatable.cpuMillis)} and limits.memory to at most ${fmtMem(p.allocatable.memoryMiB)}, or give the site larger nodes.`,
+      });
+    } else if (p.kind === "limits") {
+      const node = nodes.find((n) => n.name === p.node);
+      problems.push({
+        path: node?.kind === "simulated" ? `${at}.kwok.size` : `${node?.path ?? `${at}.hosts`}.size`,
+        problem: `${what}: the node is too small for the site layer's ${site.profile} platform`,
+        fix: `give ${p.node} a size of at least 2c4g.`,
+      });
+    } else if (p.kind === "replicas") {
+      const explicit = site.overrides.tracker?.replicas !== undefined;
+      problems.push({
+        path: `${trackerAt}.replicas`,
+        problem:
+          `${p.replicas} tracker${p.replicas === 1 ? "" : "s"}${explicit ? "" : " (the profile's default for this site)"} x ${fmt(p.group.requests)} ` +
+          `(requests plus the wasmedge RuntimeClass overhead) do not fit site ${site.name}'s nodes beside its platform: ` +
+          `its ${plan.capacity.trackerNodes} tracker node(s) and ${nodes.length} node(s) in all allocate ${fmt(plan.capacity.allocatable)} ` +
+          `and hold at most ${p.max} trackers`,
+        fix:
+          p.max > 0
+            ? `lower replicas to ${p.max} or less (${set(`${trackerAt}.replicas`, p.max)}), lower the tracker requests, or add agents to the site.`
+            : "add agents (or larger nodes) to the site: its platform leaves no room for one tracker.",
+      });
+    } else {
+      problems.push({
+        path: `${at}.hosts`,
+        problem: `site ${site.name}'s nodes cannot hold its platform: ${what}`,
+        fix: "add an agent or use larger sizes (2c4g is the smallest the platform is sized for), or lower the tracker replicas.",
+      });
+    }
   }
 }
 
@@ -304,31 +349,6 @@ function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
       problem: `tracker memory request ${show(req.memory)} is above its limit ${show(lim.memory)} (Kubernetes rejects such a pod)`,
       fix: `lower requests.memory to at most ${show(lim.memory)} or raise limits.memory.`,
     });
-  }
-
-  const replicas = tracker?.replicas;
-  if (replicas !== undefined && replicas > 0) {
-    const nodes = edgeNodesOf(site);
-    const fits = nodes.allocatable.reduce((n, a) => n + podsPerNode(a, reqR), 0);
-    if (replicas > fits) {
-      const total = nodes.allocatable.reduce(
-        (s, a) => ({
-          cpuMillis: s.cpuMillis + a.cpuMillis,
-          memoryMiB: s.memoryMiB + a.memoryMiB,
-        }),
-        { cpuMillis: 0, memoryMiB: 0 },
-      );
-      problems.push({
-        path: `${at}.overrides.tracker.replicas`,
-        problem:
-          `${replicas} trackers x ${fmtCpu(reqR.cpuMillis)}/${fmtMem(reqR.memoryMiB)} requested need ${fmtCpu(replicas * reqR.cpuMillis)}/${fmtMem(replicas * reqR.memoryMiB)}, ` +
-          `but site ${site.name}'s edge nodes, ${nodes.what}, allocate ${fmtCpu(total.cpuMillis)}/${fmtMem(total.memoryMiB)} and hold at most ${fits}`,
-        fix:
-          fits > 0
-            ? `lower replicas to ${fits} or less, lower the tracker requests, or add agents to the site.`
-            : "add agents to the site (or let servers run workloads), or lower the tracker requests.",
-      });
-    }
   }
 
   const mon = site.overrides.monitoring;
@@ -471,38 +491,40 @@ function checkDistributions(cfg: RawStackConfig, problems: ConfigProblem[]): voi
   });
 }
 
+function normalizeSite(s: RawSite, ssh: { port: number; user: string }): SiteSpec {
+  const hosts: HostSpec[] = s.hosts.map((h) => ({
+    name: h.name,
+    address: h.address,
+    port: h.port ?? ssh.port,
+    user: h.user ?? ssh.user,
+    role: h.role,
+    size: resolveSize(h.size),
+    labels: h.labels ?? {},
+    taints: h.taints ?? [],
+    hostKey: h.hostKey.trim(),
+  }));
+  const servers = hosts.filter((h) => h.role === "server").length;
+  const site: SiteSpec = {
+    name: s.name,
+    distribution: s.distribution,
+    profile: s.profile,
+    serviceMode: s.serviceMode,
+    disableAgentOnServers: s.disableAgentOnServers,
+    datastore: servers > 1 ? "etcd" : "sqlite",
+    overrides: s.overrides,
+    hosts,
+  };
+  if (s.kwok)
+    site.kwok = {
+      nodes: s.kwok.nodes,
+      size: resolveSize(s.kwok.size ?? PROFILE_CASE_FACTS[s.profile].caseNodeSize ?? "4c8g"),
+    };
+  return site;
+}
+
 function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
   const ssh = cfg[`${NAMESPACE}:ssh`];
-  const sites: SiteSpec[] = cfg[`${NAMESPACE}:sites`].map((s) => {
-    const hosts: HostSpec[] = s.hosts.map((h) => ({
-      name: h.name,
-      address: h.address,
-      port: h.port ?? ssh.port,
-      user: h.user ?? ssh.user,
-      role: h.role,
-      size: resolveSize(h.size),
-      labels: h.labels ?? {},
-      taints: h.taints ?? [],
-      hostKey: h.hostKey.trim(),
-    }));
-    const servers = hosts.filter((h) => h.role === "server").length;
-    const site: SiteSpec = {
-      name: s.name,
-      distribution: s.distribution,
-      profile: s.profile,
-      serviceMode: s.serviceMode,
-      disableAgentOnServers: s.disableAgentOnServers,
-      datastore: servers > 1 ? "etcd" : "sqlite",
-      overrides: s.overrides,
-      hosts,
-    };
-    if (s.kwok)
-      site.kwok = {
-        nodes: s.kwok.nodes,
-        size: resolveSize(s.kwok.size ?? PROFILE_CASE_FACTS[s.profile].caseNodeSize ?? "4c8g"),
-      };
-    return site;
-  });
+  const sites: SiteSpec[] = cfg[`${NAMESPACE}:sites`].map((s) => normalizeSite(s, ssh));
   const spec: StackSpec = {
     stack: stackName,
     region: cfg[`${NAMESPACE}:region`],
@@ -581,9 +603,14 @@ export function validate(
   checkDuplicates(rawSites, problems);
   if (Array.isArray(rawSites)) {
     rawSites.forEach((raw: unknown, i) => {
-      checkServers(raw, `${NAMESPACE}:sites[${i}]`, problems);
+      const at = `${NAMESPACE}:sites[${i}]`;
+      const before = problems.length;
+      checkServers(raw, at, problems);
       const site = SiteSchema.safeParse(raw);
-      if (site.success) checkSite(site.data, `${NAMESPACE}:sites[${i}]`, problems);
+      if (!site.success) return;
+      checkSite(site.data, at, problems);
+      // Capacity is judged on a site that is otherwise sound; SSH settings do not enter it.
+      if (problems.length === before) checkCapacity(normalizeSite(site.data, { port: 22, user: "-" }), at, problems);
     });
   }
   if (parsed.success) {

@@ -1,5 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
+import { createHash } from "crypto";
+import type * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
 import type { Resources } from "../../config/sizeClasses";
 
 /**
@@ -172,8 +173,6 @@ export function withConfigHash<T extends DeploymentManifest | StatefulSetManifes
   workload: T,
   ...maps: ConfigMapManifest[]
 ): T {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createHash } = require("crypto") as typeof import("crypto");
   const h = createHash("sha256");
   for (const m of maps) h.update(JSON.stringify(m.data ?? {}));
   const tpl = workload.spec!.template;

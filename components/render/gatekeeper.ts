@@ -1,5 +1,6 @@
 import { parseAllDocuments } from "yaml";
-import { k8sResources, ResourceSpec } from "./common";
+import type { PodGroup } from "../../config/capacity";
+import { k8sResources, type ResourceSpec } from "./common";
 import { GATEKEEPER_RELEASE } from "../gatekeeperRelease";
 
 /**
@@ -141,4 +142,29 @@ export function gatekeeperWorkloads(objs: Obj[]): { name: string; replicas: numb
         resources: c.resources ?? {},
       })),
     );
+}
+
+/** Upstream's Deployments and the one container of each whose resources transformGatekeeper sets. */
+const GATEKEEPER_DEPLOYMENTS = ["gatekeeper-controller-manager", "gatekeeper-audit"] as const;
+
+/**
+ * Gatekeeper's pods as the capacity model places them, from the transform's
+ * arguments alone: validate() has no manifest to read. A unit test holds them
+ * to podGroupOf() of the transformed upstream Deployments.
+ */
+export function gatekeeperPodGroups(a: GatekeeperTransformArgs): PodGroup[] {
+  return GATEKEEPER_DEPLOYMENTS.map((name) => {
+    const controller = name === "gatekeeper-controller-manager";
+    const r = controller ? a.controllerResources : a.auditResources;
+    return {
+      name: `Deployment ${GATEKEEPER_NAMESPACE}/${name}`,
+      replicas: controller ? a.controllerReplicas : (a.auditReplicas ?? 1),
+      requests: { ...r.requests },
+      limits: { ...r.limits },
+      // Upstream's own nodeSelector; its anti-affinity is only preferred.
+      nodeSelector: { "kubernetes.io/os": "linux" },
+      tolerations: [],
+      spreadPerNode: false,
+    };
+  });
 }

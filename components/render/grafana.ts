@@ -2,13 +2,13 @@ import { stringify } from "yaml";
 import {
   appLabels,
   appPeer,
-  ConfigMapManifest,
-  DeploymentManifest,
+  type ConfigMapManifest,
+  type DeploymentManifest,
   hardenedContainerSecurity,
   k8sResources,
-  ResourceSpec,
+  type ResourceSpec,
   selectorLabels,
-  ServiceManifest,
+  type ServiceManifest,
   withConfigHash,
 } from "./common";
 

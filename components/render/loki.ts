@@ -2,15 +2,15 @@ import type * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import {
   appLabels,
-  ConfigMapManifest,
+  type ConfigMapManifest,
   hardenedContainerSecurity,
   k8sResources,
-  NetworkPolicyManifest,
-  Plain,
-  ResourceSpec,
+  type NetworkPolicyManifest,
+  type Plain,
+  type ResourceSpec,
   selectorLabels,
-  ServiceManifest,
-  StatefulSetManifest,
+  type ServiceManifest,
+  type StatefulSetManifest,
   withConfigHash,
   dataVolumeClaim,
 } from "./common";

@@ -1,13 +1,13 @@
 import {
   appLabels,
-  ConfigMapManifest,
-  DeploymentManifest,
+  type ConfigMapManifest,
+  type DeploymentManifest,
   hardenedContainerSecurity,
   k8sResources,
-  NetworkPolicyManifest,
-  ResourceSpec,
+  type NetworkPolicyManifest,
+  type ResourceSpec,
   selectorLabels,
-  ServiceManifest,
+  type ServiceManifest,
   withConfigHash,
 } from "./common";
 import { prometheusPeer } from "./redis";

@@ -1,4 +1,4 @@
-import { PriorityClassManifest } from "./common";
+import { type PriorityClassManifest } from "./common";
 
 /** The class of Edgefleet's per-node agents (today the log shipper). */
 export const NODE_AGENT_PRIORITY_CLASS = "edgefleet-node-agent";

@@ -3,16 +3,16 @@ import type { Profile } from "../profiles";
 import { LOG_SHIPPER_APP, LOG_SHIPPER_METRICS_PATH } from "./logShipper";
 import {
   appLabels,
-  ClusterRoleBindingManifest,
-  ClusterRoleManifest,
-  ConfigMapManifest,
+  type ClusterRoleBindingManifest,
+  type ClusterRoleManifest,
+  type ConfigMapManifest,
   hardenedContainerSecurity,
   k8sResources,
-  ResourceSpec,
+  type ResourceSpec,
   selectorLabels,
-  ServiceAccountManifest,
-  ServiceManifest,
-  StatefulSetManifest,
+  type ServiceAccountManifest,
+  type ServiceManifest,
+  type StatefulSetManifest,
   withConfigHash,
   dataVolumeClaim,
 } from "./common";

@@ -5,8 +5,8 @@ import { cpuQuantity, memoryQuantity, type RuntimeClassManifest } from "./common
 /**
  * Per-pod overhead of the WasmEdge containerd shim (one shim process per pod
  * plus the runtime's own heap). Our estimate, not measured on the cases'
- * hardware: the scheduler adds it to every tracker pod's requests, and
- * profiles.checkSiteCapacity counts it.
+ * hardware: the scheduler adds it to every tracker pod's requests, and so
+ * does config/capacity.ts (read from this RuntimeClass's podFixed).
  */
 export const WASMEDGE_OVERHEAD: Resources = { cpuMillis: 10, memoryMiB: 24 };
 

@@ -1,21 +1,25 @@
-import { SIZE_CLASSES, SizeClassName, allocatable, Resources } from "../../config/sizeClasses";
+import { siteCapacity, podGroupOf, runtimeClassOf, type CapacityResult, type PodGroup } from "../../config/capacity";
+import { uniformEdgeNodes, type SiteNode } from "../../config/edgeNodes";
+import { SIZE_CLASSES, type SizeClassName, allocatable, type Resources } from "../../config/sizeClasses";
+import { THRESHOLDS } from "../../policies/thresholds";
+import { isTracker } from "../../policies/crossguard/rules/cluster";
+import { pulumiTypeOf, workloadOf, type Obj } from "../../policies/crossguard/lib/workload";
+import { siteTrackerReplicas, type Profile, type RedisPersistence, type TrackerSettings } from "../profiles";
 import {
-  checkSiteCapacity,
-  CapacityResult,
-  Profile,
-  RedisPersistence,
-  siteTrackerReplicas,
-  TrackerSettings,
-} from "../profiles";
-import {
-  DaemonSetManifest,
-  DeploymentManifest,
   parseCpuMillis,
   parseMemoryMiB,
-  ResourceSpec,
-  StatefulSetManifest,
+  type DaemonSetManifest,
+  type DeploymentManifest,
+  type ResourceSpec,
+  type StatefulSetManifest,
 } from "./common";
-import { FailurePolicy, gatekeeperWorkloads, transformGatekeeper, GatekeeperTransformArgs } from "./gatekeeper";
+import {
+  gatekeeperPodGroups,
+  gatekeeperWorkloads,
+  transformGatekeeper,
+  type FailurePolicy,
+  type GatekeeperTransformArgs,
+} from "./gatekeeper";
 import { renderGrafana } from "./grafana";
 import { renderLogShipper } from "./logShipper";
 import { renderLoki } from "./loki";
@@ -23,8 +27,8 @@ import { renderOpa } from "./opa";
 import { renderPrometheus, renderRules } from "./prometheus";
 import { renderRabbitmq } from "./rabbitmq";
 import { renderRedis } from "./redis";
-import { WASMEDGE_OVERHEAD } from "./runtimeClass";
-import { trackerPodRequests } from "./tracker";
+import { renderRuntimeClass } from "./runtimeClass";
+import { renderTracker } from "./tracker";
 
 const res = (reqCpu: number, reqMem: number, limCpu: number, limMem: number): ResourceSpec => ({
   requests: { cpuMillis: reqCpu, memoryMiB: reqMem },
@@ -107,6 +111,9 @@ export interface SiteOverrides {
 export interface ResolvedSite {
   site: string;
   profile: Profile;
+  /** The site's nodes (config/edgeNodes.ts), whatever runs where. */
+  nodes: SiteNode[];
+  /** How many of them run trackers. */
   edgeNodes: number;
   appNamespace: string;
   monitoringNamespace: string;
@@ -138,14 +145,72 @@ export interface ResolvedSite {
 export interface ResolveArgs {
   site: string;
   profile: Profile;
-  edgeNodes: number;
+  /** The site's nodes as the host layer makes them (config/edgeNodes.ts siteNodes). */
+  nodes?: SiteNode[];
+  /**
+   * Without `nodes`: this many edge nodes of the profile's size class, which
+   * hold the platform too (the reference site of FOOTPRINT.md).
+   */
+  edgeNodes?: number;
   overrides?: SiteOverrides;
   appNamespace?: string;
   monitoringNamespace?: string;
 }
 
-/** Profile preset + stack overrides -> the site's settings, or a clear error when it cannot fit. */
-export function resolveSite(a: ResolveArgs, gatekeeperYaml: string): ResolvedSite {
+/** The tracker image where a rendering for capacity or policy checks is given none. */
+const PLACEHOLDER_IMAGE = "registry.invalid/edgefleet/tracker:0.0.0";
+
+/**
+ * Profile preset + stack overrides -> the site's settings and its capacity
+ * verdict (config/capacity.ts on the site's own nodes). Never refuses for
+ * capacity: validate() reads `capacity.problems`, resolveSite() throws them.
+ */
+export function planSite(a: ResolveArgs): ResolvedSite {
+  const o = a.overrides ?? {};
+  const p = a.profile;
+  const nodes = a.nodes ?? uniformEdgeNodes(a.edgeNodes ?? 1, p.sizeClass, a.site, p.name);
+  const edgeNodes = nodes.filter((n) => n.runsTrackers).length;
+  const resolved = resolvePlatform(a, nodes, edgeNodes);
+  const trackerResources = o.trackerResources ?? p.tracker.resources;
+  const replicas = o.trackerReplicas ?? siteTrackerReplicas(p, Math.max(1, edgeNodes));
+  const tracker: ResolvedSite["tracker"] = {
+    replicas,
+    hpaMaxReplicas: replicas,
+    resources: trackerResources,
+    settings: { ...p.tracker.settings, ...(o.trackerSettings ?? {}) },
+    targetCpuUtilizationPercent: p.tracker.hpa.targetCpuUtilizationPercent,
+    sqliteHostPath: p.extras.sqliteHostPath,
+  };
+  const groups = sitePodGroups({ ...resolved, tracker }, PLACEHOLDER_IMAGE);
+  let capacity = siteCapacity(nodes, groups, replicas);
+  const hpaMax =
+    o.hpaMaxReplicas ??
+    Math.max(replicas, Math.min(edgeNodes * p.tracker.hpa.maxReplicasPerEdgeNode, capacity.maxTrackerReplicas));
+  if (hpaMax > capacity.maxTrackerReplicas && hpaMax > replicas) {
+    const group = groups.find((g) => g.tracker)!;
+    const problems = [
+      ...capacity.problems,
+      { kind: "replicas" as const, group, replicas: hpaMax, max: capacity.maxTrackerReplicas },
+    ];
+    capacity = {
+      ...capacity,
+      ok: false,
+      problems,
+      error: `${capacity.error ?? ""}; HPA maxReplicas ${hpaMax} exceeds them`,
+    };
+  }
+  return { ...resolved, tracker: { ...tracker, hpaMaxReplicas: hpaMax }, capacity };
+}
+
+/** planSite, refusing a site whose pods cannot all be placed (validate() refuses such a stack first). */
+export function resolveSite(a: ResolveArgs): ResolvedSite {
+  const s = planSite(a);
+  if (!s.capacity.ok) throw new Error(`site ${a.site}: site capacity (${a.profile.name}): ${s.capacity.error}`);
+  return s;
+}
+
+/** Everything but the trackers and the capacity verdict. */
+function resolvePlatform(a: ResolveArgs, nodes: SiteNode[], edgeNodes: number): PlatformSpec {
   const o = a.overrides ?? {};
   const p = a.profile;
   const sizes = PLATFORM_SIZES[p.sizeClass];
@@ -177,10 +242,11 @@ export function resolveSite(a: ResolveArgs, gatekeeperYaml: string): ResolvedSit
     loki && (o.logShipper ?? ex.logShipper)
       ? { ...sizes.logShipper, resources: o.logShipperResources ?? sizes.logShipper.resources }
       : undefined;
-  const resolved: PlatformSpec = {
+  return {
     site: a.site,
     profile: p,
-    edgeNodes: a.edgeNodes,
+    nodes,
+    edgeNodes,
     appNamespace: a.appNamespace ?? "edgefleet",
     monitoringNamespace: a.monitoringNamespace ?? "edgefleet-monitoring",
     redis,
@@ -211,42 +277,101 @@ export function resolveSite(a: ResolveArgs, gatekeeperYaml: string): ResolvedSit
     loki,
     logShipper,
   };
-  const trackerResources = o.trackerResources ?? p.tracker.resources;
-  const podRequests = trackerPodRequests(
-    { ...p, tracker: { ...p.tracker, resources: trackerResources } },
-    WASMEDGE_OVERHEAD,
+}
+
+/**
+ * The site layer's pod-creating objects (and the RuntimeClass they run
+ * under), rendered by the same functions the components use: what validate()
+ * judges with the policies' own rules and what the capacity model places.
+ * Gatekeeper's Deployments come from the upstream manifest at `up`; their
+ * pods are modelled from the same arguments (gatekeeperPodGroups).
+ */
+export function siteManifests(s: Omit<ResolvedSite, "capacity">, trackerImage: string): Obj[] {
+  const base = { site: s.site, namespace: s.appNamespace, monitoringNamespace: s.monitoringNamespace };
+  const out: Obj[] = [renderRuntimeClass()];
+  out.push(
+    renderTracker({
+      site: s.site,
+      namespace: s.appNamespace,
+      image: trackerImage,
+      replicas: Math.max(1, s.tracker.replicas),
+      hpaMaxReplicas: Math.max(1, s.tracker.replicas, s.tracker.hpaMaxReplicas),
+      targetCpuUtilizationPercent: s.tracker.targetCpuUtilizationPercent,
+      resources: s.tracker.resources,
+      settings: s.tracker.settings,
+      runtimeClassName: "wasmedge",
+      sqliteHostPath: s.tracker.sqliteHostPath,
+      endpoints: {},
+    }).deployment,
   );
-  const platform = platformFootprint(resolved, gatekeeperYaml);
-  const replicas = o.trackerReplicas ?? siteTrackerReplicas(p, a.edgeNodes);
-  const capacity = checkSiteCapacity({
-    profile: p,
-    edgeNodes: a.edgeNodes,
-    trackerReplicas: replicas,
-    trackerPodRequests: podRequests,
-    platformRequests: platform.total.requests,
-    platformPerNodeRequests: platform.perNode.requests,
-  });
-  if (!capacity.ok) throw new Error(capacity.error);
-  const hpaMax =
-    o.hpaMaxReplicas ??
-    Math.max(replicas, Math.min(a.edgeNodes * p.tracker.hpa.maxReplicasPerEdgeNode, capacity.maxTrackerReplicas));
-  if (hpaMax > capacity.maxTrackerReplicas) {
-    throw new Error(
-      `site capacity (${p.name}): HPA maxReplicas ${hpaMax} exceeds the ${capacity.maxTrackerReplicas} trackers that fit`,
+  out.push(...platformManifests(s, base));
+  return out;
+}
+
+function platformManifests(
+  s: PlatformSpec,
+  base: { site: string; namespace: string; monitoringNamespace: string },
+): Array<DeploymentManifest | StatefulSetManifest | DaemonSetManifest> {
+  const out: Array<DeploymentManifest | StatefulSetManifest | DaemonSetManifest> = [];
+  if (s.redis) out.push(renderRedis({ ...base, ...s.redis }).statefulSet);
+  if (s.rabbitmq) out.push(renderRabbitmq({ ...base, ...s.rabbitmq }).statefulSet);
+  out.push(
+    renderPrometheus(
+      {
+        site: s.site,
+        profile: s.profile.name,
+        namespace: s.monitoringNamespace,
+        targets: {
+          appNamespace: s.appNamespace,
+          redis: !!s.redis,
+          rabbitmq: !!s.rabbitmq,
+          logShipperNamespace: s.logShipper ? s.monitoringNamespace : undefined,
+        },
+        ...s.prometheus,
+      },
+      renderRules({ profile: s.profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq, logShipper: !!s.logShipper }),
+    ).statefulSet,
+  );
+  if (s.grafana) {
+    out.push(
+      renderGrafana({
+        site: s.site,
+        namespace: s.monitoringNamespace,
+        prometheusUrl: "http://prometheus:9090",
+        p99SloMs: s.profile.slo.p99LatencyMs,
+        resources: s.grafana.resources,
+      }).deployment,
     );
   }
-  return {
-    ...resolved,
-    tracker: {
-      replicas,
-      hpaMaxReplicas: hpaMax,
-      resources: trackerResources,
-      settings: { ...p.tracker.settings, ...(o.trackerSettings ?? {}) },
-      targetCpuUtilizationPercent: p.tracker.hpa.targetCpuUtilizationPercent,
-      sqliteHostPath: ex.sqliteHostPath,
-    },
-    capacity,
-  };
+  if (s.opa) out.push(renderOpa({ ...base, policyRego: "package footprint\n", resources: s.opa.resources }).deployment);
+  if (s.loki) out.push(renderLoki({ site: s.site, namespace: s.monitoringNamespace, ...s.loki }).statefulSet);
+  if (s.logShipper)
+    out.push(
+      renderLogShipper({
+        site: s.site,
+        namespace: s.monitoringNamespace,
+        monitoringNamespace: s.monitoringNamespace,
+        lokiNamespace: s.monitoringNamespace,
+        ...s.logShipper,
+      }).daemonSet,
+    );
+  return out;
+}
+
+/** The site's pods as config/capacity.ts places them: its manifests, and Gatekeeper from its arguments. */
+export function sitePodGroups(s: Omit<ResolvedSite, "capacity">, trackerImage: string): PodGroup[] {
+  const manifests = siteManifests(s, trackerImage);
+  const runtimeClasses = new Map(manifests.filter((m) => m.kind === "RuntimeClass").map(runtimeClassOf));
+  const groups: PodGroup[] = [];
+  for (const m of manifests) {
+    const w = workloadOf(pulumiTypeOf(m), m);
+    if (!w) continue;
+    const g = podGroupOf(w, runtimeClasses, isTracker(w, THRESHOLDS.trackers));
+    if (!g) continue;
+    // The Deployment's replicas are its HPA's floor; capacity is judged at the site's count.
+    groups.push(g.tracker ? { ...g, replicas: s.tracker.replicas } : g);
+  }
+  return [...groups, ...gatekeeperPodGroups(s.gatekeeper)];
 }
 
 export interface WorkloadRow {
@@ -289,59 +414,7 @@ function rowsOf(w: DeploymentManifest | StatefulSetManifest | DaemonSetManifest)
  */
 export function platformWorkloads(s: PlatformSpec, gatekeeperYaml: string): WorkloadRow[] {
   const base = { site: s.site, namespace: s.appNamespace, monitoringNamespace: s.monitoringNamespace };
-  const rows: WorkloadRow[] = [];
-  if (s.redis) rows.push(...rowsOf(renderRedis({ ...base, ...s.redis }).statefulSet));
-  if (s.rabbitmq) rows.push(...rowsOf(renderRabbitmq({ ...base, ...s.rabbitmq }).statefulSet));
-  rows.push(
-    ...rowsOf(
-      renderPrometheus(
-        {
-          site: s.site,
-          profile: s.profile.name,
-          namespace: s.monitoringNamespace,
-          targets: {
-            appNamespace: s.appNamespace,
-            redis: !!s.redis,
-            rabbitmq: !!s.rabbitmq,
-            logShipperNamespace: s.logShipper ? s.monitoringNamespace : undefined,
-          },
-          ...s.prometheus,
-        },
-        renderRules({ profile: s.profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq, logShipper: !!s.logShipper }),
-      ).statefulSet,
-    ),
-  );
-  if (s.grafana) {
-    rows.push(
-      ...rowsOf(
-        renderGrafana({
-          site: s.site,
-          namespace: s.monitoringNamespace,
-          prometheusUrl: "http://prometheus:9090",
-          p99SloMs: s.profile.slo.p99LatencyMs,
-          resources: s.grafana.resources,
-        }).deployment,
-      ),
-    );
-  }
-  if (s.opa)
-    rows.push(
-      ...rowsOf(renderOpa({ ...base, policyRego: "package footprint\n", resources: s.opa.resources }).deployment),
-    );
-  if (s.loki)
-    rows.push(...rowsOf(renderLoki({ site: s.site, namespace: s.monitoringNamespace, ...s.loki }).statefulSet));
-  if (s.logShipper)
-    rows.push(
-      ...rowsOf(
-        renderLogShipper({
-          site: s.site,
-          namespace: s.monitoringNamespace,
-          monitoringNamespace: s.monitoringNamespace,
-          lokiNamespace: s.monitoringNamespace,
-          ...s.logShipper,
-        }).daemonSet,
-      ),
-    );
+  const rows: WorkloadRow[] = platformManifests(s, base).flatMap(rowsOf);
   for (const w of gatekeeperWorkloads(transformGatekeeper(gatekeeperYaml, s.gatekeeper))) {
     rows.push({
       name: `Deployment/${w.name}`,

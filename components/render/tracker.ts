@@ -1,17 +1,16 @@
 import { TRACKER_NODE_SELECTOR } from "../../config/edgeNodes";
-import type { Resources } from "../../config/sizeClasses";
-import type { Profile, TrackerSettings } from "../profiles";
+import type { TrackerSettings } from "../profiles";
 import {
   appLabels,
-  ConfigMapManifest,
-  DeploymentManifest,
+  type ConfigMapManifest,
+  type DeploymentManifest,
   hardenedContainerSecurity,
-  HpaManifest,
+  type HpaManifest,
   k8sResources,
-  PdbManifest,
-  ResourceSpec,
+  type PdbManifest,
+  type ResourceSpec,
   selectorLabels,
-  ServiceManifest,
+  type ServiceManifest,
   withConfigHash,
 } from "./common";
 
@@ -238,13 +237,5 @@ export function renderTracker(a: TrackerRenderArgs): TrackerManifests {
         },
       },
     },
-  };
-}
-
-/** The tracker's per-pod scheduling request (container requests + RuntimeClass overhead). */
-export function trackerPodRequests(profile: Profile, overhead: Resources): Resources {
-  return {
-    cpuMillis: profile.tracker.resources.requests.cpuMillis + overhead.cpuMillis,
-    memoryMiB: profile.tracker.resources.requests.memoryMiB + overhead.memoryMiB,
   };
 }

@@ -59,7 +59,7 @@ export function siteOptions(cfg: SiteOptionsConfig | undefined, site?: string): 
 }
 
 export interface EdgeCapacityConfig {
-  /** Per site: edge node count and size class. */
+  /** Per site: its nodes, grouped (rules/capacity.ts nodeGroups). */
   sites?: Record<string, SiteCapacity>;
 }
 
@@ -70,10 +70,32 @@ export const EDGE_CAPACITY_SCHEMA: PolicyConfigSchema = {
       additionalProperties: {
         type: "object",
         properties: {
-          edgeNodes: { type: "integer", minimum: 0 },
-          sizeClass: { type: "string", enum: SIZE_CLASS_NAMES },
+          nodes: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                count: { type: "integer", minimum: 1 },
+                labels: { type: "object", additionalProperties: { type: "string" } },
+                taints: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: { key: { type: "string" }, value: { type: "string" }, effect: { type: "string" } },
+                    required: ["key", "effect"],
+                  },
+                },
+                allocatable: {
+                  type: "object",
+                  properties: { cpuMillis: { type: "number", minimum: 0 }, memoryMiB: { type: "number", minimum: 0 } },
+                  required: ["cpuMillis", "memoryMiB"],
+                },
+              },
+              required: ["count", "labels", "taints", "allocatable"],
+            },
+          },
         },
-        required: ["edgeNodes", "sizeClass"],
+        required: ["nodes"],
       },
     },
   },

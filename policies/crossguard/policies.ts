@@ -17,6 +17,7 @@ import {
   siteOptions,
 } from "./config";
 import { Workload, WORKLOAD_TYPES, workloadOf } from "./lib/workload";
+import { runtimeClassOf, type RuntimeClassModel } from "../../config/capacity";
 import { edgeCapacityViolations } from "./rules/capacity";
 import { haServerViolations, probeViolations, replicatedTrackerViolations } from "./rules/cluster";
 import { HOST_LAYER_DEFAULTS, HostLayerConfig, k3sPinViolations } from "./rules/hostLayer";
@@ -78,7 +79,7 @@ export const policies: Policies = [
   {
     name: "edge-capacity",
     description:
-      "Replicas x requests of the site's workloads fit its edge nodes (count and size class from policy config).",
+      "The site's workloads (requests plus RuntimeClass overhead) can all be placed on its nodes (from policy config), as validate() and the site layer judge it.",
     enforcementLevel: "mandatory",
     configSchema: EDGE_CAPACITY_SCHEMA,
     validateStack: (args, reportViolation) => {
@@ -100,7 +101,14 @@ export const policies: Policies = [
           );
         } else bySite.get(site)!.push(w);
       }
-      for (const [site, ws] of bySite) report(reportViolation, edgeCapacityViolations(site, ws, cfg.sites![site]));
+      // Each site's cluster has its own RuntimeClasses, whose overhead its pods carry.
+      const runtimeClasses = new Map<string, Map<string, RuntimeClassModel>>(sites.map((s) => [s, new Map()]));
+      for (const r of args.resources.filter((x) => x.type === "kubernetes:node.k8s.io/v1:RuntimeClass")) {
+        const site = siteOf(r, sites);
+        if (site !== undefined) runtimeClasses.get(site)!.set(...runtimeClassOf(r.props));
+      }
+      for (const [site, ws] of bySite)
+        report(reportViolation, edgeCapacityViolations(site, ws, cfg.sites![site], runtimeClasses.get(site)!));
     },
   },
   {

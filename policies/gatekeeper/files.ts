@@ -9,7 +9,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import {
   GATEKEEPER_POLICIES,
-  SiteConstraintOptions,
+  type SiteConstraintOptions,
   renderConstraints,
   renderConstraint,
   renderTemplate,

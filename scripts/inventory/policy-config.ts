@@ -2,40 +2,32 @@
  * policy-config.ts <stacks/Pulumi.<stack>.yaml>: prints the CrossGuard pack's
  * --policy-pack-config JSON for a stack, derived from its validated config so
  * that preview judges capacity against the same inventory `up` would build:
- * per site, its edge nodes (agents and KWOK nodes, or servers running
- * workloads when a site has no agents) and their size class, and the hostPath
- * entries its Constraints allow.
+ * per site, its nodes with their labels, taints and allocatable
+ * (config/edgeNodes.ts), the size class its limits are held to, and the
+ * hostPath entries its Constraints allow.
  */
 import { readFileSync } from "node:fs";
 import { parseStackFile, stackNameOf } from "../../config/stackFile";
-import type { HostSize, StackSpec } from "../../config/schema";
+import { limitsSizeClass, siteNodes } from "../../config/edgeNodes";
+import type { StackSpec } from "../../config/schema";
+import { nodeGroups, type NodeGroup } from "../../policies/crossguard/rules/capacity";
 import { validate } from "../../config/validate";
 import { siteHostPaths } from "../../policies/siteHostPaths";
 
-/** The named class a size is held to: its own, or for explicit capacity the class whose reservations it took. */
-function className(size: HostSize): "2c4g" | "4c8g" {
-  if (size.name !== "custom") return size.name;
-  return size.class.kubeReserved.cpuMillis >= 400 ? "4c8g" : "2c4g";
-}
-
 export function policyConfig(spec: StackSpec): Record<string, unknown> {
-  const sites: Record<string, { edgeNodes: number; sizeClass: string }> = {};
+  const sites: Record<string, { nodes: NodeGroup[] }> = {};
+  const limitsClass: Record<string, { sizeClass: string }> = {};
   let evenServers: number | undefined;
   let maxServers = 0;
-  for (const s of spec.sites) {
-    const agents = s.hosts.filter((h) => h.role === "agent");
-    const servers = s.hosts.filter((h) => h.role === "server");
-    const edge = agents.length > 0 || s.kwok ? agents : s.disableAgentOnServers ? [] : servers;
-    const sizes = [...edge.map((h) => h.size), ...(s.kwok && s.kwok.nodes > 0 ? [s.kwok.size] : [])].map(className);
-    // The smaller class when a site mixes them: capacity is judged conservatively.
-    const sizeClass = sizes.includes("2c4g") || sizes.length === 0 ? "2c4g" : "4c8g";
-    sites[s.name] = {
-      edgeNodes: edge.length + (s.kwok?.nodes ?? 0),
-      sizeClass,
-    };
-    maxServers = Math.max(maxServers, servers.length);
-    if (servers.length > 1 && servers.length % 2 === 0) evenServers = servers.length;
-  }
+  spec.sites.forEach((s, i) => {
+    // The nodes the host layer gives the site, as validate() and the site layer see them.
+    const nodes = siteNodes(s, `edgefleet:sites[${i}]`);
+    sites[s.name] = { nodes: nodeGroups(nodes) };
+    limitsClass[s.name] = { sizeClass: limitsSizeClass(nodes) };
+    const servers = s.hosts.filter((h) => h.role === "server").length;
+    maxServers = Math.max(maxServers, servers);
+    if (servers > 1 && servers % 2 === 0) evenServers = servers;
+  });
   // The stack's own registries: tracker images named in overrides and mirrors.
   const registries = new Set<string>();
   for (const s of spec.sites) {
@@ -43,12 +35,12 @@ export function policyConfig(spec: StackSpec): Record<string, unknown> {
     if (image && image.includes("/")) registries.add(image.split("/")[0]);
   }
   for (const r of Object.keys(spec.registry?.mirrors ?? {})) if (r !== "*") registries.add(r);
-  const classes = Object.values(sites).map((x) => x.sizeClass);
+  const classes = Object.values(limitsClass).map((x) => x.sizeClass);
   return {
     "edge-capacity": { sites },
     "ha-servers-odd": { servers: evenServers ?? maxServers },
-    // Limits are judged against the smallest node class the stack has, as at admission.
-    "max-limits": { sizeClass: classes.includes("2c4g") ? "2c4g" : "4c8g" },
+    // Per site, as each site's Constraint has it; the smallest for a workload matched to no site.
+    "max-limits": { sizeClass: classes.includes("2c4g") ? "2c4g" : "4c8g", sites: limitsClass },
     "allowed-repos": { extraRegistries: [...registries].sort() },
     // Per site, as each site's Constraints have them: sites of one stack may differ in profile.
     "host-filesystem": {

@@ -9,7 +9,10 @@ import { siteOptions } from "../../policies/crossguard/config";
 import { cpuMillis, exceeds, memoryMiB, parseQuantity } from "../../policies/crossguard/lib/quantity";
 import { fromAllowedRegistry, normalizedRepository, tag } from "../../policies/crossguard/lib/image";
 import { pulumiTypeOf, workloadOf } from "../../policies/crossguard/lib/workload";
-import { edgeCapacityViolations, podRequests } from "../../policies/crossguard/rules/capacity";
+import { runtimeClassOf } from "../../config/capacity";
+import { uniformEdgeNodes } from "../../config/edgeNodes";
+import { renderRuntimeClass } from "../../components/render/runtimeClass";
+import { edgeCapacityViolations, nodeGroups, podGroupsOf } from "../../policies/crossguard/rules/capacity";
 import {
   haServerViolations,
   probeViolations,
@@ -198,23 +201,40 @@ describe("shared rules (the Gatekeeper policies' twins)", () => {
 });
 
 describe("edge capacity (stack)", () => {
-  const site = { edgeNodes: 2, sizeClass: "2c4g" as const };
-  test("fits: 10 factory trackers on two 2C4G nodes", () => {
-    expect(podRequests(w(tracker()))).toEqual({ cpuMillis: 50, memoryMiB: 64 });
-    expect(edgeCapacityViolations("factory-a", [w(tracker({ replicas: 10 }))], site)).toEqual([]);
+  // Two 2C4G edge nodes, as policy-config.ts writes them: 1650m/3128Mi allocatable each.
+  const site = { nodes: nodeGroups(uniformEdgeNodes(2, "2c4g", "factory-a", "factoryIiot")) };
+  const wasmedge = new Map([runtimeClassOf(renderRuntimeClass())]);
+  const none = new Map();
+  test("fits: 10 factory trackers on two 2C4G nodes, each pod with the RuntimeClass's overhead", () => {
+    expect(podGroupsOf([w(tracker())], none)[0].requests).toEqual({ cpuMillis: 50, memoryMiB: 64 });
+    expect(podGroupsOf([w(tracker())], wasmedge)[0].requests).toEqual({ cpuMillis: 60, memoryMiB: 88 });
+    expect(edgeCapacityViolations("factory-a", [w(tracker({ replicas: 10 }))], site, wasmedge)).toEqual([]);
   });
-  test("does not fit: 100 replicas plus a DaemonSet on every node", () => {
+  test("the RuntimeClass overhead decides: 60 trackers fit at 50m, not at 50m + 10m", () => {
+    // 1650m / 50m = 33 per node without it; 1650m / 60m = 27 with it.
+    expect(edgeCapacityViolations("factory-a", [w(tracker({ replicas: 60 }))], site, none)).toEqual([]);
+    expect(edgeCapacityViolations("factory-a", [w(tracker({ replicas: 60 }))], site, wasmedge)).toEqual([
+      "site factory-a (2 nodes): 60 x 60m/88Mi (requests plus RuntimeClass overhead) of Deployment edgefleet-trackers/industrial-iot do not fit beside the platform: at most 54 do",
+    ]);
+  });
+  test("does not fit: a DaemonSet on every node takes its room first", () => {
     const ds = w({
       apiVersion: "apps/v1",
       kind: "DaemonSet",
-      metadata: { name: "agent" },
+      metadata: { name: "agent", namespace: "edgefleet-monitoring" },
       spec: {
-        template: { spec: { containers: [{ name: "a", resources: { requests: { cpu: "100m", memory: "128Mi" } } }] } },
+        template: { spec: { containers: [{ name: "a", resources: { requests: { cpu: "1000m", memory: "128Mi" } } }] } },
       },
     });
-    expect(edgeCapacityViolations("factory-a", [w(tracker({ replicas: 100 })), ds], site)).toEqual([
-      "site factory-a (2 x 2c4g edge nodes): workloads request 5200m CPU, more than the 3300m allocatable",
-      "site factory-a (2 x 2c4g edge nodes): workloads request 6656Mi memory, more than the 6256Mi allocatable",
+    // 650m left per node: 13 trackers each.
+    expect(edgeCapacityViolations("factory-a", [w(tracker({ replicas: 27 })), ds], site, none)).toEqual([
+      "site factory-a (2 nodes): 27 x 50m/64Mi (requests plus RuntimeClass overhead) of Deployment edgefleet-trackers/industrial-iot do not fit beside the platform: at most 26 do",
+    ]);
+  });
+  test("a tracker no node is labelled for is refused, whatever the room", () => {
+    const servers = { nodes: site.nodes.map((g) => ({ ...g, labels: { ...g.labels, "node-type": "server" } })) };
+    expect(edgeCapacityViolations("factory-a", [w(tracker())], servers, none)).toEqual([
+      'site factory-a (2 nodes): Deployment edgefleet-trackers/industrial-iot may run on no node of the site (it needs labels {"node-type":"edge"} and no taint it does not tolerate)',
     ]);
   });
   test("a workload belongs to the only site, or to the site named like its provider", () => {
@@ -485,12 +505,16 @@ describe("the pack (policies.ts)", () => {
     expect(runStackPolicy("edge-capacity", res, {})).toEqual([
       "no edge capacity configured: set edge-capacity.sites in the stack's policy config",
     ]);
-    expect(
-      runStackPolicy("edge-capacity", res, { sites: { "factory-a": { edgeNodes: 4, sizeClass: "2c4g" } } }),
-    ).toEqual([]);
-    expect(
-      runStackPolicy("edge-capacity", res, { sites: { "factory-a": { edgeNodes: 1, sizeClass: "2c4g" } } }),
-    ).toHaveLength(2);
+    const nodes = (n: number) => ({ nodes: nodeGroups(uniformEdgeNodes(n, "2c4g", "factory-a", "factoryIiot")) });
+    expect(runStackPolicy("edge-capacity", res, { sites: { "factory-a": nodes(4) } })).toEqual([]);
+    expect(runStackPolicy("edge-capacity", res, { sites: { "factory-a": nodes(1) } })).toEqual([
+      expect.stringMatching(/^site factory-a \(1 nodes\): 100 x 50m\/64Mi .* at most 33 do$/),
+    ]);
+    // The stack's RuntimeClass brings its overhead: 4 x 27 = 108 still hold 100, 3 x 27 do not.
+    const rc = { ...asResource(renderRuntimeClass()) };
+    expect(runStackPolicy("edge-capacity", [...res, rc], { sites: { "factory-a": nodes(3) } })).toEqual([
+      expect.stringMatching(/100 x 60m\/88Mi .* at most 81 do$/),
+    ]);
   });
 
   test("ha-servers-odd and tracker-pdb-hpa", () => {

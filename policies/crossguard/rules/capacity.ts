@@ -1,65 +1,85 @@
 /**
- * Stack rule: what the site's workloads request must fit its edge nodes.
- * Deployments, StatefulSets and ReplicaSets count replicas x Pod requests,
- * DaemonSets one Pod per edge node; Jobs and CronJobs come and go and are left
- * to the scheduler. Capacity is edge nodes x allocatable of the size class
- * (config/sizeClasses.ts), the same figure the max-limits rule uses per Pod.
+ * Stack rule: the site's workloads fit the nodes it will have. The same model
+ * as validate() and the site layer (config/capacity.ts) on the same nodes
+ * (scripts/inventory/policy-config.ts writes them from config/edgeNodes.ts),
+ * applied to what the preview would really create: every Deployment,
+ * StatefulSet, ReplicaSet, Pod and DaemonSet, with its RuntimeClass's
+ * overhead and nodeSelector. Jobs and CronJobs come and go and are left to
+ * the scheduler.
  */
-import { SIZE_CLASSES, SizeClassName, allocatable } from "../../../config/sizeClasses";
-import { cpuMillis, exceeds, memoryMiB } from "../lib/quantity";
-import { Workload } from "../lib/workload";
+import type { Taint } from "../../../config/schema";
+import type { Resources } from "../../../config/sizeClasses";
+import type { SchedulingNode } from "../../../config/edgeNodes";
+import {
+  capacityMessage,
+  podGroupOf,
+  siteCapacity,
+  type PodGroup,
+  type RuntimeClassModel,
+} from "../../../config/capacity";
+import { THRESHOLDS } from "../../thresholds";
+import { type Workload } from "../lib/workload";
+import { isTracker } from "./cluster";
+
+/** Identical nodes, counted: a site of 2000 simulated nodes stays a few lines of policy config. */
+export interface NodeGroup {
+  count: number;
+  /** Without kubernetes.io/hostname, which each node has its own of. */
+  labels: Record<string, string>;
+  taints: Taint[];
+  allocatable: Resources;
+}
 
 export interface SiteCapacity {
-  edgeNodes: number;
-  sizeClass: SizeClassName;
+  nodes: NodeGroup[];
 }
 
-export interface PodRequests {
-  cpuMillis: number;
-  memoryMiB: number;
-}
-
-/** Effective Pod requests as the scheduler sees them: containers summed, init containers at their peak. */
-export function podRequests(w: Workload): PodRequests {
-  const sum = (r: "cpu" | "memory", f: (q: unknown) => number | undefined) =>
-    (w.podSpec.containers ?? []).reduce((acc, c) => acc + (f(c.resources?.requests?.[r]) ?? 0), 0);
-  const peak = (r: "cpu" | "memory", f: (q: unknown) => number | undefined) =>
-    Math.max(0, ...(w.podSpec.initContainers ?? []).map((c) => f(c.resources?.requests?.[r]) ?? 0));
-  return {
-    cpuMillis: Math.max(sum("cpu", cpuMillis), peak("cpu", cpuMillis)),
-    memoryMiB: Math.max(sum("memory", memoryMiB), peak("memory", memoryMiB)),
-  };
-}
-
-export function siteDemand(workloads: Workload[], site: SiteCapacity): PodRequests {
-  let cpu = 0;
-  let mem = 0;
-  for (const w of workloads) {
-    const copies =
-      w.kind === "DaemonSet"
-        ? site.edgeNodes
-        : w.kind === "Deployment" || w.kind === "StatefulSet" || w.kind === "ReplicaSet"
-          ? (w.replicas ?? 1)
-          : 0;
-    const r = podRequests(w);
-    cpu += copies * r.cpuMillis;
-    mem += copies * r.memoryMiB;
+/** Groups a site's nodes for the policy config. */
+export function nodeGroups(nodes: ReadonlyArray<SchedulingNode>): NodeGroup[] {
+  const out = new Map<string, NodeGroup>();
+  for (const n of nodes) {
+    const labels = Object.fromEntries(
+      Object.entries(n.labels)
+        .filter(([k]) => k !== "kubernetes.io/hostname")
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+    const g = { labels, taints: n.taints, allocatable: n.allocatable };
+    const key = JSON.stringify(g);
+    const seen = out.get(key);
+    if (seen) seen.count++;
+    else out.set(key, { count: 1, ...g });
   }
-  return { cpuMillis: cpu, memoryMiB: mem };
+  return [...out.values()];
 }
 
-export function edgeCapacityViolations(site: string, workloads: Workload[], cap: SiteCapacity): string[] {
-  if (!SIZE_CLASSES[cap.sizeClass]) return [`site ${site}: unknown size class ${JSON.stringify(cap.sizeClass)}`];
-  const a = allocatable(SIZE_CLASSES[cap.sizeClass]);
-  const have = { cpuMillis: a.cpuMillis * cap.edgeNodes, memoryMiB: a.memoryMiB * cap.edgeNodes };
-  const need = siteDemand(workloads, cap);
-  const out: string[] = [];
-  const where = `site ${site} (${cap.edgeNodes} x ${cap.sizeClass} edge nodes)`;
-  if (exceeds(need.cpuMillis, have.cpuMillis)) {
-    out.push(`${where}: workloads request ${need.cpuMillis}m CPU, more than the ${have.cpuMillis}m allocatable`);
-  }
-  if (exceeds(need.memoryMiB, have.memoryMiB)) {
-    out.push(`${where}: workloads request ${need.memoryMiB}Mi memory, more than the ${have.memoryMiB}Mi allocatable`);
-  }
-  return out;
+/** The nodes a policy config's groups stand for, each with its own hostname. */
+export function expandNodes(site: string, groups: ReadonlyArray<NodeGroup>): SchedulingNode[] {
+  return groups.flatMap((g, gi) =>
+    Array.from({ length: g.count }, (_, i) => {
+      const name = `${site}-${gi}-${i}`;
+      return {
+        name,
+        labels: { ...g.labels, "kubernetes.io/hostname": name },
+        taints: g.taints,
+        allocatable: g.allocatable,
+      };
+    }),
+  );
+}
+
+export function podGroupsOf(workloads: Workload[], runtimeClasses: ReadonlyMap<string, RuntimeClassModel>): PodGroup[] {
+  return workloads
+    .map((w) => podGroupOf(w, runtimeClasses, isTracker(w, THRESHOLDS.trackers)))
+    .filter((g): g is PodGroup => g !== undefined);
+}
+
+export function edgeCapacityViolations(
+  site: string,
+  workloads: Workload[],
+  cap: SiteCapacity,
+  runtimeClasses: ReadonlyMap<string, RuntimeClassModel>,
+): string[] {
+  const nodes = expandNodes(site, cap.nodes ?? []);
+  const r = siteCapacity(nodes, podGroupsOf(workloads, runtimeClasses));
+  return r.problems.map((p) => `site ${site} (${nodes.length} nodes): ${capacityMessage(p)}`);
 }

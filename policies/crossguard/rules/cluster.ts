@@ -4,7 +4,7 @@
  * long-running container (probes).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { Workload } from "../lib/workload";
+import { type Workload } from "../lib/workload";
 
 /**
  * Embedded etcd needs a majority: 2 servers tolerate no more failures than 1,

@@ -406,7 +406,9 @@ describe("Site", () => {
           edgeNodes: 1,
           overrides: { trackerReplicas: 40 },
         }),
-    ).toThrow(/site capacity \(factory-iiot\): 40 trackers x 60m\/88Mi/);
+    ).toThrow(
+      /site big: site capacity \(factory-iiot\): 40 x 60m\/88Mi \(requests plus RuntimeClass overhead\) of Deployment edgefleet\/tracker do not fit beside the platform: at most 20 do/,
+    );
   });
 
   it("requires the authz policy where the profile runs OPA, and a pinned image", () => {

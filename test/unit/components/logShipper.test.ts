@@ -20,7 +20,7 @@ import { PLATFORM_SIZES, resolveSite } from "../../../components/render/site";
 import { GATEKEEPER_POLICIES } from "../../../policies/gatekeeper/catalog";
 import { workloadOf } from "../../../policies/crossguard/lib/workload";
 import { sharedViolations } from "../../../policies/crossguard/rules/pod";
-import { byType, gatekeeperYaml, installMocks, one, outputValue, Registered, settle } from "./helpers";
+import { byType, installMocks, one, outputValue, Registered, settle } from "./helpers";
 
 const registered: Registered[] = installMocks();
 // Sites render the 6000-line Gatekeeper manifest.
@@ -361,9 +361,8 @@ describe("Prometheus scrapes the shipper", () => {
 });
 
 describe("profiles and overrides", () => {
-  const yaml = gatekeeperYaml();
   const resolve = (profile: (typeof PROFILE_NAMES)[number], overrides = {}) =>
-    resolveSite({ site: "s", profile: PROFILES[profile], edgeNodes: 3, overrides }, yaml);
+    resolveSite({ site: "s", profile: PROFILES[profile], edgeNodes: 3, overrides });
 
   it.each(PROFILE_NAMES)("%s ships logs exactly when its profile says so, and only into its Loki", (name) => {
     const s = resolve(name);

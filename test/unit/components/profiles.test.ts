@@ -1,6 +1,4 @@
-import { allocatable, SIZE_CLASSES } from "../../../config/sizeClasses";
 import {
-  checkSiteCapacity,
   getProfile,
   PROFILE_NAMES,
   PROFILES,
@@ -115,69 +113,5 @@ describe("tracker replicas from edge nodes", () => {
     expect(() => regionTrackerReplicas(PROFILES["logistics-hub"], sites)).toThrow(
       /2000 sites \/ 2000 edge nodes gets 400 logistics-hub trackers .* fewer than one per site/,
     );
-  });
-});
-
-describe("checkSiteCapacity", () => {
-  const p = PROFILES["factory-iiot"];
-  const node = allocatable(SIZE_CLASSES["2c4g"]);
-
-  it("passes when replicas x requests fit next to the platform", () => {
-    const r = checkSiteCapacity({
-      profile: p,
-      edgeNodes: 1,
-      trackerReplicas: 10,
-      trackerPodRequests: { cpuMillis: 60, memoryMiB: 88 },
-      platformRequests: { cpuMillis: 500, memoryMiB: 1000 },
-    });
-    expect(r.ok).toBe(true);
-    expect(r.error).toBeUndefined();
-    expect(r.allocatable).toEqual(node);
-    expect(r.maxTrackerReplicas).toBe(Math.floor(Math.min((node.cpuMillis - 500) / 60, (node.memoryMiB - 1000) / 88)));
-  });
-
-  it("returns a clear error when trackers do not fit", () => {
-    const r = checkSiteCapacity({
-      profile: p,
-      edgeNodes: 1,
-      trackerReplicas: 100,
-      trackerPodRequests: { cpuMillis: 60, memoryMiB: 88 },
-      platformRequests: { cpuMillis: 500, memoryMiB: 1000 },
-    });
-    expect(r.ok).toBe(false);
-    expect(r.error).toMatch(
-      /100 trackers x 60m\/88Mi \+ platform 500m\/1000Mi = 6500m\/9800Mi exceeds 1 x 2c4g allocatable 1650m\/3128Mi \(at most 19 trackers fit\)/,
-    );
-  });
-
-  it("counts the platform's DaemonSet pods once per edge node, not against a single node", () => {
-    const base = {
-      profile: p,
-      edgeNodes: 40,
-      trackerReplicas: 1,
-      trackerPodRequests: { cpuMillis: 60, memoryMiB: 88 },
-      platformRequests: { cpuMillis: 500, memoryMiB: 1000 },
-    };
-    const r = checkSiteCapacity({ ...base, platformPerNodeRequests: { cpuMillis: 20, memoryMiB: 32 } });
-    // One copy is in platformRequests already; the other 39 nodes run one each.
-    expect(r.requested).toEqual({ cpuMillis: 500 + 39 * 20 + 60, memoryMiB: 1000 + 39 * 32 + 88 });
-    // 500m + 39 x 20m is more than one node's 1650m, but no single node holds it all.
-    expect(r.ok).toBe(true);
-    expect(r.maxTrackerReplicas).toBe(
-      Math.floor(Math.min((40 * node.cpuMillis - 1280) / 60, (40 * node.memoryMiB - 2248) / 88)),
-    );
-    expect(checkSiteCapacity(base).requested).toEqual({ cpuMillis: 560, memoryMiB: 1088 });
-  });
-
-  it("flags a platform that fits no single node", () => {
-    const r = checkSiteCapacity({
-      profile: p,
-      edgeNodes: 3,
-      trackerReplicas: 1,
-      trackerPodRequests: { cpuMillis: 60, memoryMiB: 88 },
-      platformRequests: { cpuMillis: 2000, memoryMiB: 1000 },
-    });
-    expect(r.ok).toBe(false);
-    expect(r.error).toMatch(/the platform alone requests 2000m CPU/);
   });
 });

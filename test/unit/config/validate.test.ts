@@ -1,4 +1,6 @@
+import { siteResolveArgs } from "../../../config/siteModel";
 import { ConfigError, validate } from "../../../config/validate";
+import { resolveSite } from "../../../components/render/site";
 import { SECRET_KEYS, fakeHostKey, validConfig } from "./helpers";
 
 type Json = Record<string, unknown>;
@@ -247,46 +249,91 @@ describe("validate: tracker requests and limits", () => {
 });
 
 describe("validate: replicas that cannot fit the site", () => {
-  // logisticsHub requests 200m/256Mi; a 4c8g agent allocates 3400m/6612Mi: 17 per node, 34 on two agents.
-  it("fails when the agents cannot hold the replicas", () => {
+  /** The replicas validate() advises for `path`, read from its fix. */
+  function advice(cfg: Json, path: string): number {
+    const hit = problemsOf(cfg).find((p) => p.startsWith(`${path}: `));
+    const m = /lower replicas to (\d+) or less/.exec(hit ?? "");
+    if (!m) throw new Error(`no replica advice for ${path}: ${JSON.stringify(problemsOf(cfg))}`);
+    return Number(m[1]);
+  }
+
+  // logisticsHub: 200m/256Mi + the wasmedge overhead per tracker, on the 2 agents of hub-a, beside the platform.
+  it("fails when the agents cannot hold the replicas, counting the RuntimeClass overhead and the platform", () => {
     const cfg = validConfig();
     sites(cfg)[0].overrides = { tracker: { replicas: 35 } };
     expectProblem(
       cfg,
       "edgefleet:sites[0].overrides.tracker.replicas",
-      /35 trackers x 200m\/256Mi.*2 agents.*hold at most 34.*\| lower replicas to 34/,
+      /35 trackers x 210m\/280Mi \(requests plus the wasmedge RuntimeClass overhead\).*2 tracker node\(s\).*hold at most \d+ trackers \| lower replicas to \d+ or less \(pulumi config set --path 'edgefleet:sites\[0\]\.overrides\.tracker\.replicas' \d+\)/,
     );
   });
-  it("passes when they fit exactly", () => {
+
+  it.each<[string, (cfg: Json) => void, number]>([
+    ["agents next to servers", () => undefined, 0],
+    ["a server-only site (trackers on the server)", (cfg) => (sites(cfg)[1].hosts = [sites(cfg)[1].hosts[0]]), 1],
+    [
+      "a site with a tainted agent",
+      (cfg) => {
+        sites(cfg)[0].hosts[4].taints = ["dedicated=scanner:NoSchedule"];
+      },
+      0,
+    ],
+    [
+      "simulated nodes beside a control-plane-only server",
+      (cfg) => {
+        const site = sites(cfg)[1];
+        site.hosts = [site.hosts[0]];
+        Object.assign(site, {
+          disableAgentOnServers: true,
+          distribution: "upstream",
+          kwok: { nodes: 3, size: "2c4g" },
+        });
+        cfg["edgefleet:upstream"] = upstreamConfig();
+      },
+      1,
+    ],
+  ])("%s: following the advice passes validate(), and the site layer then builds the site", (_, shape, i) => {
     const cfg = validConfig();
-    sites(cfg)[0].overrides = { tracker: { replicas: 34 } };
-    expect(problemsOf(cfg)).toEqual([]);
+    shape(cfg);
+    sites(cfg)[i].overrides = { tracker: { replicas: 500 } };
+    const max = advice(cfg, `edgefleet:sites[${i}].overrides.tracker.replicas`);
+    expect(max).toBeGreaterThan(0);
+    sites(cfg)[i].overrides = { tracker: { replicas: max } };
+    const spec = validate("test-stack", cfg, SECRET_KEYS);
+    const site = spec.sites[i];
+    const resolved = resolveSite(siteResolveArgs(site, `edgefleet:sites[${i}]`));
+    expect(resolved.tracker.replicas).toBe(max);
+    expect(resolved.capacity.maxTrackerReplicas).toBe(max);
+    // One more is refused again: the advice is the exact ceiling.
+    sites(cfg)[i].overrides = { tracker: { replicas: max + 1 } };
+    expect(advice(cfg, `edgefleet:sites[${i}].overrides.tracker.replicas`)).toBe(max);
   });
-  it("counts servers when a site has no agents", () => {
-    const cfg = validConfig();
-    // retailCity 50m/128Mi on one 2c4g server (1650m/3128Mi): 24 by memory.
-    sites(cfg)[1].hosts = [sites(cfg)[1].hosts[0]];
-    sites(cfg)[1].overrides = { tracker: { replicas: 25 } };
-    expectProblem(
-      cfg,
-      "edgefleet:sites[1].overrides.tracker.replicas",
-      /1 server \(the site has no agents\).*at most 24/,
-    );
-    sites(cfg)[1].overrides = { tracker: { replicas: 24 } };
-    expect(problemsOf(cfg)).toEqual([]);
-  });
-  it("counts no server capacity when servers run without an agent, but counts KWOK nodes", () => {
+
+  it("refuses a site where no node runs trackers, once, with a fix that makes one", () => {
     const cfg = validConfig();
     sites(cfg)[1].hosts = [sites(cfg)[1].hosts[0]];
     sites(cfg)[1].disableAgentOnServers = true;
-    sites(cfg)[1].overrides = { tracker: { replicas: 1 } };
-    expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.replicas", /no schedulable nodes/);
-    sites(cfg)[1].kwok = { nodes: 2, size: "2c4g" };
-    sites(cfg)[1].distribution = "upstream";
-    cfg["edgefleet:upstream"] = upstreamConfig();
-    sites(cfg)[1].overrides = { tracker: { replicas: 48 } };
+    expect(problemsOf(cfg)).toEqual([
+      expect.stringMatching(
+        /^edgefleet:sites\[1\]\.hosts: site hub-b has no node that runs workloads.*\| add a host with role: agent, or set edgefleet:sites\[1\]\.disableAgentOnServers to false/,
+      ),
+    ]);
+    sites(cfg)[1].disableAgentOnServers = false;
     expect(problemsOf(cfg)).toEqual([]);
   });
+
+  it("refuses trackers that taints keep off every edge node", () => {
+    const cfg = validConfig();
+    sites(cfg)[1].hosts[1].taints = ["dedicated=pos:NoExecute"];
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].hosts",
+      /no node of site hub-b can take a tracker: b-a1 carry a NoSchedule\/NoExecute taint.*\| remove those taints/,
+    );
+    sites(cfg)[1].hosts[1].taints = ["dedicated=pos:PreferNoSchedule"];
+    expect(problemsOf(cfg)).toEqual([]);
+  });
+
   it("uses overridden requests", () => {
     const cfg = validConfig();
     sites(cfg)[0].overrides = {
@@ -298,7 +345,19 @@ describe("validate: replicas that cannot fit the site", () => {
         },
       },
     };
-    expectProblem(cfg, "edgefleet:sites[0].overrides.tracker.replicas", /hold at most 2/);
+    // 2010m per pod: one per 4c8g agent (3400m), and the spread keeps it to one each.
+    expectProblem(cfg, "edgefleet:sites[0].overrides.tracker.replicas", /hold at most 2 trackers/);
+  });
+
+  it("refuses tracker limits above a node's allocatable, with the largest that fits", () => {
+    const cfg = validConfig();
+    sites(cfg)[1].hosts = [sites(cfg)[1].hosts[0]];
+    sites(cfg)[1].overrides = { tracker: { replicas: 1, resources: { limits: { cpu: "2", memory: "256Mi" } } } };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.resources.limits",
+      /above what node b-s1 of site hub-b allocates \(1650m\/3128Mi\) \| lower limits\.cpu to at most 1650m/,
+    );
   });
 });
 
