@@ -10,6 +10,7 @@
  *   edgefleet:registry:   { mirrors: { <registry>: { endpoint: [url, ...] } } }   (optional)
  *   edgefleet:upgrade:    { agentBatchSize }                                   (optional)
  *   edgefleet:gatekeeper: { version, sha256, file?, url? }                     (optional; default config/gatekeeperRelease.ts)
+ *   edgefleet:allowedRegistries: [registry[/path], ...]                        (optional; beyond the site layer's own images)
  *   edgefleet:lab:        { hosts, kwokNodes, bridgeCidr }                     (lab stack only)
  *   edgefleet:sites:
  *     - name: hub-sh
@@ -440,6 +441,19 @@ export function gatekeeperRelease(g: z.output<typeof GatekeeperSchema> | undefin
   };
 }
 
+/**
+ * Registries (or registry/path prefixes) the stack's own images may come
+ * from, beyond the site layer's (components/images.ts): both policy engines
+ * admit exactly these plus those, and validate() refuses a tracker image from
+ * anywhere else. @default [] (the site layer's images only)
+ */
+export const AllowedRegistriesSchema = z.array(
+  z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$/, {
+    error: (iss) =>
+      `${show(iss.input)} is not a registry or registry/path prefix. Fix: write a host[:port], optionally with a path, such as registry.example.com or registry.example.com:5000/edge.`,
+  }),
+);
+
 export const UpgradeSchema = z.strictObject({
   agentBatchSize: z.int().min(1).default(1),
 });
@@ -473,6 +487,7 @@ export const StackConfigSchema = z.strictObject({
   }),
   [`${NAMESPACE}:upgrade`]: UpgradeSchema.default({ agentBatchSize: 1 }),
   [`${NAMESPACE}:gatekeeper`]: GatekeeperSchema.optional(),
+  [`${NAMESPACE}:allowedRegistries`]: AllowedRegistriesSchema.default([]),
   [`${NAMESPACE}:lab`]: LabSchema.optional(),
 });
 export type RawStackConfig = z.output<typeof StackConfigSchema>;
@@ -570,6 +585,8 @@ export interface StackSpec {
   upgrade: { agentBatchSize: number };
   /** The Gatekeeper release manifest every site installs. */
   gatekeeper: GatekeeperReleaseSpec;
+  /** Registries (or registry/path prefixes) admitted beyond the site layer's own images. */
+  allowedRegistries: string[];
   sites: SiteSpec[];
   lab?: LabSpec;
 }

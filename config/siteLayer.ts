@@ -53,9 +53,12 @@ export function gatekeeperPolicies(
   awaitTemplates: boolean;
 } {
   const sizeClass = limitsSizeClass(siteNodes(site, site.name));
-  const tracker = site.overrides.tracker?.image ? parseImage(site.overrides.tracker.image) : DEFAULT_TRACKER_IMAGE;
-  const extraRegistries = [tracker.registry, ...Object.keys(stack.registry?.mirrors ?? {})].filter((r) => r !== "*");
-  const options: SiteConstraintOptions = { sizeClass, extraRegistries, extraHostPaths: siteHostPaths(site) };
+  // Only what the stack allows: not the tracker's registry because a site names it, nor a mirror's.
+  const options: SiteConstraintOptions = {
+    sizeClass,
+    extraRegistries: [...stack.allowedRegistries],
+    extraHostPaths: siteHostPaths(site),
+  };
   const enforce = site.overrides.gatekeeper?.constraints !== false;
   const expansions = parseAllDocuments(
     fs.readFileSync(path.join(GATEKEEPER_DIR, "expansion", "expansion.yaml"), "utf8"),

@@ -9,6 +9,7 @@ import { cidrContainsAddress, parseCidr4 } from "./net";
 import { PROFILE_CASE_FACTS, type ProfileName } from "./profiles";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
 import {
+  AllowedRegistriesSchema,
   NAMESPACE,
   SiteSchema,
   StackConfigSchema,
@@ -26,6 +27,8 @@ import { capacityMessage } from "./capacity";
 import { siteResolveArgs } from "./siteModel";
 import { SIZE_CLASSES, type Resources } from "./sizeClasses";
 import { planSite } from "../components/render/site";
+import { fromAllowedRegistry, normalizedRepository } from "../policies/crossguard/lib/image";
+import { THRESHOLDS } from "../policies/thresholds";
 
 export interface ConfigProblem {
   /** Pulumi config key path, e.g. edgefleet:sites[1].hosts[3].address. */
@@ -59,9 +62,17 @@ export function formatProblems(stackName: string, problems: ConfigProblem[]): st
 }
 
 /** Keys whose values Pulumi hands the program as JSON text. */
-const STRUCTURED = ["k3s", "upstream", "ssh", "registry", "sites", "upgrade", "gatekeeper", "lab"].map(
-  (k) => `${NAMESPACE}:${k}`,
-);
+const STRUCTURED = [
+  "k3s",
+  "upstream",
+  "ssh",
+  "registry",
+  "sites",
+  "upgrade",
+  "gatekeeper",
+  "lab",
+  "allowedRegistries",
+].map((k) => `${NAMESPACE}:${k}`);
 const SSH_KEY = `${NAMESPACE}:ssh`;
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -316,6 +327,26 @@ function checkCapacity(site: SiteSpec, at: string, problems: ConfigProblem[]): v
   }
 }
 
+/**
+ * The tracker image against what both policy engines will admit: the site
+ * layer's own images and the stack's edgefleet:allowedRegistries, matched by
+ * the allowed-repos rule's own function.
+ */
+function checkTrackerImage(site: RawSite, at: string, allowed: string[], problems: ConfigProblem[]): void {
+  const image = site.overrides.tracker?.image;
+  if (image === undefined || fromAllowedRegistry(image, [...THRESHOLDS.allowedRegistries, ...allowed])) return;
+  const repo = normalizedRepository(image);
+  const host = repo.split("/")[0];
+  // All of docker.io would admit anyone's image: suggest the repository there, the registry elsewhere.
+  const entry = host === "docker.io" ? repo : host;
+  const key = `${NAMESPACE}:allowedRegistries`;
+  problems.push({
+    path: `${at}.overrides.tracker.image`,
+    problem: `tracker image ${show(image)} (${repo}) is not from an allowed registry; Gatekeeper and CrossGuard admit the site layer's own images and ${key} (${allowed.length ? show(allowed) : "not set"}) only`,
+    fix: `allow its registry for the stack: pulumi config set --path '${key}[${allowed.length}]' ${entry} (or a registry/path prefix), or use an image from an allowed registry.`,
+  });
+}
+
 function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
   const tracker = site.overrides.tracker;
   const facts = PROFILE_CASE_FACTS[site.profile as ProfileName].tracker;
@@ -546,6 +577,7 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
     },
     upgrade: cfg[`${NAMESPACE}:upgrade`],
     gatekeeper: gatekeeperRelease(cfg[`${NAMESPACE}:gatekeeper`]),
+    allowedRegistries: cfg[`${NAMESPACE}:allowedRegistries`],
     sites,
   };
   const registry = cfg[`${NAMESPACE}:registry`];
@@ -600,6 +632,8 @@ export function validate(
 
   // Rules that need a whole site run per site, so one broken site does not hide another's problems.
   const rawSites = ours[`${NAMESPACE}:sites`];
+  const allowedParse = AllowedRegistriesSchema.safeParse(ours[`${NAMESPACE}:allowedRegistries`] ?? []);
+  const allowed = allowedParse.success ? allowedParse.data : [];
   checkDuplicates(rawSites, problems);
   if (Array.isArray(rawSites)) {
     rawSites.forEach((raw: unknown, i) => {
@@ -609,6 +643,7 @@ export function validate(
       const site = SiteSchema.safeParse(raw);
       if (!site.success) return;
       checkSite(site.data, at, problems);
+      checkTrackerImage(site.data, at, allowed, problems);
       // Capacity is judged on a site that is otherwise sound; SSH settings do not enter it.
       if (problems.length === before) checkCapacity(normalizeSite(site.data, { port: 22, user: "-" }), at, problems);
     });

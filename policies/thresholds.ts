@@ -6,6 +6,7 @@
  * both move together; test/policy/agreement.test.ts proves they judge alike.
  */
 import { TRACKER_NODE_SELECTOR } from "../config/edgeNodes";
+import { siteLayerRepositories } from "../components/images";
 import { SIZE_CLASSES, SIZE_CLASS_NAMES, type SizeClassName, allocatable } from "../config/sizeClasses";
 
 export interface LabelPair {
@@ -51,8 +52,11 @@ export interface Thresholds {
   /**
    * Registries (or registry/path prefixes, matched on a path boundary) images
    * may come from. Short names (`redis:7.2`) are normalised to
-   * `docker.io/library/redis:7.2` first. Stacks add their own registry (the
-   * cases' `registry.example.com`) through policy config / Constraint params.
+   * `docker.io/library/redis:7.2` first. By default exactly the repositories
+   * of the site layer's own images (components/images.ts); a stack adds its
+   * own registry (the cases' `registry.example.com`) with the stack setting
+   * `edgefleet:allowedRegistries`, which reaches both engines as
+   * `extraRegistries` (policy config, Constraint params).
    */
   allowedRegistries: string[];
   /** Tags refused outright; an image with neither tag nor digest is refused too. */
@@ -105,7 +109,7 @@ function maxLimitsFor(name: SizeClassName): MaxLimits {
 
 export const THRESHOLDS: Thresholds = {
   maxLimitRequestRatio: { cpu: 5, memory: 4 },
-  allowedRegistries: ["docker.io", "quay.io", "ghcr.io", "registry.k8s.io"],
+  allowedRegistries: siteLayerRepositories(),
   disallowedTags: ["latest"],
   allowedHostPaths: [{ pathPrefix: "/var/lib/industrial-iot", readOnly: false }],
   logShipperHostPaths: [{ pathPrefix: "/var/log", readOnly: true }],

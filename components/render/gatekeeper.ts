@@ -13,6 +13,9 @@ import { GATEKEEPER_RELEASE } from "../gatekeeperRelease";
 export const GATEKEEPER_VERSION = `v${GATEKEEPER_RELEASE.version}`;
 export const GATEKEEPER_NAMESPACE = "gatekeeper-system";
 
+/** The image upstream's Deployments run; the allowed registries admit it by default (components/images.ts). */
+export const GATEKEEPER_IMAGE_REPOSITORY = "openpolicyagent/gatekeeper";
+
 export type FailurePolicy = "Ignore" | "Fail";
 
 export interface GatekeeperTransformArgs {
@@ -59,7 +62,10 @@ export function transformGatekeeper(yamlText: string, a: GatekeeperTransformArgs
   for (const d of [controller, audit]) {
     for (const c of d.spec.template.spec.containers as Obj[]) {
       const [repo, tag] = String(c.image).split(":");
-      if (tag !== version) throw new Error(`gatekeeper manifest image ${c.image} is not the pinned ${version}`);
+      if (tag !== version || repo !== GATEKEEPER_IMAGE_REPOSITORY)
+        throw new Error(
+          `gatekeeper manifest image ${c.image} is not the pinned ${GATEKEEPER_IMAGE_REPOSITORY}:${version}`,
+        );
       if (a.imageRegistry)
         c.image = `${a.imageRegistry.replace(/\/+$/, "")}/${repo.split("/").slice(-2).join("/")}:${tag}`;
       // Offline sites must restart from the node's image cache.

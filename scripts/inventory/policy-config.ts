@@ -28,20 +28,14 @@ export function policyConfig(spec: StackSpec): Record<string, unknown> {
     maxServers = Math.max(maxServers, servers);
     if (servers > 1 && servers % 2 === 0) evenServers = servers;
   });
-  // The stack's own registries: tracker images named in overrides and mirrors.
-  const registries = new Set<string>();
-  for (const s of spec.sites) {
-    const image = s.overrides.tracker?.image;
-    if (image && image.includes("/")) registries.add(image.split("/")[0]);
-  }
-  for (const r of Object.keys(spec.registry?.mirrors ?? {})) if (r !== "*") registries.add(r);
   const classes = Object.values(limitsClass).map((x) => x.sizeClass);
   return {
     "edge-capacity": { sites },
     "ha-servers-odd": { servers: evenServers ?? maxServers },
     // Per site, as each site's Constraint has it; the smallest for a workload matched to no site.
     "max-limits": { sizeClass: classes.includes("2c4g") ? "2c4g" : "4c8g", sites: limitsClass },
-    "allowed-repos": { extraRegistries: [...registries].sort() },
+    // The stack's setting, as each site's Constraint has it: nothing is allowed because a stack uses it.
+    "allowed-repos": { extraRegistries: [...spec.allowedRegistries] },
     // Per site, as each site's Constraints have them: sites of one stack may differ in profile.
     "host-filesystem": {
       sites: Object.fromEntries(spec.sites.map((s) => [s.name, { extraHostPaths: siteHostPaths(s) }])),

@@ -66,7 +66,7 @@ function logShipper(name: string, f: (pod: any) => void = () => {}): any {
     initContainers: [
       {
         name: "wait-for-logs",
-        image: "docker.io/library/busybox:1.37",
+        image: "docker.io/fluent/fluent-bit:3.2.10",
         resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "10m", memory: "16Mi" } },
         securityContext: { allowPrivilegeEscalation: false },
         volumeMounts: [mount("/logs")],

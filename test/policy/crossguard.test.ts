@@ -462,7 +462,7 @@ describe("the pack (policies.ts)", () => {
   test("shared policies read the per-stack config", () => {
     const m = tracker();
     expect(runResourcePolicy("allowed-repos", pulumiTypeOf(m), m, {})).toEqual([
-      'Deployment industrial-iot: container "industrial-iot" image "registry.example.com/industrial-iot:1.0.0" (registry.example.com/industrial-iot) is not from an allowed registry ["docker.io","quay.io","ghcr.io","registry.k8s.io"]',
+      `Deployment industrial-iot: container "industrial-iot" image "registry.example.com/industrial-iot:1.0.0" (registry.example.com/industrial-iot) is not from an allowed registry ${JSON.stringify(THRESHOLDS.allowedRegistries)}`,
     ]);
     expect(
       runResourcePolicy("allowed-repos", pulumiTypeOf(m), m, { extraRegistries: ["registry.example.com"] }),

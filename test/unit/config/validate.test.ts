@@ -1,4 +1,7 @@
+import { gatekeeperPolicies } from "../../../config/siteLayer";
 import { siteResolveArgs } from "../../../config/siteModel";
+import { THRESHOLDS } from "../../../policies/thresholds";
+import { policyConfig } from "../../../scripts/inventory/policy-config";
 import { ConfigError, validate } from "../../../config/validate";
 import { resolveSite } from "../../../components/render/site";
 import { SECRET_KEYS, fakeHostKey, validConfig } from "./helpers";
@@ -244,7 +247,59 @@ describe("validate: tracker requests and limits", () => {
         image: `registry.example.com/logistics-tracker@sha256:${"f".repeat(64)}`,
       },
     };
+    cfg["edgefleet:allowedRegistries"] = ["registry.example.com", "registry.example.com:5000"];
     expect(problemsOf(cfg)).toEqual([]);
+  });
+});
+
+describe("validate: allowed registries", () => {
+  it("admits the site layer's own images without a setting, and nothing else", () => {
+    expect(problemsOf(validConfig())).toEqual([]);
+    const cfg = validConfig();
+    sites(cfg)[1].overrides = { tracker: { image: "busybox:1.36" } };
+    // On Docker Hub is not enough: the repository is suggested, not all of docker.io.
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.image",
+      /"busybox:1\.36" \(docker\.io\/library\/busybox\) is not from an allowed registry.*\| allow its registry for the stack: pulumi config set --path 'edgefleet:allowedRegistries\[0\]' docker\.io\/library\/busybox/,
+    );
+  });
+
+  it("refuses a tracker image outside edgefleet:allowedRegistries, and the fix it gives passes", () => {
+    const cfg = validConfig();
+    cfg["edgefleet:allowedRegistries"] = ["registry.example.com/edge"];
+    sites(cfg)[0].overrides = { tracker: { image: "registry.example.com/logistics-tracker:1.0.0" } };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].overrides.tracker.image",
+      /not from an allowed registry.*\["registry\.example\.com\/edge"\].*\| allow its registry for the stack: pulumi config set --path 'edgefleet:allowedRegistries\[1\]' registry\.example\.com /,
+    );
+    (cfg["edgefleet:allowedRegistries"] as string[])[1] = "registry.example.com";
+    expect(problemsOf(cfg)).toEqual([]);
+    // What both engines get: the setting, not the tracker's registry.
+    const spec = validate("test-stack", cfg, SECRET_KEYS);
+    expect(spec.allowedRegistries).toEqual(["registry.example.com/edge", "registry.example.com"]);
+  });
+
+  it("is all both engines add: not a mirror's registry, not the tracker's", () => {
+    const cfg = validConfig();
+    cfg["edgefleet:registry"] = { mirrors: { "docker.io": { endpoint: ["https://mirror.example.com"] } } };
+    cfg["edgefleet:allowedRegistries"] = ["registry.example.com"];
+    sites(cfg)[0].overrides = { tracker: { image: "registry.example.com/logistics-tracker:1.0.0" } };
+    const spec = validate("test-stack", cfg, SECRET_KEYS);
+    const registries = [...THRESHOLDS.allowedRegistries, "registry.example.com"];
+    expect(policyConfig(spec)["allowed-repos"]).toEqual({ extraRegistries: ["registry.example.com"] });
+    const constraint = gatekeeperPolicies(spec.sites[0], spec).constraints.find(
+      (c) => c.kind === "EdgefleetAllowedRepos",
+    );
+    expect(constraint?.spec.parameters.registries).toEqual(registries);
+    expect(registries).not.toContain("docker.io");
+  });
+
+  it("refuses a malformed entry", () => {
+    const cfg = validConfig();
+    cfg["edgefleet:allowedRegistries"] = ["https://registry.example.com"];
+    expectProblem(cfg, "edgefleet:allowedRegistries[0]", /not a registry or registry\/path prefix/);
   });
 });
 
