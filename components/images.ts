@@ -7,9 +7,8 @@
  *
  * Kept loadable by Node's type stripping (imports of types say `type`).
  */
-import { DEFAULT_TRACKER_IMAGE } from "../config/siteModel";
 import { GATEKEEPER_VERSION } from "./gatekeeperRelease";
-import { imageRef } from "./render/common";
+import { imageRef, type ImageRef } from "./render/common";
 import { GATEKEEPER_IMAGE_REPOSITORY } from "./render/gatekeeper";
 import { GRAFANA_IMAGE } from "./render/grafana";
 import { LOG_SHIPPER_IMAGE } from "./render/logShipper";
@@ -19,6 +18,9 @@ import { PROMETHEUS_IMAGE } from "./render/prometheus";
 import { RABBITMQ_IMAGE } from "./render/rabbitmq";
 import { REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from "./render/redis";
 import { normalizedRepository } from "../policies/crossguard/lib/image";
+
+/** The tracker image when a site names none: pinned, never `latest`. */
+export const DEFAULT_TRACKER_IMAGE: ImageRef = { registry: "ghcr.io", repository: "edgefleet/tracker", tag: "0.4.2" };
 
 export const SITE_LAYER_IMAGES: readonly string[] = [
   imageRef(DEFAULT_TRACKER_IMAGE),

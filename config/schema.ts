@@ -249,7 +249,8 @@ export const OverridesSchema = z.strictObject({
     .optional(),
   tracker: z
     .strictObject({
-      replicas: z.int().min(0).optional(),
+      // At least one: the tracker Deployment's replicas are its HPA's floor, and a site without one serves nothing.
+      replicas: z.int().min(1).optional(),
       image: image.optional(),
       resources: z
         .strictObject({

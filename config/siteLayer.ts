@@ -10,17 +10,11 @@ import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import type { SiteArgs } from "../components/site";
 import type { ImageRef } from "../components/render/common";
-import { limitsSizeClass, siteNodes } from "./edgeNodes";
+import { siteNodes } from "./edgeNodes";
 import { SITE_LAYER_PROFILE } from "./profiles";
-import { componentOverrides, DEFAULT_TRACKER_IMAGE } from "./siteModel";
-import {
-  GATEKEEPER_POLICIES,
-  renderConstraints,
-  renderTemplate,
-  type SiteConstraintOptions,
-} from "../policies/gatekeeper/catalog";
+import { componentOverrides, DEFAULT_TRACKER_IMAGE, siteConstraintOptions } from "./siteModel";
+import { GATEKEEPER_POLICIES, renderConstraints, renderTemplate } from "../policies/gatekeeper/catalog";
 import { GATEKEEPER_DIR, readRego } from "../policies/gatekeeper/files";
-import { siteHostPaths } from "../policies/siteHostPaths";
 import { parseAllDocuments } from "yaml";
 import type { SiteSpec, StackSpec } from "./schema";
 
@@ -52,13 +46,7 @@ export function gatekeeperPolicies(
   expansions: Record<string, any>[];
   awaitTemplates: boolean;
 } {
-  const sizeClass = limitsSizeClass(siteNodes(site, site.name));
-  // Only what the stack allows: not the tracker's registry because a site names it, nor a mirror's.
-  const options: SiteConstraintOptions = {
-    sizeClass,
-    extraRegistries: [...stack.allowedRegistries],
-    extraHostPaths: siteHostPaths(site),
-  };
+  const options = siteConstraintOptions(site, siteNodes(site, site.name), stack.allowedRegistries);
   const enforce = site.overrides.gatekeeper?.constraints !== false;
   const expansions = parseAllDocuments(
     fs.readFileSync(path.join(GATEKEEPER_DIR, "expansion", "expansion.yaml"), "utf8"),

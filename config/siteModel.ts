@@ -4,16 +4,17 @@
  * (no file reads, imports of types say `type`), so validate() judges a site
  * with exactly the arguments the site layer will build it from.
  */
-import type { ImageRef, ResourceSpec } from "../components/render/common";
+import type { ResourceSpec } from "../components/render/common";
 import type { ResolveArgs, SiteOverrides } from "../components/render/site";
 import { getProfile } from "../components/profiles";
-import { siteNodes } from "./edgeNodes";
+import { limitsSizeClass, siteNodes, type SiteNode } from "./edgeNodes";
+import type { SiteConstraintOptions } from "../policies/gatekeeper/catalog";
+import { siteHostPaths } from "../policies/siteHostPaths";
 import { SITE_LAYER_PROFILE, type SiteLayerProfileName } from "./profiles";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
 import type { SiteSpec } from "./schema";
 
-/** The tracker image when a site names none: pinned, never `latest`. */
-export const DEFAULT_TRACKER_IMAGE: ImageRef = { registry: "ghcr.io", repository: "edgefleet/tracker", tag: "0.4.2" };
+export { DEFAULT_TRACKER_IMAGE } from "../components/images";
 
 type Quantities = { cpu?: string | number; memory?: string };
 
@@ -57,5 +58,23 @@ export function siteResolveArgs(site: SiteSpec, at: string): ResolveArgs {
     profile: getProfile(SITE_LAYER_PROFILE[site.profile]),
     nodes: siteNodes(site, at),
     overrides: componentOverrides(site),
+  };
+}
+
+/**
+ * The options a site's Constraints are rendered with, and CrossGuard's shared
+ * rules judge its workloads with (scripts/inventory/policy-config.ts): the
+ * size class its nodes can all give a pod, the stack's allowed registries
+ * (nothing because a stack merely uses it), its profile's host paths.
+ */
+export function siteConstraintOptions(
+  site: SiteSpec,
+  nodes: ReadonlyArray<SiteNode>,
+  allowedRegistries: readonly string[],
+): SiteConstraintOptions {
+  return {
+    sizeClass: limitsSizeClass(nodes),
+    extraRegistries: [...allowedRegistries],
+    extraHostPaths: siteHostPaths(site),
   };
 }

@@ -24,10 +24,19 @@ import {
   type StackSpec,
 } from "./schema";
 import { capacityMessage } from "./capacity";
-import { siteResolveArgs } from "./siteModel";
-import { SIZE_CLASSES, type Resources } from "./sizeClasses";
-import { planSite } from "../components/render/site";
+import { EDGEFLEET_NODE_LABELS } from "./edgeNodes";
+import { parseImage } from "./siteLayer";
+import { DEFAULT_TRACKER_IMAGE, siteConstraintOptions, siteResolveArgs } from "./siteModel";
+import { SIZE_CLASSES, SIZE_CLASS_NAMES, type Resources } from "./sizeClasses";
+import { imageRef } from "../components/render/common";
+import { planSite, siteManifests } from "../components/render/site";
+import { K3S_CLUSTER_CIDR, K3S_SERVICE_CIDR, nodeKeyProblem } from "../infra/render/k3sConfig";
 import { fromAllowedRegistry, normalizedRepository } from "../policies/crossguard/lib/image";
+import { pulumiTypeOf, workloadOf } from "../policies/crossguard/lib/workload";
+import { isTracker } from "../policies/crossguard/rules/cluster";
+import { sharedViolations } from "../policies/crossguard/rules/pod";
+import { SECRETS_DEFAULTS } from "../policies/crossguard/rules/secrets";
+import { GATEKEEPER_POLICIES } from "../policies/gatekeeper/catalog";
 import { THRESHOLDS } from "../policies/thresholds";
 
 export interface ConfigProblem {
@@ -254,8 +263,9 @@ function checkServers(raw: unknown, at: string, problems: ConfigProblem[]): void
  * the model the site layer and CrossGuard use too. Each problem names the key
  * to change and the value that makes it pass.
  */
-function checkCapacity(site: SiteSpec, at: string, problems: ConfigProblem[]): void {
+function checkCapacity(site: SiteSpec, at: string, allowed: string[], problems: ConfigProblem[]): void {
   const plan = planSite(siteResolveArgs(site, at));
+  checkPolicies(site, at, plan, allowed, problems);
   const nodes = plan.nodes;
   if (nodes.length === 0) {
     problems.push({
@@ -327,6 +337,132 @@ function checkCapacity(site: SiteSpec, at: string, problems: ConfigProblem[]): v
   }
 }
 
+const K3S_NETWORKS = [
+  { name: "pod network (cluster-cidr)", cidr: K3S_CLUSTER_CIDR },
+  { name: "service network (service-cidr)", cidr: K3S_SERVICE_CIDR },
+];
+
+/** What the host layer refuses, or gets wrong, about a host: asked of the host layer's own rules. */
+function checkHosts(site: RawSite, at: string, problems: ConfigProblem[]): void {
+  site.hosts.forEach((h, j) => {
+    const hostAt = `${at}.hosts[${j}]`;
+    for (const net of K3S_NETWORKS) {
+      if (cidrContainsAddress(parseCidr4(net.cidr)!, h.address)) {
+        problems.push({
+          path: `${hostAt}.address`,
+          problem: `${h.address} lies in K3s's ${net.name} ${net.cidr}: traffic to it from the cluster would be routed to pods or services, not to the host`,
+          fix: "give the host an address outside 10.42.0.0/16 and 10.43.0.0/16 (renumber the host network).",
+        });
+      }
+    }
+    for (const key of Object.keys(h.labels ?? {})) {
+      const why = EDGEFLEET_NODE_LABELS.includes(key)
+        ? `is set by Edgefleet itself (config/edgeNodes.ts decides which nodes run trackers)`
+        : nodeKeyProblem(key);
+      if (why) {
+        problems.push({
+          path: `${hostAt}.${formatPath(["labels", key])}`,
+          problem: `label ${show(key)} ${why.replace(/^"[^"]*" /, "")}`,
+          fix: EDGEFLEET_NODE_LABELS.includes(key)
+            ? "remove it from the inventory; to keep trackers off a node, taint it key=value:NoSchedule."
+            : "use a key outside kubernetes.io and k8s.io (for example edgefleet.dev/<name>), or one of the well-known topology labels.",
+        });
+      }
+    }
+    (h.taints ?? []).forEach((t, k) => {
+      const why = nodeKeyProblem(t.key);
+      if (why) {
+        problems.push({
+          path: `${hostAt}.taints[${k}]`,
+          problem: `taint key ${why}`,
+          fix: "use a key outside kubernetes.io and k8s.io, for example edgefleet.dev/dedicated=<value>:NoSchedule.",
+        });
+      }
+    });
+    if (typeof h.size !== "string" && !Number.isInteger(h.size.memoryMiB)) {
+      problems.push({
+        path: `${hostAt}.size.memory`,
+        problem: `memory of ${h.size.memoryMiB.toFixed(2)}Mi is not a whole number of MiB, which the kubelet reservations are written in`,
+        fix: `write it with a binary suffix, for example "${Math.floor(h.size.memoryMiB / 1024)}Gi" or "${Math.floor(h.size.memoryMiB)}Mi".`,
+      });
+    }
+  });
+}
+
+/** Key material anywhere in the plain (non-secret) config, as the no-plain-secrets policy would find it downstream. */
+function checkPlainSecrets(
+  ours: Record<string, unknown>,
+  secretKeys: ReadonlySet<string>,
+  problems: ConfigProblem[],
+): void {
+  const patterns = SECRETS_DEFAULTS.valuePatterns.map((p) => new RegExp(p));
+  const walk = (v: unknown, path: PropertyKey[]) => {
+    if (typeof v === "string") {
+      if (patterns.some((p) => p.test(v))) {
+        problems.push({
+          path: formatPath(path),
+          problem: "holds key material (a private key, an access key or a token) in plain text",
+          fix: `remove it; a secret goes in with pulumi config set --secret --path '${formatPath(path)}' < <file>, and only where the schema takes one (edgefleet:ssh.privateKey).`,
+        });
+      }
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (v !== null && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  for (const [k, v] of Object.entries(ours)) if (!secretKeys.has(k)) walk(v, [k]);
+}
+
+/**
+ * The site's own workloads, rendered as the site layer renders them, judged
+ * by the rules both policy engines share (policies/crossguard/rules/pod.ts,
+ * the Gatekeeper Constraints' twins) with the options the site's Constraints
+ * get. What a stack can change is the tracker; a violation anywhere else is
+ * Edgefleet's bug, and said so.
+ */
+function checkPolicies(
+  site: SiteSpec,
+  at: string,
+  plan: ReturnType<typeof planSite>,
+  allowed: string[],
+  problems: ConfigProblem[],
+): void {
+  const o = site.overrides.tracker;
+  const image = o?.image ?? imageRef(DEFAULT_TRACKER_IMAGE);
+  const options = siteConstraintOptions(site, plan.nodes, allowed);
+  const taken = new Set(problems.map((p) => p.path));
+  const resAt = `${at}.overrides.tracker.resources`;
+  for (const m of siteManifests(plan, image)) {
+    const w = workloadOf(pulumiTypeOf(m), m);
+    if (!w) continue;
+    const tracker = isTracker(w, THRESHOLDS.trackers);
+    for (const p of GATEKEEPER_POLICIES) {
+      for (const v of sharedViolations(p, w, options)) {
+        let path = at;
+        let fix = `this is the site layer's own ${w.kind} ${w.name}, which it should never render so: report it as an Edgefleet bug.`;
+        if (tracker && p.dir === "limit-ratio") {
+          const r = THRESHOLDS.maxLimitRequestRatio;
+          const lim = plan.tracker.resources.limits;
+          path = resAt;
+          fix = `keep each limit within ${r.cpu}x (cpu) and ${r.memory}x (memory) its request: requests of at least ${fmtCpu(Math.ceil(lim.cpuMillis / r.cpu))} cpu and ${fmtMem(Math.ceil(lim.memoryMiB / r.memory))} memory for these limits, or lower the limits.`;
+        } else if (tracker && p.dir === "max-limits") {
+          const max = THRESHOLDS.maxLimitsBySizeClass[options.sizeClass];
+          path = `${resAt}.limits`;
+          fix = `lower the tracker limits to at most ${fmtCpu(max.cpuMillis)} cpu and ${fmtMem(max.memoryMiB)} memory, what one of the site's ${options.sizeClass} nodes allocates.`;
+        } else if (tracker && (p.dir === "allowed-repos" || p.dir === "disallowed-tags")) {
+          path = `${at}.overrides.tracker.image`;
+          fix = "pin a tag or digest, from an allowed registry (edgefleet:allowedRegistries).";
+        }
+        if (taken.has(path)) continue;
+        taken.add(path);
+        problems.push({
+          path,
+          problem: `the ${p.dir} policy (Gatekeeper and CrossGuard) would refuse ${w.kind} ${w.name}: ${v}`,
+          fix,
+        });
+      }
+    }
+  }
+}
+
 /**
  * The tracker image against what both policy engines will admit: the site
  * layer's own images and the stack's edgefleet:allowedRegistries, matched by
@@ -334,7 +470,19 @@ function checkCapacity(site: SiteSpec, at: string, problems: ConfigProblem[]): v
  */
 function checkTrackerImage(site: RawSite, at: string, allowed: string[], problems: ConfigProblem[]): void {
   const image = site.overrides.tracker?.image;
-  if (image === undefined || fromAllowedRegistry(image, [...THRESHOLDS.allowedRegistries, ...allowed])) return;
+  if (image === undefined) return;
+  try {
+    // The site layer's own reading of it, which refuses what it cannot render.
+    imageRef(parseImage(image));
+  } catch (e) {
+    problems.push({
+      path: `${at}.overrides.tracker.image`,
+      problem: `the site layer cannot use tracker image ${show(image)}: ${(e as Error).message}`,
+      fix: "write it as registry/repository:tag or registry/repository@sha256:<64 hex>, naming the registry (docker.io/library/<name>:<tag> for Docker Hub).",
+    });
+    return;
+  }
+  if (fromAllowedRegistry(image, [...THRESHOLDS.allowedRegistries, ...allowed])) return;
   const repo = normalizedRepository(image);
   const host = repo.split("/")[0];
   // All of docker.io would admit anyone's image: suggest the repository there, the registry elsewhere.
@@ -382,7 +530,32 @@ function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
     });
   }
 
+  checkHosts(site, at, problems);
+  if (site.kwok && site.kwok.nodes > 0) {
+    if (site.distribution !== "upstream") {
+      problems.push({
+        path: `${at}.kwok`,
+        problem: `site ${site.name} runs K3s, but simulated (kwok) nodes are registered next to the upstream control plane only, so they would never exist`,
+        fix: "remove kwok from the site, or use distribution: upstream (one server, simulated edge nodes).",
+      });
+    }
+    if (site.kwok.size !== undefined && typeof site.kwok.size !== "string") {
+      problems.push({
+        path: `${at}.kwok.size`,
+        problem: "simulated nodes are registered with a named size class's capacity and allocatable only",
+        fix: `use one of ${SIZE_CLASS_NAMES.join(", ")}.`,
+      });
+    }
+  }
+
   const mon = site.overrides.monitoring;
+  if (mon?.remoteWriteUrl && /^[a-z]+:\/\/[^/]*@/i.test(mon.remoteWriteUrl)) {
+    problems.push({
+      path: `${at}.overrides.monitoring.remoteWriteUrl`,
+      problem: "the URL carries credentials, which would sit in plain text in Prometheus's ConfigMap",
+      fix: "drop the user:password@ part and let the central store admit the site another way (mTLS, network policy).",
+    });
+  }
   if (mon?.agentMode && !mon.remoteWriteUrl) {
     problems.push({
       path: `${at}.overrides.monitoring.remoteWriteUrl`,
@@ -512,7 +685,12 @@ function checkDistributions(cfg: RawStackConfig, problems: ConfigProblem[]): voi
         });
       }
     }
-    if (s.kwok && s.kwok.nodes > 0 && (!upstream?.artifacts.kwok || !upstream?.artifacts.kwokStages)) {
+    if (
+      s.distribution === "upstream" &&
+      s.kwok &&
+      s.kwok.nodes > 0 &&
+      (!upstream?.artifacts.kwok || !upstream?.artifacts.kwokStages)
+    ) {
       problems.push({
         path: `${NAMESPACE}:upstream.artifacts.kwok`,
         problem: `site ${s.name} has simulated (kwok) nodes but edgefleet:upstream.artifacts has no kwok and kwokStages`,
@@ -630,6 +808,8 @@ export function validate(
     });
   }
 
+  checkPlainSecrets(ours, secretKeys, problems);
+
   // Rules that need a whole site run per site, so one broken site does not hide another's problems.
   const rawSites = ours[`${NAMESPACE}:sites`];
   const allowedParse = AllowedRegistriesSchema.safeParse(ours[`${NAMESPACE}:allowedRegistries`] ?? []);
@@ -645,7 +825,8 @@ export function validate(
       checkSite(site.data, at, problems);
       checkTrackerImage(site.data, at, allowed, problems);
       // Capacity is judged on a site that is otherwise sound; SSH settings do not enter it.
-      if (problems.length === before) checkCapacity(normalizeSite(site.data, { port: 22, user: "-" }), at, problems);
+      if (problems.length === before)
+        checkCapacity(normalizeSite(site.data, { port: 22, user: "-" }), at, allowed, problems);
     });
   }
   if (parsed.success) {

@@ -42,6 +42,11 @@ export interface K3sClusterArgs {
   disable?: string[];
 }
 
+/** The first server's API endpoint; an IPv6 literal goes in brackets, or the port would read as part of it. */
+export function apiServerUrlOf(address: string): string {
+  return `https://${address.includes(":") ? `[${address}]` : address}:6443`;
+}
+
 /** The edge-node rule's view of the cluster: a K3s site, no simulated nodes. */
 function nodeRule(args: Pick<K3sClusterArgs, "hosts" | "disableAgentOnServers">): NodeRuleSite {
   return {
@@ -62,7 +67,7 @@ export function k3sHostConfigs(
 ): Map<string, K3sConfigArgs> {
   const servers = args.hosts.filter((h) => h.role === "server");
   const first = servers[0];
-  const apiServerUrl = `https://${first.access.address}:6443`;
+  const apiServerUrl = apiServerUrlOf(first.access.address);
   const embeddedEtcd = servers.length >= 3;
   const rule = nodeRule(args);
   const out = new Map<string, K3sConfigArgs>();
@@ -110,7 +115,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     const servers = args.hosts.filter((h) => h.role === "server");
     if (servers.length === 0) throw new Error(`${args.where}: a site needs at least one server`);
     const first = servers[0];
-    this.apiServerUrl = `https://${first.access.address}:6443`;
+    this.apiServerUrl = apiServerUrlOf(first.access.address);
 
     const guard = new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this });
     const token = new RandomSecret(`${name}-token`, { length: 48 }, { parent: this });

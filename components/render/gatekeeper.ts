@@ -174,3 +174,30 @@ export function gatekeeperPodGroups(a: GatekeeperTransformArgs): PodGroup[] {
     };
   });
 }
+
+/**
+ * Why the site layer could not install this manifest as modelled, or
+ * undefined: it must transform (the objects and images transformGatekeeper
+ * edits are there) and its Deployments must create the pods
+ * gatekeeperPodGroups models, since capacity was judged on those. Run before
+ * any resource is declared (index.ts), so a release pinned in
+ * edgefleet:gatekeeper that differs is refused like a config error.
+ */
+export function gatekeeperManifestProblem(yamlText: string, a: GatekeeperTransformArgs): string | undefined {
+  let objs: Obj[];
+  try {
+    objs = transformGatekeeper(yamlText, a);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const names = objs.filter((o) => o.kind === "Deployment").map((o) => o.metadata?.name as string);
+  const modelled = new Set<string>(GATEKEEPER_DEPLOYMENTS);
+  const extra = names.filter((n) => !modelled.has(n));
+  if (extra.length)
+    return `its Deployments ${extra.join(", ")} are not the two Edgefleet sizes (${GATEKEEPER_DEPLOYMENTS.join(", ")})`;
+  for (const d of objs.filter((o) => o.kind === "Deployment")) {
+    if ((d.spec.template.spec.containers as Obj[]).length !== 1 || d.spec.template.spec.initContainers?.length)
+      return `Deployment ${d.metadata.name} runs more than the one container Edgefleet sizes`;
+  }
+  return undefined;
+}

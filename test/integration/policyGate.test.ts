@@ -1,8 +1,10 @@
 /**
  * A bad change is stopped in the pull request's preview: a stack whose
- * tracker limit is 20x its request (the cases allow at most 5x) makes
- * `pulumi preview --policy-pack` fail through the real CLI, with the policy's
- * message; the unchanged stack passes. Offline: previews contact no host.
+ * tracker limit is 20x its request (the cases allow at most 5x) is refused by
+ * validate() before anything is declared, in the policy config step and in
+ * `pulumi preview` itself, with the policy's words, the key and the fix; the
+ * unchanged stack passes the pack through the real CLI. Offline: previews
+ * contact no host.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -34,7 +36,8 @@ function preview(stack: string) {
     "scripts/inventory/policy-config.ts",
     `stacks/Pulumi.${stack}.yaml`,
   ]);
-  if (cfg.status !== 0) throw new Error(cfg.out);
+  // validate() refusing the stack is an answer, as the workflow's step fails with it.
+  if (cfg.status !== 0) return cfg;
   fs.writeFileSync(config, cfg.out.trim());
   return run("pulumi", [
     "preview",
@@ -66,13 +69,20 @@ afterAll(() => {
   fs.rmSync(backend, { recursive: true, force: true });
 });
 
+const REFUSAL =
+  /edgefleet:sites\[0\]\.overrides\.tracker\.resources: the limit-ratio policy \(Gatekeeper and CrossGuard\) would refuse Deployment tracker: container "tracker": cpu limit 200m is more than 5 x its request 10m\s+fix: .*requests of at least 40m cpu/;
+
 test(
-  "preview fails on the violation with the policy's message",
+  "the violation is refused before anything is declared, with the policy's message, the key and the fix",
   () => {
     const r = preview(violating);
     expect(r.status).not.toBe(0);
-    expect(r.out).toMatch(/mandatory\]\s+limit-ratio/);
-    expect(r.out).toMatch(/cpu limit 200m is more than 5 x its request 10m/);
+    expect(r.out).toMatch(REFUSAL);
+    // The program refuses it the same way when previewed without the pack's config.
+    const direct = run("pulumi", ["preview", "--stack", violating, "--non-interactive", "--color", "never"]);
+    expect(direct.status).not.toBe(0);
+    expect(direct.out).toMatch(REFUSAL);
+    expect(direct.out).toMatch(/nothing was created/);
   },
   10 * 60 * 1000,
 );

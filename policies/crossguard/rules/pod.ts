@@ -5,11 +5,11 @@
  * thresholds.ts), and mirrors its src.rego: same inputs, same verdicts
  * (test/policy/agreement.test.ts runs both on the same manifests).
  */
-import { GatekeeperPolicy, SiteConstraintOptions } from "../../gatekeeper/catalog";
+import { type GatekeeperPolicy, type SiteConstraintOptions } from "../../gatekeeper/catalog";
 import { THRESHOLDS, type HostPathEntry, type Thresholds } from "../../thresholds";
 import { fromAllowedRegistry, hasDigest, normalizedRepository, tag } from "../lib/image";
 import { cpuMillis, exceeds, memoryMiB, parseQuantity } from "../lib/quantity";
-import { Container, Workload, containersOf } from "../lib/workload";
+import { type Container, type Workload, containersOf } from "../lib/workload";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Params = Record<string, any>;

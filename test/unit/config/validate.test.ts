@@ -71,14 +71,14 @@ describe("validate: the passing base", () => {
     Object.assign(sites(cfg)[0].hosts[3], {
       port: 2222,
       user: "ops",
-      labels: { "node-type": "edge", "topology.kubernetes.io/zone": "dock-3" },
+      labels: { "edgefleet.dev/city-tier": "1", "topology.kubernetes.io/zone": "dock-3" },
       taints: ["dedicated=scanner:NoSchedule", "edge.example.com/flaky:PreferNoSchedule"],
     });
     const h = validate("s", cfg, SECRET_KEYS).sites[0].hosts[3];
     expect(h).toMatchObject({
       port: 2222,
       user: "ops",
-      labels: { "node-type": "edge" },
+      labels: { "edgefleet.dev/city-tier": "1" },
     });
     expect(h.taints).toEqual([
       { key: "dedicated", value: "scanner", effect: "NoSchedule" },
@@ -252,16 +252,94 @@ describe("validate: tracker requests and limits", () => {
   });
 });
 
+describe("validate: what the host layer, the site layer and the policies would refuse later", () => {
+  it.each([
+    ["10.42.7.3", "pod network \\(cluster-cidr\\) 10\\.42\\.0\\.0/16"],
+    ["10.43.0.10", "service network \\(service-cidr\\) 10\\.43\\.0\\.0/16"],
+  ])("refuses host address %s, inside K3s's own networks", (address, net) => {
+    const cfg = validConfig();
+    sites(cfg)[1].hosts[1].address = address;
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].hosts[1].address",
+      new RegExp(`lies in K3s's ${net}.*\\| give the host an address outside`),
+    );
+    sites(cfg)[1].hosts[1].address = "10.44.0.1";
+    expect(problemsOf(cfg)).toEqual([]);
+  });
+
+  it("refuses labels Edgefleet sets, and label or taint keys the kubelet may not register", () => {
+    const cfg = validConfig();
+    sites(cfg)[1].hosts[1].labels = { "node-type": "edge", "node-role.kubernetes.io/worker": "true" };
+    sites(cfg)[1].hosts[1].taints = ["kubernetes.io/dedicated=x:NoSchedule"];
+    expectProblem(cfg, 'edgefleet:sites[1].hosts[1].labels["node-type"]', /is set by Edgefleet itself.*\| remove it/);
+    expectProblem(
+      cfg,
+      'edgefleet:sites[1].hosts[1].labels["node-role.kubernetes.io/worker"]',
+      /Kubernetes-reserved namespace/,
+    );
+    expectProblem(cfg, "edgefleet:sites[1].hosts[1].taints[0]", /Kubernetes-reserved namespace/);
+  });
+
+  it("refuses a memory size that is not a whole number of MiB (decimal units)", () => {
+    const cfg = validConfig();
+    sites(cfg)[1].hosts[1].size = { cpu: 8, memory: "16G" };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].hosts[1].size.memory",
+      /not a whole number of MiB.*\| write it with a binary suffix, for example "14Gi"/,
+    );
+  });
+
+  it("refuses zero tracker replicas, as the renderer would", () => {
+    const cfg = validConfig();
+    sites(cfg)[1].overrides = { tracker: { replicas: 0 } };
+    expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.replicas", /below the minimum 1/);
+  });
+
+  it("refuses a limit/request ratio the policies refuse, with requests that pass", () => {
+    const cfg = validConfig();
+    // The README's example: the factory tracker's CPU request cut to 10m under its 200m limit.
+    sites(cfg)[1].overrides = { tracker: { resources: { requests: { cpu: "10m" } } } };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.resources",
+      /limit-ratio policy .* cpu limit 200m is more than 5 x its request 10m \| .*requests of at least 40m cpu/,
+    );
+    sites(cfg)[1].overrides = { tracker: { resources: { requests: { cpu: "40m" } } } };
+    expect(problemsOf(cfg)).toEqual([]);
+  });
+
+  it("refuses key material in plain config, and credentials in the remote-write URL", () => {
+    const cfg = validConfig();
+    sites(cfg)[0].overrides = {
+      monitoring: { agentMode: true, remoteWriteUrl: `https://metrics.example.com/write?token=ghp_${"a".repeat(36)}` },
+    };
+    expectProblem(cfg, "edgefleet:sites[0].overrides.monitoring.remoteWriteUrl", /holds key material.*\| remove it/);
+    sites(cfg)[0].overrides = {
+      monitoring: { agentMode: true, remoteWriteUrl: "https://u:p@metrics.example.com/write" },
+    };
+    expectProblem(cfg, "edgefleet:sites[0].overrides.monitoring.remoteWriteUrl", /carries credentials/);
+  });
+});
+
 describe("validate: allowed registries", () => {
   it("admits the site layer's own images without a setting, and nothing else", () => {
     expect(problemsOf(validConfig())).toEqual([]);
     const cfg = validConfig();
-    sites(cfg)[1].overrides = { tracker: { image: "busybox:1.36" } };
+    sites(cfg)[1].overrides = { tracker: { image: "docker.io/library/busybox:1.36" } };
     // On Docker Hub is not enough: the repository is suggested, not all of docker.io.
     expectProblem(
       cfg,
       "edgefleet:sites[1].overrides.tracker.image",
-      /"busybox:1\.36" \(docker\.io\/library\/busybox\) is not from an allowed registry.*\| allow its registry for the stack: pulumi config set --path 'edgefleet:allowedRegistries\[0\]' docker\.io\/library\/busybox/,
+      /"docker\.io\/library\/busybox:1\.36" \(docker\.io\/library\/busybox\) is not from an allowed registry.*\| allow its registry for the stack: pulumi config set --path 'edgefleet:allowedRegistries\[0\]' docker\.io\/library\/busybox/,
+    );
+    // A short name the site layer cannot render is refused for that first, with the form it takes.
+    sites(cfg)[1].overrides = { tracker: { image: "busybox:1.36" } };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.image",
+      /names no registry.*\| write it as registry\/repository:tag/,
     );
   });
 
@@ -545,8 +623,24 @@ describe("validate: distributions", () => {
   });
   it("needs kwok artifacts for simulated nodes", () => {
     const cfg = validConfig();
-    sites(cfg)[0].kwok = { nodes: 2 };
+    sites(cfg)[1].hosts = [sites(cfg)[1].hosts[0]];
+    Object.assign(sites(cfg)[1], { distribution: "upstream", kwok: { nodes: 2 } });
+    const up = upstreamConfig() as { artifacts: Json };
+    delete up.artifacts.kwok;
+    cfg["edgefleet:upstream"] = up;
     expectProblem(cfg, "edgefleet:upstream.artifacts.kwok", /simulated \(kwok\) nodes/);
+  });
+  it("refuses simulated nodes on a K3s site (they are registered next to the upstream control plane only)", () => {
+    const cfg = validConfig();
+    sites(cfg)[0].kwok = { nodes: 2 };
+    expectProblem(cfg, "edgefleet:sites[0].kwok", /runs K3s, but simulated \(kwok\) nodes .* \| remove kwok/);
+  });
+  it("refuses an explicit size for simulated nodes", () => {
+    const cfg = validConfig();
+    sites(cfg)[1].hosts = [sites(cfg)[1].hosts[0]];
+    Object.assign(sites(cfg)[1], { distribution: "upstream", kwok: { nodes: 2, size: { cpu: 8, memory: "16Gi" } } });
+    cfg["edgefleet:upstream"] = upstreamConfig();
+    expectProblem(cfg, "edgefleet:sites[1].kwok.size", /named size class.*\| use one of 2c4g, 4c8g/);
   });
   it("rejects an unpinned upstream version", () => {
     const cfg = validConfig();

@@ -1,0 +1,74 @@
+/**
+ * From a validated site to the host layer's arguments (infra/): pure, so
+ * what each host will be told (its config.yaml, its labels and taints, its
+ * kubelet reservations) can be rendered and checked without a cluster, and
+ * index.ts declares exactly what was checked.
+ */
+import * as path from "path";
+import type * as pulumi from "@pulumi/pulumi";
+import type { HostAccess } from "../infra/connection";
+import type { K3sClusterArgs } from "../infra/k3sCluster";
+import { simulatedNodeSizeClass } from "./edgeNodes";
+import type { HostSpec, SiteSpec, StackSpec } from "./schema";
+
+export function hostAccess(spec: StackSpec, siteIndex: number, hostIndex: number, h: HostSpec): HostAccess {
+  return {
+    name: h.name,
+    address: h.address,
+    port: h.port,
+    user: h.user,
+    hostKey: h.hostKey,
+    hostKeyConfigPath: `edgefleet:sites[${siteIndex}].hosts[${hostIndex}].hostKey`,
+    bastion: spec.ssh.bastion,
+  };
+}
+
+export const localArtifact = (root: string, dir: string, a: { file: string; sha256: string }) => ({
+  localPath: path.resolve(root, dir, a.file),
+  sha256: a.sha256,
+});
+
+/** A K3s site's cluster, as index.ts declares it. */
+export function k3sClusterArgs(
+  spec: StackSpec,
+  site: SiteSpec,
+  siteIndex: number,
+  privateKey: pulumi.Input<string>,
+  root: string,
+): K3sClusterArgs {
+  const k3s = spec.k3s!;
+  const a = k3s.artifacts;
+  return {
+    where: `${spec.stack}/${site.name}`,
+    site: site.name,
+    profile: site.profile,
+    hosts: site.hosts.map((h, hi) => ({
+      access: hostAccess(spec, siteIndex, hi, h),
+      role: h.role,
+      size: h.size.spec,
+      labels: h.labels,
+      taints: h.taints,
+    })),
+    privateKey,
+    version: k3s.version,
+    artifacts: {
+      k3s: localArtifact(root, a.dir, a.k3s),
+      images: { ...localArtifact(root, a.dir, a.images), fileName: a.images.file },
+      wasmShim: localArtifact(root, a.dir, a.wasmedgeShim),
+    },
+    wasm: true,
+    serviceMode: site.serviceMode,
+    disableAgentOnServers: site.disableAgentOnServers,
+    registries: spec.registry,
+    agentBatchSize: spec.upgrade.agentBatchSize,
+  };
+}
+
+/** What the simulated-node set of an upstream site registers (infra/simulatedNodes.ts). */
+export function simulatedNodesShape(site: SiteSpec): { count: number; sizeClass: "2c4g" | "4c8g"; taints: string[] } {
+  return {
+    count: site.kwok?.nodes ?? 0,
+    sizeClass: site.kwok ? simulatedNodeSizeClass(site.kwok.size) : "4c8g",
+    taints: [],
+  };
+}
