@@ -128,7 +128,7 @@ export function isSshPublicKey(key: string): boolean {
 
 const hostKey = z.string().refine(isSshPublicKey, {
   error: (iss) =>
-    `${show(iss.input)} is not an SSH public host key. Fix: pin the host's key as one line "ssh-ed25519 AAAA..." (run \`ssh-keyscan -t ed25519 <address>\` over a trusted path, or read /etc/ssh/ssh_host_ed25519_key.pub on the host).`,
+    `${show(iss.input)} is not an SSH public host key. Fix: pin the host's key as one line "ssh-ed25519 AAAA..." without the host name ssh-keyscan puts in front: \`ssh-keyscan -t ed25519 <address> 2>/dev/null | cut -d' ' -f2-\` over a trusted path, or /etc/ssh/ssh_host_ed25519_key.pub read on the host.`,
 });
 
 /** A host's (or simulated node's) size: a named class or explicit capacity. */

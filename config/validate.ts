@@ -15,6 +15,7 @@ import {
   StackConfigSchema,
   customSizeClass,
   gatekeeperRelease,
+  isSshPublicKey,
   type HostSize,
   type HostSpec,
   type RawSize,
@@ -201,6 +202,78 @@ function fromZodIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): Conf
         },
       ];
   }
+}
+
+// ---------------------------------------------------------------------------
+// Per-key advice: what to set and how, for a key that is missing or malformed.
+
+const dig = (o: unknown, path: ReadonlyArray<string | number>): unknown =>
+  path.reduce<unknown>(
+    (v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined),
+    o,
+  );
+
+const setPlain = (path: string, value: string) => `pulumi config set --path '${path}' ${value}`;
+
+/** The pinning command for a host key, for the host's own address and port (ssh-keyscan's line minus the host). */
+function keyscan(path: string, address: unknown, port: unknown): string {
+  const where = typeof address === "string" ? address : "<address>";
+  const p = typeof port === "number" && port !== 22 ? ` -p ${port}` : "";
+  return (
+    `pin it: ${setPlain(path, `"$(ssh-keyscan -t ed25519${p} ${where} 2>/dev/null | cut -d' ' -f2-)"`)}, run over a path you trust ` +
+    `(or paste /etc/ssh/ssh_host_ed25519_key.pub read on the host), and compare its fingerprint out of band (ssh-keygen -lf).`
+  );
+}
+
+/**
+ * The fix for `path` when it is missing or malformed, where a generic "set it
+ * to a string" would not say what or how; undefined where the generic words
+ * (or the schema's own) are right.
+ */
+function keyHint(path: string, ours: Record<string, unknown>): string | undefined {
+  const ssh = `${NAMESPACE}:ssh`;
+  const secret = `set it as a secret, never in the stack file: pulumi config set --secret --path '${ssh}.privateKey' < <deploy key file> (the key's public half authorized on every host).`;
+  if (path === `${ssh}.privateKey`) return secret;
+  if (path === ssh)
+    return `add the SSH settings: ${setPlain(`${ssh}.user`, "<login user>")}, then ${secret.replace("set it", "set the key")}`;
+  if (path === `${ssh}.user`) return `${setPlain(path, "<login user on the hosts>")}.`;
+  if (path === `${NAMESPACE}:region`) return `pulumi config set ${path} <region name, a DNS label such as cn-east>.`;
+  if (path === `${ssh}.bastion.hostKey`) {
+    const b = dig(ours, [ssh, "bastion"]) as Record<string, unknown> | undefined;
+    return keyscan(path, b?.address, b?.port);
+  }
+  const host = /^edgefleet:sites\[(\d+)\]\.hosts\[(\d+)\]\.(\w+)$/.exec(path);
+  if (host) {
+    const h = dig(ours, [`${NAMESPACE}:sites`, Number(host[1]), "hosts", Number(host[2])]) as
+      Record<string, unknown> | undefined;
+    const port = h?.port ?? dig(ours, [ssh, "port"]);
+    switch (host[3]) {
+      case "hostKey":
+        return keyscan(path, h?.address, port);
+      case "address":
+        return `${setPlain(path, "<the host's IPv4 or IPv6 address>")} (an IP literal: sites need no resolver).`;
+      case "role":
+        return `${setPlain(path, "agent")}, or server (one per site, or three for HA).`;
+      case "size":
+        return `${setPlain(path, "2c4g")} (or 4c8g, or { cpu: 8, memory: 16Gi } written in the stack file).`;
+      case "name":
+        return `${setPlain(path, "<node name, a DNS label unique in the stack>")}.`;
+    }
+  }
+  const artifact = /^edgefleet:(k3s|upstream)\.artifacts\.(\w+)\.(file|sha256)$/.exec(path);
+  if (artifact?.[3] === "sha256") {
+    const dir = dig(ours, [`${NAMESPACE}:${artifact[1]}`, "artifacts", "dir"]);
+    const file = dig(ours, [`${NAMESPACE}:${artifact[1]}`, "artifacts", artifact[2], "file"]);
+    return `pin the file's checksum: bash scripts/inventory/run-ts.sh scripts/inventory/pin-artifacts.ts stacks/Pulumi.<stack>.yaml (or sha256sum ${typeof dir === "string" ? dir : "<dir>"}/${typeof file === "string" ? file : "<file>"}).`;
+  }
+  return undefined;
+}
+
+/** An `ssh-keyscan` output line ("<host> ssh-ed25519 AAAA..."): the accepted form with the host in front. */
+function keyscanLine(v: unknown): boolean {
+  if (typeof v !== "string") return false;
+  const parts = v.trim().split(/\s+/);
+  return parts.length >= 3 && isSshPublicKey(parts.slice(1).join(" "));
 }
 
 /** Pulumi passes structured values as JSON text; tests and stack-file readers pass objects. */
@@ -796,7 +869,23 @@ export function validate(
   }
 
   const parsed = StackConfigSchema.safeParse(ours, { reportInput: true });
-  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((i) => fromZodIssue(i)));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      for (const p of fromZodIssue(issue)) {
+        const value = dig(ours, issue.path as Array<string | number>);
+        const hint = keyHint(p.path, ours);
+        if (/hostKey$/.test(p.path) && keyscanLine(value)) {
+          p.problem = `${show(value)} is ssh-keyscan's output line: the host name in front is not part of the key`;
+        }
+        const missing = value === undefined && formatPath(issue.path) === p.path;
+        if (missing) p.problem = "is missing";
+        // Missing, of the wrong type, or a key whose advice needs the host's own address.
+        if (hint && (missing || issue.code === "invalid_type" || /(hostKey|privateKey|sha256)$/.test(p.path)))
+          p.fix = hint;
+        problems.push(p);
+      }
+    }
+  }
 
   const ssh = ours[SSH_KEY];
   const hasKey = ssh !== null && typeof ssh === "object" && "privateKey" in ssh;

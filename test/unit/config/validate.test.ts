@@ -119,7 +119,71 @@ describe("validate: one error listing every problem", () => {
   it("reports a missing required key", () => {
     const cfg = validConfig();
     delete cfg["edgefleet:region"];
-    expectProblem(cfg, "edgefleet:region", /is missing/);
+    expectProblem(cfg, "edgefleet:region", /is missing \| pulumi config set edgefleet:region <region name/);
+  });
+});
+
+describe("validate: per-key advice", () => {
+  it("asks for the SSH private key as a secret only, whether missing or malformed", () => {
+    for (const value of [undefined, 42]) {
+      const cfg = validConfig();
+      (cfg["edgefleet:ssh"] as Json).privateKey = value;
+      const [p] = problemsOf(cfg).filter((x) => x.startsWith("edgefleet:ssh.privateKey: "));
+      expect(p).toMatch(
+        /\| set it as a secret, never in the stack file: pulumi config set --secret --path 'edgefleet:ssh\.privateKey' < /,
+      );
+      // No plain `pulumi config set` of the key is ever suggested.
+      expect(p).not.toMatch(/pulumi config set --path 'edgefleet:ssh\.privateKey'/);
+    }
+    const cfg = validConfig();
+    delete cfg["edgefleet:ssh"];
+    expectProblem(
+      cfg,
+      "edgefleet:ssh",
+      /pulumi config set --path 'edgefleet:ssh\.user'.*pulumi config set --secret --path 'edgefleet:ssh\.privateKey'/,
+    );
+  });
+
+  it("gives host-key advice for the host's own address and port, whose output the schema accepts", () => {
+    const cfg = validConfig();
+    delete sites(cfg)[0].hosts[0].hostKey;
+    sites(cfg)[0].hosts[1].port = 2222;
+    sites(cfg)[0].hosts[1].hostKey = "not a key";
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].hosts[0].hostKey",
+      /is missing \| pin it: pulumi config set --path 'edgefleet:sites\[0\]\.hosts\[0\]\.hostKey' "\$\(ssh-keyscan -t ed25519 192\.0\.2\.11 2>\/dev\/null \| cut -d' ' -f2-\)"/,
+    );
+    expectProblem(cfg, "edgefleet:sites[0].hosts[1].hostKey", /ssh-keyscan -t ed25519 -p 2222 192\.0\.2\.12 /);
+    // ssh-keyscan's own line is named as such; what `cut -d' ' -f2-` leaves of it is accepted.
+    const line = `192.0.2.11 ${fakeHostKey("a-s1")}`;
+    const again = validConfig();
+    sites(again)[0].hosts[0].hostKey = line;
+    expectProblem(again, "edgefleet:sites[0].hosts[0].hostKey", /is ssh-keyscan's output line: the host name in front/);
+    sites(again)[0].hosts[0].hostKey = line.split(" ").slice(1).join(" ");
+    expect(problemsOf(again)).toEqual([]);
+  });
+
+  it("says how to pin an artifact's checksum", () => {
+    const cfg = validConfig();
+    delete (cfg["edgefleet:k3s"] as { artifacts: { images: Json } }).artifacts.images.sha256;
+    expectProblem(
+      cfg,
+      "edgefleet:k3s.artifacts.images.sha256",
+      /is missing \| pin the file's checksum: bash scripts\/inventory\/run-ts\.sh scripts\/inventory\/pin-artifacts\.ts .*sha256sum artifacts\/k3s\/k3s-airgap-images-amd64\.tar\.zst/,
+    );
+  });
+
+  it("says what a missing host field takes", () => {
+    const cfg = validConfig();
+    delete sites(cfg)[1].hosts[1].role;
+    delete sites(cfg)[1].hosts[1].size;
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].hosts[1].role",
+      /pulumi config set --path 'edgefleet:sites\[1\]\.hosts\[1\]\.role' agent/,
+    );
+    expectProblem(cfg, "edgefleet:sites[1].hosts[1].size", /2c4g/);
   });
 });
 
@@ -549,7 +613,11 @@ describe("validate: addresses and host keys", () => {
     const cfg = validConfig();
     sites(cfg)[0].hosts[0].hostKey = "AAAAC3NzaC1lZDI1NTE5AAAAI";
     sites(cfg)[0].hosts[1].hostKey = fakeHostKey("x").replace("ssh-ed25519", "ssh-rsa");
-    expectProblem(cfg, "edgefleet:sites[0].hosts[0].hostKey", /is not an SSH public host key.*ssh-keyscan/);
+    expectProblem(
+      cfg,
+      "edgefleet:sites[0].hosts[0].hostKey",
+      /is not an SSH public host key.*ssh-keyscan -t ed25519 192\.0\.2\.11 2>\/dev\/null \| cut -d' ' -f2-/,
+    );
     expectProblem(cfg, "edgefleet:sites[0].hosts[1].hostKey", /is not an SSH public host key/);
   });
   it("fails on a bad label key and a malformed taint", () => {
