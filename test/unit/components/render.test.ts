@@ -336,8 +336,13 @@ describe("Gatekeeper transform (upstream v3.23.1 manifest)", () => {
     expect(get("PodDisruptionBudget", "gatekeeper-controller-manager").spec.minAvailable).toBeUndefined();
   });
 
-  it("rejects a manifest of another version", () => {
-    expect(() => transformGatekeeper(yaml.replace(/v3\.23\.1/g, "v3.15.0"), small)).toThrow(/not the pinned v3.23.1/);
+  it("rejects a manifest of another version, or of another image (the allowed registries admit this one)", () => {
+    expect(() => transformGatekeeper(yaml.replace(/v3\.23\.1/g, "v3.15.0"), small)).toThrow(
+      /not the pinned openpolicyagent\/gatekeeper:v3.23.1/,
+    );
+    expect(() =>
+      transformGatekeeper(yaml.replace(/openpolicyagent\/gatekeeper:/g, "example/gatekeeper:"), small),
+    ).toThrow(/example\/gatekeeper:v3.23.1 is not the pinned openpolicyagent\/gatekeeper:v3.23.1/);
   });
 
   it("rewrites images to an offline registry mirror", () => {
