@@ -34,13 +34,26 @@ export interface GatekeeperTransformArgs {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
 
+// A region's sites share one release file: parsing its ~500 KB of YAML once per
+// site was a tenth of a 34-site preview (BENCHMARKS.md, issue 15).
+const parsed = new Map<string, Obj[]>();
+
+/** The manifest's objects, parsed once per process; each caller gets its own deep copy to change. */
 export function parseManifest(yamlText: string): Obj[] {
-  return parseAllDocuments(yamlText)
-    .map((d) => {
-      if (d.errors.length) throw new Error(`gatekeeper manifest: ${d.errors[0].message}`);
-      return d.toJS() as Obj | null;
-    })
-    .filter((o): o is Obj => !!o && typeof o === "object" && !!o.kind);
+  let objs = parsed.get(yamlText);
+  if (!objs) {
+    objs = parseAllDocuments(yamlText)
+      .map((d) => {
+        if (d.errors.length) throw new Error(`gatekeeper manifest: ${d.errors[0].message}`);
+        return d.toJS() as Obj | null;
+      })
+      .filter((o): o is Obj => !!o && typeof o === "object" && !!o.kind);
+    parsed.set(yamlText, objs);
+  }
+  // A JSON copy, not structuredClone: the objects are plain YAML data, and
+  // structuredClone's arrays come from another realm under jest, where the
+  // SDK's serializer no longer sees them as arrays.
+  return JSON.parse(JSON.stringify(objs)) as Obj[];
 }
 
 function find(objs: Obj[], kind: string, name: string): Obj {

@@ -1,7 +1,12 @@
 import { parse } from "yaml";
 import { PROFILES } from "../../../components/profiles";
 import { imageRef, k8sResources } from "../../../components/render/common";
-import { checkConstraints, prepareTemplates, transformGatekeeper } from "../../../components/render/gatekeeper";
+import {
+  checkConstraints,
+  parseManifest,
+  prepareTemplates,
+  transformGatekeeper,
+} from "../../../components/render/gatekeeper";
 import { renderLokiConfig } from "../../../components/render/loki";
 import { OPA_SYSTEM_AUTHZ, renderOpa } from "../../../components/render/opa";
 import {
@@ -344,6 +349,15 @@ describe("Gatekeeper transform (upstream v3.23.1 manifest)", () => {
     const o = transformGatekeeper(yaml, { ...small, imageRegistry: "mirror.local:5000" });
     const ctl = o.find((x) => x.kind === "Deployment" && x.metadata.name === "gatekeeper-controller-manager")!;
     expect(ctl.spec.template.spec.containers[0].image).toBe("mirror.local:5000/openpolicyagent/gatekeeper:v3.23.1");
+  });
+
+  it("parses the release once, and one site's changes never reach the next site's copy", () => {
+    transformGatekeeper(yaml, { ...small, controllerReplicas: 3, imageRegistry: "mirror.local:5000" });
+    const again = transformGatekeeper(yaml, small);
+    const ctl = again.find((x) => x.kind === "Deployment" && x.metadata.name === "gatekeeper-controller-manager")!;
+    expect(ctl.spec.replicas).toBe(1);
+    expect(ctl.spec.template.spec.containers[0].image).toBe("openpolicyagent/gatekeeper:v3.23.1");
+    expect(parseManifest(yaml)).not.toBe(parseManifest(yaml));
   });
 
   it("waits for templates and checks constraint kinds", () => {
