@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { parseStackFile, stackNameOf } from "../../config/stackFile";
 import type { HostSize, StackSpec } from "../../config/schema";
-import { validate } from "../../config/validate";
+import { validateStack } from "../../config/inventory";
 import { siteHostPaths } from "../../policies/siteHostPaths";
 
 /** The named class a size is held to: its own, or for explicit capacity the class whose reservations it took. */
@@ -65,5 +65,7 @@ if (process.argv[1] && /policy-config\.ts$/.test(process.argv[1])) {
   }
   const stack = stackNameOf(file);
   const { rawConfig, secretKeys } = parseStackFile(readFileSync(file, "utf8"));
-  console.log(JSON.stringify(policyConfig(validate(stack, rawConfig, secretKeys)), null, 2));
+  // Inventory files are named relative to the project folder, where CI runs this.
+  const spec = validateStack(stack, rawConfig, secretKeys, (f) => readFileSync(f, "utf8"));
+  console.log(JSON.stringify(policyConfig(spec), null, 2));
 }
