@@ -23,6 +23,7 @@
  * Cross-field rules (duplicates, server counts, capacity, secrets) live in
  * validate.ts, which needs the whole stack to judge them.
  */
+import { SSH_USER } from "../lib/hostCommandRun";
 import { z } from "zod";
 import { PROFILE_NAMES, type ProfileName } from "./profiles";
 import { parseCidr4, cidrContainsCidr, ipVersion } from "./net";
@@ -280,13 +281,19 @@ export const OverridesSchema = z.strictObject({
 });
 export type SiteOverrides = z.output<typeof OverridesSchema>;
 
+// User names as the SSH runtime checks them again before ssh starts (lib/hostCommandRun.ts says why).
+const sshUser = z.string().regex(SSH_USER, {
+  error: (iss) =>
+    `${show(iss.input)} is not a plain SSH user name. Fix: use a login name of lower-case letters, digits, "_", "." and "-" that does not start with "-" or a digit (for example edgefleet).`,
+});
+
 export const HostSchema = z.strictObject({
   name: dnsLabel("host name (it becomes the Kubernetes node name)"),
   address: ipAddress,
   /** SSH port; defaults to edgefleet:ssh.port. */
   port: port.optional(),
   /** SSH user; defaults to edgefleet:ssh.user. */
-  user: z.string().min(1).optional(),
+  user: sshUser.optional(),
   role: z.enum(["server", "agent"]),
   size,
   labels: labels.optional(),
@@ -371,12 +378,12 @@ export type UpstreamSpec = z.output<typeof UpstreamSchema>;
 const bastion = z.strictObject({
   address: ipAddress,
   port: port.default(22),
-  user: z.string().min(1).optional(),
+  user: sshUser.optional(),
   hostKey,
 });
 
 export const SshSchema = z.strictObject({
-  user: z.string().min(1),
+  user: sshUser,
   port: port.default(22),
   /** OpenSSH private key; must be set with `pulumi config set --secret --path edgefleet:ssh.privateKey`. */
   privateKey: z.string().min(1),

@@ -16,6 +16,35 @@ import * as os from "os";
 import * as path from "path";
 import type { SshConnectionInputs, UploadInputs } from "./hostCommand";
 
+/**
+ * An SSH login name as useradd takes it (the stack schema holds users to it
+ * too). User, host and port go into ssh's argument vector and the bastion's
+ * ProxyCommand, which ssh hands to a shell: a leading "-" would be an ssh
+ * option, and spaces, quotes, `;`, `$()` or a newline would reach that shell.
+ */
+export const SSH_USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
+/** An IP literal or a DNS name; never starts with "-". */
+export const SSH_HOST = /^(?:[0-9a-fA-F:.]+|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/;
+
+/** The first value of a connection that is not plain, as "<field> <value>", or undefined. */
+export function unplainSshField(c: SshConnectionInputs): string | undefined {
+  const checks: Array<[string, unknown, (v: unknown) => boolean]> = [
+    ["host", c.host, (v) => typeof v === "string" && SSH_HOST.test(v)],
+    ["user", c.user ?? "root", (v) => typeof v === "string" && SSH_USER.test(v)],
+    ["port", c.port ?? 22, (v) => Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536],
+  ];
+  if (c.bastion) {
+    const b = c.bastion;
+    checks.push(
+      ["bastion host", b.host, (v) => typeof v === "string" && SSH_HOST.test(v)],
+      ["bastion user", b.user ?? c.user ?? "root", (v) => typeof v === "string" && SSH_USER.test(v)],
+      ["bastion port", b.port ?? 22, (v) => Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536],
+    );
+  }
+  const bad = checks.find(([, v, ok]) => !ok(v));
+  return bad ? `${bad[0]} ${JSON.stringify(bad[1])}` : undefined;
+}
+
 /** What a step needs to run: the resource's inputs as the provider receives them. */
 export interface StepInputs {
   connection: SshConnectionInputs;
@@ -27,7 +56,15 @@ export interface StepInputs {
 
 export async function runStep(inputs: StepInputs, script: string): Promise<string> {
   const c = inputs.connection;
+  const unplain = unplainSshField(c);
+  if (unplain) {
+    // Before any process starts: the value must never reach ssh or a shell.
+    throw new Error(
+      `host ${JSON.stringify(c.hostName)}: SSH ${unplain} is not plain; nothing was run. Fix the host's entry in the stack config.`,
+    );
+  }
   const port = c.port ?? 22;
+  const q = (s: string) => `'${s.split("'").join(`'\\''`)}'`;
   const user = c.user ?? "root";
   const secrets = Object.values(inputs.secretEnvironment ?? {}).filter((v) => v.length >= 4);
   const redact = (s: string) => secrets.reduce((acc, v) => acc.split(v).join("[secret]"), s);
@@ -114,9 +151,11 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
         "%h:%p",
         `${b.user ?? user}@${b.host}`,
       ];
-      // With ControlPersist, ssh sends the proxy's stderr to /dev/null; keep it
-      // for explain(), which needs the bastion's own error (e.g. its host key).
-      common.push("-o", `ProxyCommand=${jump.join(" ")} 2>>${path.join(dir, "proxy.err")}`);
+      // ssh runs ProxyCommand through a shell: every part is quoted (and user,
+      // host and port were checked plain above). With ControlPersist, ssh sends
+      // the proxy's stderr to /dev/null; keep it for explain(), which needs the
+      // bastion's own error (e.g. its host key).
+      common.push("-o", `ProxyCommand=${jump.map(q).join(" ")} 2>>${q(path.join(dir, "proxy.err"))}`);
     }
     const target = [...common, "-p", String(port), `${user}@${c.host}`];
 
@@ -190,7 +229,6 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
       });
 
     const timeoutMs = (inputs.timeoutSeconds ?? 900) * 1000;
-    const q = (s: string) => `'${s.split("'").join(`'\\''`)}'`;
 
     // Every artifact is checked before anything is sent, so a wrong checksum
     // leaves the host untouched (not just the uploads after it).
