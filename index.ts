@@ -99,6 +99,7 @@ function cluster(site: SiteSpec, si: number) {
     })),
     privateKey,
     version: k3s.version,
+    arch: k3s.arch,
     artifacts: {
       k3s: artifact(a.dir, a.k3s),
       images: { ...artifact(a.dir, a.images), fileName: a.images.file },

@@ -339,19 +339,42 @@ const artifact = z.strictObject({
   }),
 });
 
-export const K3sSchema = z.strictObject({
-  version: z.string().regex(K3S_VERSION, {
-    error: (iss) =>
-      `${show(iss.input)} is not a K3s release version. Fix: write it as K3s tags releases, for example v1.34.2+k3s1.`,
-  }),
-  artifacts: z.strictObject({
-    /** Local folder holding the air-gap artifacts, relative to the project root. */
-    dir: z.string().min(1),
-    k3s: artifact,
-    images: artifact,
-    wasmedgeShim: artifact,
-  }),
-});
+/** The architectures K3s publishes air-gap artifacts for (preflight.sh maps `uname -m` onto them). */
+export const K3S_ARCHES = ["amd64", "arm64", "arm"] as const;
+export type K3sArch = (typeof K3S_ARCHES)[number];
+
+export const K3sSchema = z
+  .strictObject({
+    version: z.string().regex(K3S_VERSION, {
+      error: (iss) =>
+        `${show(iss.input)} is not a K3s release version. Fix: write it as K3s tags releases, for example v1.34.2+k3s1.`,
+    }),
+    /**
+     * The architecture the artifacts are built for; preflight refuses a host of
+     * another before anything is installed.
+     * @default "amd64"
+     */
+    arch: z.enum(K3S_ARCHES).default("amd64"),
+    artifacts: z.strictObject({
+      /** Local folder holding the air-gap artifacts, relative to the project root. */
+      dir: z.string().min(1),
+      k3s: artifact,
+      images: artifact,
+      wasmedgeShim: artifact,
+    }),
+  })
+  .superRefine((k, ctx) => {
+    // K3s names its image tarballs by architecture (k3s-airgap-images-<arch>.tar.*).
+    const named = /k3s-airgap-images-(amd64|arm64|arm)\./.exec(k.artifacts.images.file)?.[1];
+    if (named && named !== k.arch) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["arch"],
+        input: k.arch,
+        message: `is ${k.arch}, but the images tarball ${k.artifacts.images.file} is for ${named}. Fix: set edgefleet:k3s.arch to ${named}, or point the artifacts at the ${k.arch} release files.`,
+      });
+    }
+  });
 
 const UPSTREAM_VERSION = /^v1\.(\d+)\.(\d+)$/;
 
@@ -495,6 +518,7 @@ export interface ArtifactSpec {
 
 export interface K3sSpec {
   version: string;
+  arch: K3sArch;
   artifacts: {
     dir: string;
     k3s: ArtifactSpec;

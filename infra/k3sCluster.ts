@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostCommand } from "../lib/hostCommand";
 import { RandomSecret } from "../lib/randomSecret";
 import { connectionFor, type HostAccess } from "./connection";
-import { K3sHost, preflightStep, type K3sArtifacts } from "./k3sHost";
+import { K3sHost, preflightStep, uniqueHostnames, type K3sArtifacts } from "./k3sHost";
 import { workloadHostDirectories } from "./render/hostDirs";
 import { DEFAULT_TOKEN_FILE, nodeLabels, type K3sConfigArgs, type NodeTaint } from "./render/k3sConfig";
 import type { RegistriesArgs } from "./render/registries";
@@ -29,6 +29,8 @@ export interface K3sClusterArgs {
   hosts: ClusterHost[];
   privateKey: pulumi.Input<string>;
   version: string;
+  /** The architecture of the artifacts (edgefleet:k3s.arch). */
+  arch: string;
   artifacts: K3sArtifacts;
   wasm: boolean;
   serviceMode: ServiceMode;
@@ -86,11 +88,17 @@ export class K3sCluster extends pulumi.ComponentResource {
           role: h.role,
           size: h.size,
           otherHostnames: names.filter((n) => n !== h.access.name),
+          expectedArch: args.arch,
         },
         // After the guard: a refused version change opens no SSH session.
         { parent: this, dependsOn: [guard] },
       ),
     );
+
+    const checkedPreflights = pulumi.all(preflights.map((p) => p.stdout)).apply((outs) => {
+      uniqueHostnames(args.where, names, outs);
+      return preflights as pulumi.Resource[];
+    });
 
     // Workloads (trackers) run on agents only (node-type=edge), so only agents need their directories.
     const workloadDirs = workloadHostDirectories(args.profile);
@@ -131,7 +139,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             registries: args.registries,
             serviceMode: args.serviceMode,
             hostDirectories: h.role === "agent" ? workloadDirs : undefined,
-            sitePreflights: preflights,
+            sitePreflights: checkedPreflights,
             controller: first.access,
             waitReady: !controlPlaneOnly,
             config,

@@ -37,10 +37,11 @@ export interface K3sHostArgs {
   /** Directories the node's workloads mount (hostPath), made by the install (workloadHostDirectories). */
   hostDirectories?: HostDirectory[];
   /**
-   * The preflight step of every host of the site (preflightStep). The install
-   * waits for all of them, so no host is changed unless every host passed.
+   * The preflight step of every host of the site (preflightStep), once their
+   * results passed the site-wide checks (uniqueHostnames). The install waits
+   * for all of them, so no host is changed unless every host passed.
    */
-  sitePreflights: pulumi.Resource[];
+  sitePreflights: pulumi.Output<pulumi.Resource[]>;
   /**
    * A server of the same cluster that stays, from which readiness is checked
    * and, on removal, this node is drained. Servers may pass themselves.
@@ -61,6 +62,8 @@ export interface PreflightArgs {
   size: SizeSpec;
   /** Hostnames of the site's other hosts (unique hostnames). */
   otherHostnames: string[];
+  /** The architecture the K3s artifacts are for; a host of another is refused. */
+  expectedArch: string;
 }
 
 /**
@@ -86,10 +89,43 @@ export function preflightStep(name: string, args: PreflightArgs, opts?: pulumi.C
         MIN_CPU_MILLIS: String(size.capacity.cpuMillis),
         MIN_MEMORY_MIB: String(size.capacity.memoryMiB),
         OTHER_HOSTNAMES: args.otherHostnames.join(" "),
+        EXPECTED_ARCH: args.expectedArch,
       },
+      // Its EDGEFLEET_RESULT line carries the host's real hostname (uniqueHostnames).
+      captureStdout: true,
     },
     opts,
   );
+}
+
+/**
+ * The hosts' real hostnames, from their preflight results, must differ
+ * within a site: each preflight sees only its own host, so this is checked
+ * once all have run, before any install (which waits on the result). Nodes
+ * register under their inventory names (node-name), but a site whose boxes
+ * were cloned with one hostname still mixes them up in journald, kubelet
+ * certificates' SANs and every tool that names a host by `hostname`.
+ */
+export function uniqueHostnames(where: string, names: string[], stdouts: (string | undefined)[]): void {
+  const seen = new Map<string, string>();
+  const clashes: string[] = [];
+  stdouts.forEach((out, i) => {
+    const line = (out ?? "").split("\n").find((l) => l.startsWith("EDGEFLEET_RESULT "));
+    if (!line) return;
+    const hostname = String(
+      (JSON.parse(line.slice("EDGEFLEET_RESULT ".length)) as { hostname?: unknown }).hostname ?? "",
+    );
+    if (!hostname) return;
+    const key = hostname.toLowerCase();
+    const first = seen.get(key);
+    if (first) clashes.push(`${first} and ${names[i]} both have hostname ${hostname}`);
+    else seen.set(key, names[i]);
+  });
+  if (clashes.length > 0) {
+    throw new pulumi.RunError(
+      `${where}: ${clashes.join("; ")}; nothing was installed. Fix: give each host of the site its own hostname (hostnamectl set-hostname <name>, for example its inventory name) and run again.`,
+    );
+  }
 }
 
 /**
@@ -107,7 +143,6 @@ export class K3sHost extends pulumi.ComponentResource {
     super("edgefleet:infra:K3sHost", name, {}, opts);
     const connection = connectionFor(args.access, args.privateKey);
     const host = args.access.name;
-    if (args.sitePreflights.length === 0) throw new Error(`${host}: K3sHost needs the site's preflight steps`);
 
     const uploads = [
       {
