@@ -45,6 +45,37 @@ export function unplainSshField(c: SshConnectionInputs): string | undefined {
   return bad ? `${bad[0]} ${JSON.stringify(bad[1])}` : undefined;
 }
 
+/**
+ * What a host step sends on the SSH session's stdin to `bash -s`, for both
+ * transports (infra/hostStep.ts): the script inside a function, its
+ * environment (secrets included) exported first, and the function's own stdin
+ * /dev/null so no command in the script can read the rest of the payload.
+ * Nothing of it is on a command line. `controllerEpoch` is the controller's
+ * clock when the step runs (preflight's skew check); the standard transport
+ * fixes its inputs at preview, so it has none.
+ */
+export function stepPayload(
+  script: string,
+  environment: Record<string, string> = {},
+  secretEnvironment: Record<string, string> = {},
+  controllerEpoch?: number,
+): string {
+  const q = (s: string) => `'${s.split("'").join(`'\\''`)}'`;
+  const exports = [...Object.entries(environment), ...Object.entries(secretEnvironment)].map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment name ${k}`);
+    return `export ${k}=${q(v)}`;
+  });
+  return [
+    "__edgefleet_step() {",
+    ...(controllerEpoch === undefined ? [] : [`export EDGEFLEET_CONTROLLER_EPOCH=${controllerEpoch}`]),
+    ...exports,
+    script,
+    "}",
+    "__edgefleet_step </dev/null",
+    "",
+  ].join("\n");
+}
+
 /** What a step needs to run: the resource's inputs as the provider receives them. */
 export interface StepInputs {
   connection: SshConnectionInputs;
@@ -288,23 +319,12 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
       );
     }
 
-    const exports = [
-      ...Object.entries(inputs.environment ?? {}),
-      ...Object.entries(inputs.secretEnvironment ?? {}),
-    ].map(([k, v]) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`${where}: invalid environment name ${k}`);
-      return `export ${k}=${q(v)}`;
-    });
-    const payload = [
-      "__edgefleet_step() {",
-      // The controller's clock when the step runs (preflight's skew check).
-      `export EDGEFLEET_CONTROLLER_EPOCH=${Math.floor(Date.now() / 1000)}`,
-      ...exports,
-      script,
-      "}",
-      "__edgefleet_step </dev/null",
-      "",
-    ].join("\n");
+    let payload: string;
+    try {
+      payload = stepPayload(script, inputs.environment, inputs.secretEnvironment, Math.floor(Date.now() / 1000));
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`);
+    }
     return await ssh(["bash", "-s"], payload, timeoutMs);
   } finally {
     await closeMaster();
