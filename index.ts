@@ -58,6 +58,7 @@ function cluster(site: SiteSpec, si: number) {
     const server = access(spec, si, 0, site.hosts[0]);
     const cp = new UpstreamControlPlane(site.name, {
       where,
+      transport: spec.hostTransport,
       server,
       privateKey,
       version: up.version,
@@ -72,6 +73,7 @@ function cluster(site: SiteSpec, si: number) {
     let nodes: SimulatedNodes | undefined;
     if (site.kwok && site.kwok.nodes > 0) {
       nodes = new SimulatedNodes(`${site.name}-edge`, {
+        transport: spec.hostTransport,
         server,
         privateKey,
         site: site.name,
@@ -100,6 +102,7 @@ function cluster(site: SiteSpec, si: number) {
     privateKey,
     version: k3s.version,
     arch: k3s.arch,
+    transport: spec.hostTransport,
     artifacts: {
       k3s: artifact(a.dir, a.k3s),
       images: { ...artifact(a.dir, a.images), fileName: a.images.file },

@@ -1,3 +1,4 @@
+import type { HostTransport } from "../config/schema";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
@@ -49,6 +50,8 @@ export interface SiteArgs {
   monitoringNamespace?: string;
   /** emptyDir instead of PersistentVolumeClaims (clusters without a storage provisioner). */
   ephemeralStorage?: boolean;
+  /** Who makes the site's generated passwords (edgefleet:hostTransport). @default "openssh" */
+  secrets?: HostTransport;
 }
 
 /** One edge site's layer: RuntimeClass, trackers and the profile's platform. */
@@ -94,6 +97,7 @@ export class Site extends pulumi.ComponentResource {
       namespace: s.appNamespace,
       monitoringNamespace: s.monitoringNamespace,
       ephemeralStorage: args.ephemeralStorage,
+      secrets: args.secrets,
     };
 
     const rc = new WasmEdgeRuntimeClass(`${name}-wasmedge`, { provider }, child);
@@ -162,6 +166,7 @@ export class Site extends pulumi.ComponentResource {
           lokiUrl: s.loki ? lokiUrl(s.monitoringNamespace) : undefined,
           p99SloMs: profile.slo.p99LatencyMs,
           resources: s.grafana.resources,
+          secrets: args.secrets,
         },
         { ...inMon, dependsOn: [monNs, prom] },
       );

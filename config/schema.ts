@@ -492,8 +492,23 @@ export const LabSchema = z.strictObject({
   ),
 });
 
+/**
+ * Who carries the host layer's steps and makes its generated secrets:
+ * `@pulumi/command` and `@pulumi/random` ("command"), or the built-in
+ * OpenSSH transport ("openssh"), which needs no plugin. The built-in one
+ * stays the default for now: with "command" every upload is a CopyToRemote
+ * whose file the engine hashes at every preview, per host, so a preview needs
+ * the air-gap artifacts on the previewing machine (the example stacks and
+ * most PR runners have none) — README "Host transports". infra/hostStep.ts
+ * has the contract both keep.
+ */
+export const HOST_TRANSPORTS = ["command", "openssh"] as const;
+export type HostTransport = (typeof HOST_TRANSPORTS)[number];
+
 export const StackConfigSchema = z.strictObject({
   [`${NAMESPACE}:region`]: dnsLabel("region name"),
+  /** @default "openssh" */
+  [`${NAMESPACE}:hostTransport`]: z.enum(HOST_TRANSPORTS).default("openssh"),
   [`${NAMESPACE}:k3s`]: K3sSchema.optional(),
   [`${NAMESPACE}:upstream`]: UpstreamSchema.optional(),
   [`${NAMESPACE}:ssh`]: SshSchema,
@@ -599,6 +614,8 @@ export interface StackSpec {
   ssh: SshSpec;
   registry?: RegistrySpec;
   upgrade: { agentBatchSize: number };
+  /** Who carries host steps and makes generated secrets (edgefleet:hostTransport). */
+  hostTransport: HostTransport;
   /** The Gatekeeper release manifest every site installs. */
   gatekeeper: GatekeeperReleaseSpec;
   sites: SiteSpec[];

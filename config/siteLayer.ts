@@ -133,5 +133,6 @@ export function siteLayerArgs(
     },
     authzPolicyRego: fs.readFileSync(authzPath, "utf8"),
     ephemeralStorage: site.overrides.storage?.ephemeral,
+    secrets: stack.hostTransport,
   };
 }

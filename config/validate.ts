@@ -523,6 +523,7 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
         : {}),
     },
     upgrade: cfg[`${NAMESPACE}:upgrade`],
+    hostTransport: cfg[`${NAMESPACE}:hostTransport`],
     gatekeeper: gatekeeperRelease(cfg[`${NAMESPACE}:gatekeeper`]),
     sites,
   };

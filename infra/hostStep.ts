@@ -6,16 +6,17 @@
  * kubeconfig) is declared through hostStep(), and the stack setting
  * edgefleet:hostTransport chooses who carries it:
  *
- * - "command" (the default): `@pulumi/command`'s remote.Command and
+ * - "command": `@pulumi/command`'s remote.Command and
  *   remote.CopyToRemote, what a Pulumi user expects in a host layer. The
  *   payload (script and environment, secrets included) goes on `stdin`, since
  *   its `environment` needs the host's sshd to AcceptEnv; logging is off for
  *   steps that carry secrets or a secret stdout; each upload is checked by
- *   sha256 on the host before the script runs, and locally before anything is
- *   declared (index.ts).
- * - "openssh": the built-in transport (lib/hostCommand.ts), the system's
- *   OpenSSH with no plugin to install: for air-gapped controllers and the lab,
- *   where the command provider cannot be built or downloaded.
+ *   sha256 on the host before the script runs; the engine hashes each upload's
+ *   file at every preview, so the artifacts must be on the previewing machine.
+ * - "openssh" (the default, config/schema.ts says why): the built-in
+ *   transport (lib/hostCommand.ts), the system's OpenSSH with no plugin to
+ *   install: for air-gapped controllers and the lab, where the command
+ *   provider cannot be built or downloaded.
  *
  * Differences an operator sees (README "Host transports"): with "command" a
  * rotated deploy key is an update of every step (the key is part of its
@@ -24,16 +25,13 @@
  * provider's inputs are fixed at preview.
  */
 import * as command from "@pulumi/command";
-import * as random from "@pulumi/random";
 import * as pulumi from "@pulumi/pulumi";
 import { HostCommand } from "../lib/hostCommand";
 import { stepPayload } from "../lib/hostCommandRun";
-import { RandomSecret } from "../lib/randomSecret";
+import type { HostTransport } from "../config/schema";
 import { connectionFor, type HostAccess } from "./connection";
 
-/** Who carries host steps: edgefleet:hostTransport. */
-export type HostTransport = "command" | "openssh";
-export const HOST_TRANSPORTS = ["command", "openssh"] as const;
+export type { HostTransport };
 
 export interface HostUpload {
   /** Path on the machine running Pulumi; only its content reaches the host. */
@@ -191,16 +189,4 @@ export function hostStep(name: string, args: HostStepArgs, opts: pulumi.CustomRe
     },
   );
   return step as HostStep;
-}
-
-/** A generated secret (join tokens, service passwords), from the same switch: random.RandomPassword or RandomSecret. */
-export function hostSecret(
-  transport: HostTransport,
-  name: string,
-  length: number,
-  opts: pulumi.CustomResourceOptions = {},
-): pulumi.Output<string> {
-  if (transport === "openssh") return new RandomSecret(name, { length }, opts).result;
-  // Letters and digits only, as RandomSecret makes them: safe in YAML, URLs and shell.
-  return new random.RandomPassword(name, { length, special: false }, opts).result;
 }

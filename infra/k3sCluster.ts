@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { HostCommand } from "../lib/hostCommand";
-import { RandomSecret } from "../lib/randomSecret";
-import { connectionFor, type HostAccess } from "./connection";
+import type { HostAccess } from "./connection";
+import { generatedSecret } from "../lib/generatedSecret";
+import { hostStep, type HostTransport } from "./hostStep";
 import { K3sHost, preflightStep, uniqueHostnames, type K3sArtifacts } from "./k3sHost";
 import { workloadHostDirectories } from "./render/hostDirs";
 import { DEFAULT_TOKEN_FILE, nodeLabels, type K3sConfigArgs, type NodeTaint } from "./render/k3sConfig";
@@ -31,6 +31,8 @@ export interface K3sClusterArgs {
   version: string;
   /** The architecture of the artifacts (edgefleet:k3s.arch). */
   arch: string;
+  /** Who carries host steps and makes the join token (edgefleet:hostTransport). */
+  transport: HostTransport;
   artifacts: K3sArtifacts;
   wasm: boolean;
   serviceMode: ServiceMode;
@@ -66,7 +68,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     const embeddedEtcd = servers.length >= 3;
 
     const guard = new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this });
-    const token = new RandomSecret(`${name}-token`, { length: 48 }, { parent: this });
+    const token = generatedSecret(args.transport, `${name}-token`, 48, { parent: this });
 
     const byName = new Map(args.hosts.map((h) => [h.access.name, h]));
     const names = args.hosts.map((h) => h.access.name);
@@ -83,6 +85,7 @@ export class K3sCluster extends pulumi.ComponentResource {
       preflightStep(
         `${name}-${h.access.name}-preflight`,
         {
+          transport: args.transport,
           access: h.access,
           privateKey: args.privateKey,
           role: h.role,
@@ -131,11 +134,12 @@ export class K3sCluster extends pulumi.ComponentResource {
         const node = new K3sHost(
           `${name}-${hostName}`,
           {
+            transport: args.transport,
             access: h.access,
             privateKey: args.privateKey,
             version: args.version,
             artifacts: args.artifacts,
-            token: token.result,
+            token,
             registries: args.registries,
             serviceMode: args.serviceMode,
             hostDirectories: h.role === "agent" ? workloadDirs : undefined,
@@ -152,10 +156,12 @@ export class K3sCluster extends pulumi.ComponentResource {
       previous = done;
     }
 
-    const fetch = new HostCommand(
+    const fetch = hostStep(
       `${name}-kubeconfig`,
       {
-        connection: connectionFor(first.access, args.privateKey),
+        transport: args.transport,
+        access: first.access,
+        privateKey: args.privateKey,
         create: "cat /etc/rancher/k3s/k3s.yaml",
         captureStdout: true,
         secretStdout: true,

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { HostCommand } from "../lib/hostCommand";
-import { connectionFor, type HostAccess } from "./connection";
+import type { HostAccess } from "./connection";
+import { hostStep, type HostStep, type HostTransport } from "./hostStep";
 import { hostScript } from "./scripts";
 import { renderK3sConfig, renderKubeletSysctls, type K3sConfigArgs, type NodeRole } from "./render/k3sConfig";
 import { renderRegistries, type RegistriesArgs } from "./render/registries";
@@ -24,6 +24,8 @@ export interface K3sArtifacts {
 }
 
 export interface K3sHostArgs {
+  /** Who carries the host steps (edgefleet:hostTransport). */
+  transport: HostTransport;
   access: HostAccess;
   privateKey: pulumi.Input<string>;
   /** config.yaml for this host, minus nothing: the token goes to the token file. */
@@ -55,6 +57,7 @@ export interface K3sHostArgs {
 const STAGING_DIR = "/var/lib/edgefleet/staging";
 
 export interface PreflightArgs {
+  transport: HostTransport;
   access: HostAccess;
   privateKey: pulumi.Input<string>;
   role: NodeRole;
@@ -74,12 +77,14 @@ export interface PreflightArgs {
  * Not part of K3sHost: K3sCluster runs it for every host of a site before any
  * host's install, which a per-host chain ordered host after host could not.
  */
-export function preflightStep(name: string, args: PreflightArgs, opts?: pulumi.CustomResourceOptions): HostCommand {
+export function preflightStep(name: string, args: PreflightArgs, opts?: pulumi.CustomResourceOptions): HostStep {
   const size = resolveSize(args.size);
-  return new HostCommand(
+  return hostStep(
     name,
     {
-      connection: connectionFor(args.access, args.privateKey),
+      transport: args.transport,
+      access: args.access,
+      privateKey: args.privateKey,
       // The controller's clock is taken when the step runs, not at preview:
       // an input that changed on every run would re-run the step every time.
       create: `export REFERENCE_EPOCH="$EDGEFLEET_CONTROLLER_EPOCH"\n${hostScript("preflight")}`,
@@ -141,7 +146,7 @@ export class K3sHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: K3sHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:infra:K3sHost", name, {}, opts);
-    const connection = connectionFor(args.access, args.privateKey);
+    const via = { transport: args.transport, access: args.access, privateKey: args.privateKey };
     const host = args.access.name;
 
     const uploads = [
@@ -166,10 +171,10 @@ export class K3sHost extends pulumi.ComponentResource {
       });
     }
     const hostDirs = renderHostDirectories(args.hostDirectories ?? []);
-    const install = new HostCommand(
+    const install = hostStep(
       `${name}-install`,
       {
-        connection,
+        ...via,
         uploads,
         create: hostScript("install"),
         delete: hostScript("uninstall"),
@@ -192,10 +197,10 @@ export class K3sHost extends pulumi.ComponentResource {
 
     const configYaml = renderK3sConfig(args.config);
     const registriesYaml = args.registries ? renderRegistries(args.registries) : "";
-    const configure = new HostCommand(
+    const configure = hostStep(
       `${name}-configure`,
       {
-        connection,
+        ...via,
         create: hostScript("configure"),
         environment: {
           HOST_NAME: host,
@@ -222,10 +227,10 @@ export class K3sHost extends pulumi.ComponentResource {
         ]),
       )
       .digest("hex");
-    const service = new HostCommand(
+    const service = hostStep(
       `${name}-service`,
       {
-        connection,
+        ...via,
         create: hostScript("service"),
         environment: {
           HOST_NAME: host,
@@ -240,14 +245,14 @@ export class K3sHost extends pulumi.ComponentResource {
       { parent: this, dependsOn: [configure] },
     );
 
-    let last: HostCommand = service;
+    let last: HostStep = service;
     if (args.waitReady) {
-      const controller = connectionFor(args.controller, args.privateKey);
       const node = args.config.nodeName;
-      last = new HostCommand(
+      last = hostStep(
         `${name}-ready`,
         {
-          connection: controller,
+          ...via,
+          access: args.controller,
           create: hostScript("wait-ready"),
           // Removal: drain and delete the Node from a server that stays, before
           // this host's install step is deleted (which uninstalls K3s).
