@@ -27,7 +27,7 @@ import { SSH_USER } from "../lib/hostCommandRun";
 import { z } from "zod";
 import { PROFILE_NAMES, type ProfileName } from "./profiles";
 import { parseCidr4, cidrContainsCidr, ipVersion } from "./net";
-import { parseCpuMillis, parseMemoryMiB } from "./quantity";
+import { parseCpuMillis, parseMemoryMiB, parseQuantity } from "./quantity";
 import { SIZE_CLASS_NAMES, type Resources, type SizeClass, type SizeClassName } from "./sizeClasses";
 import {
   GATEKEEPER_RELEASE,
@@ -202,7 +202,8 @@ const size = z.unknown().transform((v, ctx): RawSize => {
     }
     if (extra.length > 0 || cpuMillis === undefined || memoryMiB === undefined || cpuMillis < 1000 || memoryMiB < 2048)
       return z.NEVER;
-    return { cpuMillis, memoryMiB };
+    // Whole millicores and MiB, rounded down: "16G" is 15258.79Mi, and a box is never bigger than it says.
+    return { cpuMillis: Math.floor(cpuMillis), memoryMiB: Math.floor(memoryMiB) };
   }
   ctx.addIssue({
     code: "custom",
@@ -212,13 +213,20 @@ const size = z.unknown().transform((v, ctx): RawSize => {
   return z.NEVER;
 });
 
-const cpuQuantity = z.union([z.string(), z.number()]).refine((q) => parseCpuMillis(q) !== undefined, {
+const cpuQuantity = z.union([z.string(), z.number()]).refine((q) => (parseCpuMillis(q) ?? -1) >= 0, {
   error: (iss) => `${show(iss.input)} is not a CPU quantity. Fix: write millicores ("200m") or cores ("1").`,
 });
-const memoryQuantity = z.string().refine((q) => parseMemoryMiB(q) !== undefined, {
-  error: (iss) =>
-    `${show(iss.input)} is not a memory quantity. Fix: write a quantity with a binary suffix, such as "256Mi" or "1Gi".`,
-});
+/** Whole bytes: the API server takes "128m" as 0.128 bytes, never what was meant. */
+const memoryQuantity = z.string().refine(
+  (q) => {
+    const bytes = parseQuantity(q);
+    return bytes !== undefined && bytes >= 0 && Number.isInteger(bytes);
+  },
+  {
+    error: (iss) =>
+      `${show(iss.input)} is not a memory quantity in whole bytes. Fix: write a quantity with a binary suffix, such as "256Mi" or "1Gi" (a lower-case m means milli).`,
+  },
+);
 const resourceList = z.strictObject({
   cpu: cpuQuantity.optional(),
   memory: memoryQuantity.optional(),

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { cpuQuantity, memoryQuantity } from "../../config/quantity";
 import type { Resources } from "../../config/sizeClasses";
 
 /**
@@ -34,16 +35,6 @@ export interface ResourceSpec {
   limits: Resources;
 }
 
-export const MiB = 1024 * 1024;
-
-export function cpuQuantity(millis: number): string {
-  return `${millis}m`;
-}
-
-export function memoryQuantity(mib: number): string {
-  return `${mib}Mi`;
-}
-
 export function k8sResources(spec: ResourceSpec): ResourceRequirementsManifest {
   if (spec.requests.cpuMillis > spec.limits.cpuMillis || spec.requests.memoryMiB > spec.limits.memoryMiB) {
     throw new Error(
@@ -55,28 +46,6 @@ export function k8sResources(spec: ResourceSpec): ResourceRequirementsManifest {
     requests: { cpu: cpuQuantity(spec.requests.cpuMillis), memory: memoryQuantity(spec.requests.memoryMiB) },
     limits: { cpu: cpuQuantity(spec.limits.cpuMillis), memory: memoryQuantity(spec.limits.memoryMiB) },
   };
-}
-
-/** Parses the quantities this package renders (and the common ones upstream manifests use). */
-export function parseCpuMillis(q: string | number | undefined): number {
-  if (q === undefined) return 0;
-  const s = String(q);
-  if (s.endsWith("m")) return Number(s.slice(0, -1));
-  const n = Number(s);
-  if (Number.isNaN(n)) throw new Error(`unparseable CPU quantity ${s}`);
-  return Math.round(n * 1000);
-}
-
-export function parseMemoryMiB(q: string | number | undefined): number {
-  if (q === undefined) return 0;
-  const s = String(q);
-  const units: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / MiB, M: 1e6 / MiB, G: 1e9 / MiB };
-  for (const [suffix, factor] of Object.entries(units)) {
-    if (s.endsWith(suffix)) return Number(s.slice(0, -suffix.length)) * factor;
-  }
-  const n = Number(s);
-  if (Number.isNaN(n)) throw new Error(`unparseable memory quantity ${s}`);
-  return n / MiB;
 }
 
 /**

@@ -5,7 +5,6 @@ import {
   ConfigMapManifest,
   hardenedContainerSecurity,
   k8sResources,
-  MiB,
   NetworkPolicyManifest,
   ResourceSpec,
   selectorLabels,
@@ -14,6 +13,7 @@ import {
   withConfigHash,
   dataVolumeClaim,
 } from "./common";
+import { MiB } from "../../config/quantity";
 import { TRACKER_APP } from "./tracker";
 
 export const REDIS_APP = "redis";

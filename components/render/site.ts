@@ -7,14 +7,8 @@ import {
   siteTrackerReplicas,
   TrackerSettings,
 } from "../profiles";
-import {
-  DaemonSetManifest,
-  DeploymentManifest,
-  parseCpuMillis,
-  parseMemoryMiB,
-  ResourceSpec,
-  StatefulSetManifest,
-} from "./common";
+import { parseCpuMillis, parseMemoryMiB } from "../../config/quantity";
+import { DaemonSetManifest, DeploymentManifest, ResourceSpec, StatefulSetManifest } from "./common";
 import { FailurePolicy, gatekeeperWorkloads, transformGatekeeper, GatekeeperTransformArgs } from "./gatekeeper";
 import { renderGrafana } from "./grafana";
 import { renderLogShipper } from "./logShipper";
@@ -267,6 +261,22 @@ export interface Footprint {
   perNode: { requests: Resources; limits: Resources };
 }
 
+/** A quantity of a manifest rendered here or shipped upstream: absent counts 0, malformed is a bug. */
+function counted(q: unknown, parse: (q: unknown) => number | undefined, what: string): number {
+  if (q === undefined) return 0;
+  const v = parse(q);
+  if (v === undefined) throw new Error(`unparseable ${what} quantity ${JSON.stringify(q)}`);
+  return v;
+}
+
+/** A container's (or Deployment's) requests or limits, in millicores and MiB. */
+function resourcesOf(r: { cpu?: unknown; memory?: unknown } | undefined): Resources {
+  return {
+    cpuMillis: counted(r?.cpu, parseCpuMillis, "CPU"),
+    memoryMiB: counted(r?.memory, parseMemoryMiB, "memory"),
+  };
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function rowsOf(w: DeploymentManifest | StatefulSetManifest | DaemonSetManifest): WorkloadRow[] {
   const perNode = w.kind === "DaemonSet";
@@ -277,8 +287,8 @@ function rowsOf(w: DeploymentManifest | StatefulSetManifest | DaemonSetManifest)
       name: `${w.kind}/${w.metadata?.name}/${c.name}`,
       replicas,
       perNode,
-      requests: { cpuMillis: parseCpuMillis(r.requests?.cpu), memoryMiB: parseMemoryMiB(r.requests?.memory) },
-      limits: { cpuMillis: parseCpuMillis(r.limits?.cpu), memoryMiB: parseMemoryMiB(r.limits?.memory) },
+      requests: resourcesOf(r.requests),
+      limits: resourcesOf(r.limits),
     };
   });
 }
@@ -347,14 +357,8 @@ export function platformWorkloads(s: PlatformSpec, gatekeeperYaml: string): Work
       name: `Deployment/${w.name}`,
       replicas: w.replicas,
       perNode: false,
-      requests: {
-        cpuMillis: parseCpuMillis(w.resources.requests?.cpu),
-        memoryMiB: parseMemoryMiB(w.resources.requests?.memory),
-      },
-      limits: {
-        cpuMillis: parseCpuMillis(w.resources.limits?.cpu),
-        memoryMiB: parseMemoryMiB(w.resources.limits?.memory),
-      },
+      requests: resourcesOf(w.resources.requests),
+      limits: resourcesOf(w.resources.limits),
     });
   }
   return rows;

@@ -8,7 +8,7 @@
 import { GatekeeperPolicy, SiteConstraintOptions } from "../../gatekeeper/catalog";
 import { THRESHOLDS, type HostPathEntry, type Thresholds } from "../../thresholds";
 import { fromAllowedRegistry, hasDigest, normalizedRepository, tag } from "../lib/image";
-import { cpuMillis, exceeds, memoryMiB, parseQuantity } from "../lib/quantity";
+import { exceeds, parseCpuMillis, parseMemoryMiB, parseQuantity } from "../../../config/quantity";
 import { Container, Workload, containersOf } from "../lib/workload";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -50,8 +50,8 @@ export const maxLimits: PodRule = (w, p) => {
   const out: string[] = [];
   const sum = (f: (q: unknown) => number | undefined, r: string) =>
     (w.podSpec.containers ?? []).reduce((acc, c) => acc + (f(c.resources?.limits?.[r]) ?? 0), 0);
-  const cpu = sum(cpuMillis, "cpu");
-  const mem = sum(memoryMiB, "memory");
+  const cpu = sum(parseCpuMillis, "cpu");
+  const mem = sum(parseMemoryMiB, "memory");
   if (exceeds(cpu, p.maxCpuMillis)) {
     out.push(`containers limit ${cpu}m CPU in total; a ${p.sizeClass} node allows at most ${p.maxCpuMillis}m`);
   }
@@ -59,11 +59,11 @@ export const maxLimits: PodRule = (w, p) => {
     out.push(`containers limit ${mem}Mi memory in total; a ${p.sizeClass} node allows at most ${p.maxMemoryMiB}Mi`);
   }
   for (const c of w.podSpec.initContainers ?? []) {
-    const ic = cpuMillis(c.resources?.limits?.cpu);
+    const ic = parseCpuMillis(c.resources?.limits?.cpu);
     if (ic !== undefined && exceeds(ic, p.maxCpuMillis)) {
       out.push(`init container ${cname(c)} limits ${ic}m CPU; a ${p.sizeClass} node allows at most ${p.maxCpuMillis}m`);
     }
-    const im = memoryMiB(c.resources?.limits?.memory);
+    const im = parseMemoryMiB(c.resources?.limits?.memory);
     if (im !== undefined && exceeds(im, p.maxMemoryMiB)) {
       out.push(
         `init container ${cname(c)} limits ${im}Mi memory; a ${p.sizeClass} node allows at most ${p.maxMemoryMiB}Mi`,
