@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
+import { pinnedImage, type ImageRef } from "../config/image";
 import { Gatekeeper } from "./gatekeeper";
 import { Grafana } from "./grafana";
 import { childOptions } from "./k8sOptions";
@@ -11,7 +12,6 @@ import { getProfile, ProfileName } from "./profiles";
 import { Prometheus } from "./prometheus";
 import { RabbitMQ, RABBITMQ_APP_SECRET } from "./rabbitmq";
 import { Redis } from "./redis";
-import { ImageRef, imageRef } from "./render/common";
 import { grafanaPeer } from "./render/grafana";
 import { logShipperPeer } from "./render/logShipper";
 import { lokiUrl } from "./render/loki";
@@ -29,7 +29,7 @@ export interface SiteArgs {
   profile: ProfileName;
   /** Nodes labelled node-type=edge (and edgefleet.dev/wasm=true) in this site's cluster. */
   edgeNodes: number;
-  /** Tracker image: `${registry}/${repository}:${tag}` or `@sha256:...`; never `latest`. */
+  /** Tracker image (config/image.ts): `${registry}/${repository}:${tag}` or `@sha256:...`; never `latest`. */
   trackerImage: ImageRef;
   overrides?: SiteOverrides;
   gatekeeper: {
@@ -61,7 +61,7 @@ export class Site extends pulumi.ComponentResource {
     super("edgefleet:components:Site", name, {}, opts);
     const profile = getProfile(args.profile);
     // Fail on a bad image before anything is registered.
-    imageRef(args.trackerImage);
+    pinnedImage(args.trackerImage);
     const s = resolveSite(
       {
         site: args.site,

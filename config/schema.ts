@@ -25,6 +25,7 @@
  */
 import { SSH_USER } from "../lib/hostCommandRun";
 import { z } from "zod";
+import { imageRefProblem, parseImageRef, unpinnedReason } from "./image";
 import { PROFILE_NAMES, type ProfileName } from "./profiles";
 import { parseCidr4, cidrContainsCidr, ipVersion } from "./net";
 import { parseCpuMillis, parseMemoryMiB, parseQuantity } from "./quantity";
@@ -232,20 +233,23 @@ const resourceList = z.strictObject({
   memory: memoryQuantity.optional(),
 });
 
-/** An image reference pinned by tag or digest; `:latest` and untagged images drift between sites. */
-export function isPinnedImage(image: string): boolean {
-  if (/\s/.test(image) || image.length === 0) return false;
-  if (/@sha256:[a-f0-9]{64}$/.test(image)) return true;
-  const lastSlash = image.lastIndexOf("/");
-  const colon = image.indexOf(":", lastSlash + 1);
-  if (colon < 0) return false;
-  const tag = image.slice(colon + 1);
-  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) && tag !== "latest";
-}
+const IMAGE_FIX =
+  "Fix: give a version tag or a digest (registry.example.com/tracker:1.4.2 or ...@sha256:<64 hex>), never :latest or no tag.";
 
-const image = z.string().refine(isPinnedImage, {
-  error: (iss) =>
-    `image ${show(iss.input)} is not pinned. Fix: give a version tag or a digest (registry.example.com/tracker:1.4.2 or ...@sha256:<64 hex>), never :latest or no tag.`,
+/** An image reference (config/image.ts) pinned by tag or digest; `:latest` and untagged images drift between sites. */
+const image = z.string().superRefine((s, ctx) => {
+  const problem = imageRefProblem(s);
+  const reason = problem === undefined ? unpinnedReason(parseImageRef(s)) : undefined;
+  if (problem !== undefined || reason !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      input: s,
+      message:
+        problem !== undefined
+          ? `image ${show(s)} is not a valid image reference: ${problem}. ${IMAGE_FIX}`
+          : `image ${show(s)} is not pinned: ${reason}. ${IMAGE_FIX}`,
+    });
+  }
 });
 
 export const OverridesSchema = z.strictObject({

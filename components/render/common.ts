@@ -87,44 +87,6 @@ export function appPeer(namespace: string, app: string): NetworkPolicyPeerManife
   };
 }
 
-/** Pinned image reference; tags like `latest` are refused because they break offline sites' reproducibility. */
-export interface ImageRef {
-  registry: string;
-  repository: string;
-  tag?: string;
-  /** `sha256:<64 hex>`; wins over tag when both are given. */
-  digest?: string;
-}
-
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
-
-export function imageRef(img: ImageRef): string {
-  const registry = img.registry.replace(/\/+$/, "");
-  if (!registry) throw new Error("image registry is empty");
-  if (!img.repository || /[:@]/.test(img.repository)) {
-    throw new Error(`image repository "${img.repository}" must be a bare path without tag or digest`);
-  }
-  if (img.digest !== undefined) {
-    if (!DIGEST_RE.test(img.digest)) {
-      throw new Error(`image digest "${img.digest}" is not sha256:<64 lowercase hex>`);
-    }
-    return `${registry}/${img.repository}@${img.digest}`;
-  }
-  const tag = img.tag ?? "";
-  if (tag.trim() === "") {
-    throw new Error(`image ${registry}/${img.repository}: tag is empty; pin a version tag or a sha256 digest`);
-  }
-  if (tag.toLowerCase() === "latest") {
-    throw new Error(
-      `image ${registry}/${img.repository}: tag "latest" is refused (not reproducible, and an offline site ` +
-        `cannot re-pull it); pin a version tag or a sha256 digest`,
-    );
-  }
-  if (!TAG_RE.test(tag)) throw new Error(`image tag "${tag}" is not a valid OCI tag`);
-  return `${registry}/${img.repository}:${tag}`;
-}
-
 /**
  * Stamps a hash of the given ConfigMaps on a workload's pod template, so a
  * config change rolls the pods (subPath mounts and env never refresh).

@@ -1,4 +1,5 @@
 import { parseAllDocuments } from "yaml";
+import { formatImageRef, tryParseImageRef } from "../../config/image";
 import { k8sResources, ResourceSpec } from "./common";
 import { GATEKEEPER_RELEASE } from "../gatekeeperRelease";
 
@@ -25,7 +26,7 @@ export interface GatekeeperTransformArgs {
   mutatingFailurePolicy?: FailurePolicy;
   /** Seconds between audits (upstream 60); longer costs less CPU on a 2-core node. */
   auditIntervalSeconds?: number;
-  /** Registry mirror for offline sites, replacing docker.io's `openpolicyagent/`. */
+  /** Registry mirror for offline sites: the images' repositories (openpolicyagent/gatekeeper) are pulled from it. */
   imageRegistry?: string;
   version?: string;
 }
@@ -70,10 +71,9 @@ export function transformGatekeeper(yamlText: string, a: GatekeeperTransformArgs
   const audit = find(objs, "Deployment", "gatekeeper-audit");
   for (const d of [controller, audit]) {
     for (const c of d.spec.template.spec.containers as Obj[]) {
-      const [repo, tag] = String(c.image).split(":");
-      if (tag !== version) throw new Error(`gatekeeper manifest image ${c.image} is not the pinned ${version}`);
-      if (a.imageRegistry)
-        c.image = `${a.imageRegistry.replace(/\/+$/, "")}/${repo.split("/").slice(-2).join("/")}:${tag}`;
+      const image = tryParseImageRef(c.image);
+      if (image?.tag !== version) throw new Error(`gatekeeper manifest image ${c.image} is not the pinned ${version}`);
+      if (a.imageRegistry) c.image = formatImageRef({ ...image, registry: a.imageRegistry.replace(/\/+$/, "") });
       // Offline sites must restart from the node's image cache.
       c.imagePullPolicy = "IfNotPresent";
       c.resources = k8sResources(d === controller ? a.controllerResources : a.auditResources);

@@ -7,6 +7,7 @@
  * entries its Constraints allow.
  */
 import { readFileSync } from "node:fs";
+import { parseImageRef } from "../../config/image";
 import { parseStackFile, stackNameOf } from "../../config/stackFile";
 import type { HostSize, StackSpec } from "../../config/schema";
 import { validateStack } from "../../config/inventory";
@@ -40,7 +41,7 @@ export function policyConfig(spec: StackSpec): Record<string, unknown> {
   const registries = new Set<string>();
   for (const s of spec.sites) {
     const image = s.overrides.tracker?.image;
-    if (image && image.includes("/")) registries.add(image.split("/")[0]);
+    if (image) registries.add(parseImageRef(image).registry);
   }
   for (const r of Object.keys(spec.registry?.mirrors ?? {})) if (r !== "*") registries.add(r);
   const classes = Object.values(sites).map((x) => x.sizeClass);

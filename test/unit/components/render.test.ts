@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { PROFILES } from "../../../components/profiles";
-import { imageRef, k8sResources } from "../../../components/render/common";
+import { k8sResources } from "../../../components/render/common";
 import {
   checkConstraints,
   parseManifest,
@@ -28,23 +28,6 @@ import { renderTracker, TrackerRenderArgs } from "../../../components/render/tra
 import { gatekeeperYaml } from "./helpers";
 
 const MiB = 1024 * 1024;
-
-describe("imageRef", () => {
-  const base = { registry: "registry.example.com/", repository: "edgefleet/tracker" };
-  it("joins registry, repository and tag or digest", () => {
-    expect(imageRef({ ...base, tag: "1.4.2" })).toBe("registry.example.com/edgefleet/tracker:1.4.2");
-    const digest = `sha256:${"a".repeat(64)}`;
-    expect(imageRef({ ...base, tag: "1.4.2", digest })).toBe(`registry.example.com/edgefleet/tracker@${digest}`);
-  });
-  it.each(["latest", "LATEST", "", "  "])("rejects tag %j", (tag) => {
-    expect(() => imageRef({ ...base, tag })).toThrow(/latest|empty/);
-  });
-  it("rejects a missing tag, a bad digest and a repository carrying a tag", () => {
-    expect(() => imageRef(base)).toThrow(/tag is empty/);
-    expect(() => imageRef({ ...base, digest: "sha256:abc" })).toThrow(/not sha256/);
-    expect(() => imageRef({ ...base, repository: "x:1", tag: "1" })).toThrow(/bare path/);
-  });
-});
 
 describe("RuntimeClass", () => {
   it("is wasmedge, scheduled on Wasm nodes, with overhead", () => {
