@@ -26,6 +26,7 @@
 import { SSH_USER } from "../lib/hostCommandRun";
 import { z } from "zod";
 import { imageRefProblem, parseImageRef, unpinnedReason } from "./image";
+import { K3S_VERSION, K3S_VERSION_EXAMPLE } from "./k3sVersion";
 import { PROFILE_NAMES, type ProfileName } from "./profiles";
 import { parseCidr4, cidrContainsCidr, ipVersion } from "./net";
 import { parseCpuMillis, parseMemoryMiB, parseQuantity } from "./quantity";
@@ -46,7 +47,6 @@ const show = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v) 
 
 // A Kubernetes node name and K3s node-name: a DNS-1123 label keeps it valid everywhere it lands.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-export const K3S_VERSION = /^v1\.(\d+)\.(\d+)\+k3s(\d+)$/;
 const SHA256 = /^[a-f0-9]{64}$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -359,7 +359,7 @@ export const K3sSchema = z
   .strictObject({
     version: z.string().regex(K3S_VERSION, {
       error: (iss) =>
-        `${show(iss.input)} is not a K3s release version. Fix: write it as K3s tags releases, for example v1.34.2+k3s1.`,
+        `${show(iss.input)} is not a K3s release version. Fix: write it as K3s tags releases, for example ${K3S_VERSION_EXAMPLE}.`,
     }),
     /**
      * The architecture the artifacts are built for; preflight refuses a host of

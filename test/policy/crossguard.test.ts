@@ -222,7 +222,7 @@ describe("host layer: K3s pinned, artifacts checksummed", () => {
     expect(k3sPinViolations("pulumi-nodejs:dynamic/edgefleet:K3sInstall", ok, HOST_LAYER_DEFAULTS)).toEqual([]);
     const bad = { k3sVersion: "stable", artifacts: [{ name: "k3s", sha256: sha }, { name: "images" }] };
     expect(k3sPinViolations("pulumi-nodejs:dynamic/edgefleet:K3sInstall", bad, HOST_LAYER_DEFAULTS)).toEqual([
-      'k3sVersion "stable" is not a pinned K3s release (like v1.30.4+k3s1)',
+      'k3sVersion "stable" is not a pinned K3s release (like v1.34.2+k3s1)',
       "artifact images has no valid sha256 (64 hex digits)",
     ]);
     expect(
@@ -457,7 +457,7 @@ describe("the pack (policies.ts)", () => {
   test("k3s-pinned, no-plain-secrets and probes run on resources", () => {
     expect(
       runResourcePolicy("k3s-pinned", "pulumi-nodejs:dynamic/edgefleet:VersionGuard", { version: "latest" }),
-    ).toEqual(['r: version "latest" is not a pinned K3s release (like v1.30.4+k3s1)']);
+    ).toEqual(['r: version "latest" is not a pinned K3s release (like v1.34.2+k3s1)']);
     expect(runResourcePolicy("no-plain-secrets", "kubernetes:core/v1:ConfigMap", { data: { token: "abc" } })).toEqual([
       "r: ConfigMap data.token looks like a secret: use a Secret",
     ]);

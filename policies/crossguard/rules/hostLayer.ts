@@ -11,6 +11,8 @@
  *   { k3sVersion: "v1.30.4+k3s1", artifacts: [{ name: "k3s", sha256: "<64 hex>" }] }.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { K3S_VERSION, K3S_VERSION_EXAMPLE } from "../../../config/k3sVersion";
+
 export interface VersionProp {
   typePattern: string;
   prop: string;
@@ -28,7 +30,7 @@ export interface ArtifactList {
 export interface HostLayerConfig {
   versionProps: VersionProp[];
   artifactLists: ArtifactList[];
-  /** An exact K3s release; channels (stable, latest) and ranges are not pins. */
+  /** An exact K3s release; channels (stable, latest) and ranges are not pins. Default: config/k3sVersion.ts's grammar. */
   versionPattern: string;
 }
 
@@ -47,7 +49,7 @@ export const HOST_LAYER_DEFAULTS: HostLayerConfig = {
     },
     { typePattern: "K3sInstall", prop: "artifacts", nameField: "name", shaField: "sha256", required: true },
   ],
-  versionPattern: "^v\\d+\\.\\d+\\.\\d+\\+k3s\\d+$",
+  versionPattern: K3S_VERSION.source,
 };
 
 const SHA256 = /^[0-9a-fA-F]{64}$/;
@@ -57,7 +59,9 @@ export function k3sPinViolations(type: string, props: Record<string, any>, cfg: 
   for (const v of cfg.versionProps.filter((v) => type.includes(v.typePattern))) {
     const version = props?.[v.prop];
     if (typeof version !== "string" || !new RegExp(cfg.versionPattern).test(version)) {
-      out.push(`${v.prop} ${JSON.stringify(version ?? null)} is not a pinned K3s release (like v1.30.4+k3s1)`);
+      out.push(
+        `${v.prop} ${JSON.stringify(version ?? null)} is not a pinned K3s release (like ${K3S_VERSION_EXAMPLE})`,
+      );
     }
   }
   for (const a of cfg.artifactLists.filter((a) => type.includes(a.typePattern))) {
