@@ -30,7 +30,7 @@ import { K3S_VERSION, K3S_VERSION_EXAMPLE } from "./k3sVersion";
 import { PROFILE_NAMES, type ProfileName } from "./profiles";
 import { parseCidr4, cidrContainsCidr, ipVersion } from "./net";
 import { parseCpuMillis, parseMemoryMiB, parseQuantity } from "./quantity";
-import { SIZE_CLASS_NAMES, type Resources, type SizeClass, type SizeClassName } from "./sizeClasses";
+import { SIZE_CLASS_NAMES, type SizeClass, type SizeClassName } from "./sizeClasses";
 import {
   GATEKEEPER_RELEASE,
   gatekeeperManifestFile,
@@ -138,20 +138,8 @@ export interface HostSize {
   name: SizeClassName | "custom";
   /** As declared, in infra/render/size.ts's SizeSpec form (class name or millicores/MiB). */
   spec: RawSize;
-  /** Capacity and the reservations K3s keeps on it (from config/sizeClasses.ts). */
+  /** Capacity and the reservations K3s keeps on it (config/sizeClasses.ts; a custom size: customSizeClass). */
   class: SizeClass;
-}
-
-/** Reservations for an explicit size: those of the largest named class that it covers (2c4g at least). */
-export function customSizeClass(capacity: Resources, classes: Record<SizeClassName, SizeClass>): SizeClass {
-  let base = classes["2c4g"];
-  for (const name of SIZE_CLASS_NAMES) {
-    const c = classes[name];
-    if (capacity.cpuMillis >= c.capacity.cpuMillis && capacity.memoryMiB >= c.capacity.memoryMiB) {
-      if (c.capacity.cpuMillis >= base.capacity.cpuMillis) base = c;
-    }
-  }
-  return { ...base, capacity };
 }
 
 /**

@@ -12,7 +12,6 @@ import {
   NAMESPACE,
   SiteSchema,
   StackConfigSchema,
-  customSizeClass,
   gatekeeperRelease,
   type HostSize,
   type HostSpec,
@@ -22,7 +21,7 @@ import {
   type SiteSpec,
   type StackSpec,
 } from "./schema";
-import { SIZE_CLASSES, allocatable, type Resources } from "./sizeClasses";
+import { SIZE_CLASSES, allocatable, customSizeClass, type Resources } from "./sizeClasses";
 
 export interface ConfigProblem {
   /** Pulumi config key path, e.g. edgefleet:sites[1].hosts[3].address. */
@@ -202,7 +201,7 @@ function resolveSize(raw: RawSize): HostSize {
   return {
     name: "custom",
     spec: raw,
-    class: customSizeClass(raw, SIZE_CLASSES),
+    class: customSizeClass(raw),
   };
 }
 

@@ -8,15 +8,15 @@
  */
 import { readFileSync } from "node:fs";
 import { parseImageRef } from "../../config/image";
+import { sizeClassFor, type SizeClassName } from "../../config/sizeClasses";
 import { parseStackFile, stackNameOf } from "../../config/stackFile";
 import type { HostSize, StackSpec } from "../../config/schema";
 import { validateStack } from "../../config/inventory";
 import { siteHostPaths } from "../../policies/siteHostPaths";
 
-/** The named class a size is held to: its own, or for explicit capacity the class whose reservations it took. */
-function className(size: HostSize): "2c4g" | "4c8g" {
-  if (size.name !== "custom") return size.name;
-  return size.class.kubeReserved.cpuMillis >= 400 ? "4c8g" : "2c4g";
+/** The named class a size is held to: its own, or for explicit capacity the one sizeClassFor picks. */
+function className(size: HostSize): SizeClassName {
+  return size.name !== "custom" ? size.name : sizeClassFor(size.class.capacity);
 }
 
 export function policyConfig(spec: StackSpec): Record<string, unknown> {
