@@ -568,8 +568,6 @@ export interface SiteSpec {
   profile: ProfileName;
   serviceMode: "systemd" | "supervise";
   disableAgentOnServers: boolean;
-  /** sqlite with one server, embedded etcd (cluster-init) with three or more. */
-  datastore: "sqlite" | "etcd";
   kwok?: KwokSpec;
   /** As written by the operator; components/ merges them onto the profile preset. */
   overrides: SiteOverrides;

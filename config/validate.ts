@@ -5,6 +5,7 @@
  * pass and nothing is created from a half-valid config.
  */
 import type { z } from "zod";
+import { k3sServerCount } from "./k3sDatastore";
 import { cidrContainsAddress, parseCidr4 } from "./net";
 import { PROFILE_CASE_FACTS, type ProfileName } from "./profiles";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
@@ -255,19 +256,8 @@ function checkServers(raw: unknown, at: string, problems: ConfigProblem[]): void
   const servers = site.hosts.filter(
     (h: unknown) => h !== null && typeof h === "object" && (h as { role?: unknown }).role === "server",
   ).length;
-  if (servers === 0) {
-    problems.push({
-      path: `${at}.hosts`,
-      problem: `site ${name} has no server`,
-      fix: "give one host (or three, for HA with embedded etcd) role: server.",
-    });
-  } else if (servers > 1 && servers % 2 === 0) {
-    problems.push({
-      path: `${at}.hosts`,
-      problem: `site ${name} has ${servers} servers; more than one server runs embedded etcd, which needs an odd count to keep quorum (${servers} tolerate no more failures than ${servers - 1})`,
-      fix: `use ${servers - 1} or ${servers + 1} servers (1 for sqlite, 3 for HA), making the rest agents.`,
-    });
-  }
+  const count = k3sServerCount(servers);
+  if (count.verdict === "refused") problems.push({ path: `${at}.hosts`, problem: `site ${name} has ${count.problem}`, fix: count.fix });
 }
 
 function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
@@ -484,14 +474,12 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
       taints: h.taints ?? [],
       hostKey: h.hostKey.trim(),
     }));
-    const servers = hosts.filter((h) => h.role === "server").length;
     const site: SiteSpec = {
       name: s.name,
       distribution: s.distribution,
       profile: s.profile,
       serviceMode: s.serviceMode,
       disableAgentOnServers: s.disableAgentOnServers,
-      datastore: servers > 1 ? "etcd" : "sqlite",
       overrides: s.overrides,
       hosts,
     };

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { k3sServerCount } from "../config/k3sDatastore";
 import { HostCommand } from "../lib/hostCommand";
 import { RandomSecret } from "../lib/randomSecret";
 import { connectionFor, type HostAccess } from "./connection";
@@ -45,8 +46,8 @@ export interface K3sClusterArgs {
 
 /**
  * One site's K3s cluster: a join token, a preflight of every host, then
- * servers one at a time (the first with cluster-init when there are three or
- * more, for embedded etcd), then agents in batches, each step waiting for its
+ * servers one at a time (the first with cluster-init when the site runs
+ * embedded etcd: config/k3sDatastore.ts), then agents in batches, each step waiting for its
  * node to be Ready at the version before the next starts. The same order is
  * the rolling-upgrade order.
  */
@@ -60,10 +61,11 @@ export class K3sCluster extends pulumi.ComponentResource {
     super("edgefleet:infra:K3sCluster", name, {}, opts);
 
     const servers = args.hosts.filter((h) => h.role === "server");
-    if (servers.length === 0) throw new Error(`${args.where}: a site needs at least one server`);
+    // validate() refuses these counts first, with the key path; this guards other callers.
+    const count = k3sServerCount(servers.length);
+    if (count.verdict === "refused") throw new Error(`${args.where}: the site has ${count.problem}; ${count.fix}`);
     const first = servers[0];
     this.apiServerUrl = `https://${first.access.address}:6443`;
-    const embeddedEtcd = servers.length >= 3;
 
     const guard = new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this });
     const token = new RandomSecret(`${name}-token`, { length: 48 }, { parent: this });
@@ -120,7 +122,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           wasm: args.wasm,
           tokenFile: DEFAULT_TOKEN_FILE,
           serverUrl: isFirst ? undefined : this.apiServerUrl,
-          clusterInit: isFirst && embeddedEtcd ? true : undefined,
+          clusterInit: isFirst && count.clusterInit ? true : undefined,
           nodeIp: h.access.address,
           labels: h.labels,
           taints: h.taints,

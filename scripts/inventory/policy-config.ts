@@ -21,7 +21,6 @@ function className(size: HostSize): SizeClassName {
 
 export function policyConfig(spec: StackSpec): Record<string, unknown> {
   const sites: Record<string, { edgeNodes: number; sizeClass: string }> = {};
-  let evenServers: number | undefined;
   let maxServers = 0;
   for (const s of spec.sites) {
     const agents = s.hosts.filter((h) => h.role === "agent");
@@ -35,7 +34,6 @@ export function policyConfig(spec: StackSpec): Record<string, unknown> {
       sizeClass,
     };
     maxServers = Math.max(maxServers, servers.length);
-    if (servers.length > 1 && servers.length % 2 === 0) evenServers = servers.length;
   }
   // The stack's own registries: tracker images named in overrides and mirrors.
   const registries = new Set<string>();
@@ -47,7 +45,8 @@ export function policyConfig(spec: StackSpec): Record<string, unknown> {
   const classes = Object.values(sites).map((x) => x.sizeClass);
   return {
     "edge-capacity": { sites },
-    "ha-servers-odd": { servers: evenServers ?? maxServers },
+    // validate() has refused every site whose server count K3s cannot run (config/k3sDatastore.ts).
+    "ha-servers-odd": { servers: maxServers },
     // Limits are judged against the smallest node class the stack has, as at admission.
     "max-limits": { sizeClass: classes.includes("2c4g") ? "2c4g" : "4c8g" },
     "allowed-repos": { extraRegistries: [...registries].sort() },

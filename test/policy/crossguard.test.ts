@@ -315,7 +315,8 @@ describe("cluster shape", () => {
     expect(haServerViolations(3)).toEqual([]);
     expect(haServerViolations(undefined)).toEqual([]);
     expect(haServerViolations(2)).toEqual([
-      "HA server count 2 is even: use an odd number (1, 3, 5) so etcd keeps quorum",
+      "a site has 2 servers; more than one server runs embedded etcd, which needs an odd count to keep quorum " +
+        "(2 tolerate no more failures than 1, that is none); fix: use 1 or 3 servers (1 for SQLite, 3 for HA with embedded etcd), making the rest agents.",
     ]);
     expect(haServerViolations(0)).toHaveLength(1);
   });

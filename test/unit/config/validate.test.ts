@@ -30,8 +30,6 @@ describe("validate: the passing base", () => {
     expect(spec.region).toBe("cn-east");
     expect(spec.sites.map((s) => s.name)).toEqual(["hub-a", "hub-b"]);
     const [a, b] = spec.sites;
-    expect(a.datastore).toBe("etcd");
-    expect(b.datastore).toBe("sqlite");
     expect(a.serviceMode).toBe("systemd");
     expect(a.disableAgentOnServers).toBe(false);
     // Host SSH settings fall back to the stack's.
