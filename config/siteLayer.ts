@@ -11,8 +11,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { SiteArgs } from "../components/site";
 import type { ResourceSpec } from "../components/render/common";
 import { parseImageRef, type ImageRef } from "./image";
-import { getProfile } from "../components/profiles";
-import { SITE_LAYER_PROFILE, type SiteLayerProfileName } from "./profiles";
+import { getProfile, type ProfileName } from "./profiles";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
 import {
   GATEKEEPER_POLICIES,
@@ -70,7 +69,7 @@ type Quantities = { cpu?: string | number; memory?: string };
 
 /** The operator's tracker requests/limits over the profile's, as numbers. */
 export function trackerResources(
-  profile: SiteLayerProfileName,
+  profile: ProfileName,
   o: { requests?: Quantities; limits?: Quantities },
 ): ResourceSpec {
   const base = getProfile(profile).tracker.resources;
@@ -93,7 +92,7 @@ export function siteLayerArgs(
   gatekeeperManifest: string,
 ): SiteArgs {
   const o = site.overrides;
-  const profile = SITE_LAYER_PROFILE[site.profile];
+  const profile = site.profile;
   const authzPath = path.join(__dirname, "..", "policies", "authz", "src.rego");
   return {
     provider,

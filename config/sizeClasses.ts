@@ -17,6 +17,12 @@ export interface Resources {
   memoryMiB: number;
 }
 
+/** Requests and limits, in the units above. */
+export interface ResourceSpec {
+  requests: Resources;
+  limits: Resources;
+}
+
 export interface SizeClass {
   capacity: Resources;
   kubeReserved: Resources;

@@ -7,8 +7,8 @@
 import type { z } from "zod";
 import { k3sServerCount } from "./k3sDatastore";
 import { cidrContainsAddress, parseCidr4 } from "./net";
-import { PROFILE_CASE_FACTS, type ProfileName } from "./profiles";
-import { parseCpuMillis, parseMemoryMiB } from "./quantity";
+import { PROFILES } from "./profiles";
+import { cpuQuantity, memoryQuantity, parseCpuMillis, parseMemoryMiB } from "./quantity";
 import {
   NAMESPACE,
   SiteSchema,
@@ -225,7 +225,7 @@ interface EdgeNodes {
 function edgeNodesOf(site: RawSite): EdgeNodes {
   const agents = site.hosts.filter((h) => h.role === "agent");
   const kwokNodes = site.kwok?.nodes ?? 0;
-  const kwokSize = resolveSize(site.kwok?.size ?? PROFILE_CASE_FACTS[site.profile].caseNodeSize ?? "4c8g");
+  const kwokSize = resolveSize(site.kwok?.size ?? PROFILES[site.profile].sizeClass);
   const alloc = agents.map((h) => allocatable(resolveSize(h.size).class));
   for (let i = 0; i < kwokNodes; i++) alloc.push(allocatable(kwokSize.class));
   if (alloc.length > 0) {
@@ -262,14 +262,14 @@ function checkServers(raw: unknown, at: string, problems: ConfigProblem[]): void
 
 function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
   const tracker = site.overrides.tracker;
-  const facts = PROFILE_CASE_FACTS[site.profile as ProfileName].tracker;
+  const base = PROFILES[site.profile].tracker.resources;
   const req = {
-    cpu: tracker?.resources?.requests?.cpu ?? facts.requests.cpu,
-    memory: tracker?.resources?.requests?.memory ?? facts.requests.memory,
+    cpu: tracker?.resources?.requests?.cpu ?? cpuQuantity(base.requests.cpuMillis),
+    memory: tracker?.resources?.requests?.memory ?? memoryQuantity(base.requests.memoryMiB),
   };
   const lim = {
-    cpu: tracker?.resources?.limits?.cpu ?? facts.limits.cpu,
-    memory: tracker?.resources?.limits?.memory ?? facts.limits.memory,
+    cpu: tracker?.resources?.limits?.cpu ?? cpuQuantity(base.limits.cpuMillis),
+    memory: tracker?.resources?.limits?.memory ?? memoryQuantity(base.limits.memoryMiB),
   };
   const reqR: Resources = {
     cpuMillis: parseCpuMillis(req.cpu) ?? 0,
@@ -486,7 +486,7 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
     if (s.kwok)
       site.kwok = {
         nodes: s.kwok.nodes,
-        size: resolveSize(s.kwok.size ?? PROFILE_CASE_FACTS[s.profile].caseNodeSize ?? "4c8g"),
+        size: resolveSize(s.kwok.size ?? PROFILES[s.profile].sizeClass),
       };
     return site;
   });

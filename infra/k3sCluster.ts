@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k3sServerCount } from "../config/k3sDatastore";
+import type { ProfileName } from "../config/profiles";
 import { HostCommand } from "../lib/hostCommand";
 import { RandomSecret } from "../lib/randomSecret";
 import { connectionFor, type HostAccess } from "./connection";
@@ -25,7 +26,7 @@ export interface K3sClusterArgs {
   /** `<stack>/<site>`, for messages. */
   where: string;
   site: string;
-  profile: string;
+  profile: ProfileName;
   /** In inventory order; the first server bootstraps the cluster. */
   hosts: ClusterHost[];
   privateKey: pulumi.Input<string>;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { cpuQuantity, memoryQuantity } from "../../config/quantity";
-import type { Resources } from "../../config/sizeClasses";
+import type { ResourceSpec } from "../../config/sizeClasses";
 
 /**
  * Plain (no Output/Promise anywhere) shape of a Kubernetes input type. Render
@@ -29,11 +29,7 @@ export type PodSpecManifest = Plain<k8s.types.input.core.v1.PodSpec>;
 export type SecurityContextManifest = Plain<k8s.types.input.core.v1.SecurityContext>;
 export type ResourceRequirementsManifest = Plain<k8s.types.input.core.v1.ResourceRequirements>;
 
-/** Requests and limits in the units of config/sizeClasses.ts (millicores, MiB). */
-export interface ResourceSpec {
-  requests: Resources;
-  limits: Resources;
-}
+export type { ResourceSpec } from "../../config/sizeClasses";
 
 export function k8sResources(spec: ResourceSpec): ResourceRequirementsManifest {
   if (spec.requests.cpuMillis > spec.limits.cpuMillis || spec.requests.memoryMiB > spec.limits.memoryMiB) {

@@ -1,4 +1,4 @@
-import type { RedisPersistence } from "../profiles";
+import type { RedisPersistence } from "../../config/profiles";
 import {
   appLabels,
   appPeer,

@@ -1,12 +1,6 @@
 import { SIZE_CLASSES, SizeClassName, allocatable, Resources } from "../../config/sizeClasses";
-import {
-  checkSiteCapacity,
-  CapacityResult,
-  Profile,
-  RedisPersistence,
-  siteTrackerReplicas,
-  TrackerSettings,
-} from "../profiles";
+import type { Profile, RedisPersistence, TrackerSettings } from "../../config/profiles";
+import { checkSiteCapacity, CapacityResult, siteTrackerReplicas } from "../profiles";
 import { parseCpuMillis, parseMemoryMiB } from "../../config/quantity";
 import { DaemonSetManifest, DeploymentManifest, ResourceSpec, StatefulSetManifest } from "./common";
 import { FailurePolicy, gatekeeperWorkloads, transformGatekeeper, GatekeeperTransformArgs } from "./gatekeeper";

@@ -8,6 +8,7 @@
  * so the agent document below carries agent flags only, and server-only args
  * on an agent are an error here rather than a dead node later.
  */
+import { getProfile, type ProfileName } from "../../config/profiles";
 import { resolveSize, kubeletQuantities, type SizeSpec } from "./size";
 import { toYaml, type YamlValue } from "./yaml";
 
@@ -26,8 +27,8 @@ export interface K3sConfigArgs {
   nodeName: string;
   /** Site (cluster) name; becomes the `edgefleet.dev/site` label. */
   site: string;
-  /** Site profile (e.g. "retailCity"); becomes `edgefleet.dev/profile` and selects `disable`. */
-  profile: string;
+  /** Site profile (config/profiles.ts); becomes `edgefleet.dev/profile` and selects `disable`. */
+  profile: ProfileName;
   size: SizeSpec;
   /** Cluster has Wasm enabled: Wasm label on workload nodes, K3s's `runtimes` AddOn disabled on servers. */
   wasm: boolean;
@@ -52,14 +53,6 @@ export interface K3sConfigArgs {
 }
 
 export const DEFAULT_TOKEN_FILE = "/etc/rancher/k3s/edgefleet-token";
-
-/**
- * Packaged components each profile turns off. The retail case runs its own
- * ingress and load balancing, so K3s's Traefik and ServiceLB go.
- */
-export const PROFILE_DISABLES: Readonly<Record<string, readonly string[]>> = {
-  retailCity: ["traefik", "servicelb"],
-};
 
 /** K3s's bundled RuntimeClasses (manifests/runtimes.yaml, incl. `wasmedge`); Pulumi owns ours instead. */
 export const RUNTIMES_ADDON = "runtimes";
@@ -145,9 +138,9 @@ export function kubeletArgs(size: SizeSpec): string[] {
   ];
 }
 
-/** The `disable` list of a server: profile, extras, and `runtimes` when Wasm is on; sorted, unique. */
+/** The `disable` list of a server: the profile's k3sDisable, extras, and `runtimes` when Wasm is on; sorted, unique. */
 export function disabledComponents(args: Pick<K3sConfigArgs, "profile" | "disable" | "wasm">): string[] {
-  const set = new Set<string>([...(PROFILE_DISABLES[args.profile] ?? []), ...(args.disable ?? [])]);
+  const set = new Set<string>([...getProfile(args.profile).k3sDisable, ...(args.disable ?? [])]);
   if (args.wasm) set.add(RUNTIMES_ADDON);
   for (const d of set) {
     if (!/^[a-z0-9][-a-z0-9.]*$/.test(d)) throw new Error(`"${d}" is not a K3s packaged-component name`);

@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import { PROFILES } from "../../../components/profiles";
+import { PROFILES } from "../../../config/profiles";
 import { k8sResources } from "../../../components/render/common";
 import {
   checkConstraints,
@@ -40,7 +40,7 @@ describe("RuntimeClass", () => {
 });
 
 describe("tracker", () => {
-  const p = PROFILES["factory-iiot"];
+  const p = PROFILES["factoryIiot"];
   const args: TrackerRenderArgs = {
     site: "f1",
     namespace: "edgefleet",
@@ -147,7 +147,7 @@ describe("redis", () => {
       namespace: "edgefleet",
       monitoringNamespace: "mon",
       persistence: "aof",
-      resources: PROFILES["edge-general"].extras.redis!.resources,
+      resources: PROFILES["edgeGeneral"].extras.redis!.resources,
       storageGi: 2,
     });
     const [redis, exporter] = m.statefulSet.spec!.template.spec!.containers;
@@ -214,7 +214,7 @@ describe("rabbitmq", () => {
       namespace: "edgefleet",
       monitoringNamespace: "mon",
       mqtt: true,
-      resources: PROFILES["retail-city"].extras.rabbitmq!.resources,
+      resources: PROFILES["retailCity"].extras.rabbitmq!.resources,
       storageGi: 2,
     });
     const c = m.statefulSet.spec!.template.spec!.containers[0];
@@ -229,7 +229,7 @@ describe("rabbitmq", () => {
         namespace: "n",
         monitoringNamespace: "m",
         mqtt: false,
-        resources: PROFILES["logistics-hub"].extras.rabbitmq!.resources,
+        resources: PROFILES["logisticsHub"].extras.rabbitmq!.resources,
         storageGi: 1,
       }),
     ).toThrow(/twice disk_free_limit/);
