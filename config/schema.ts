@@ -240,6 +240,13 @@ const image = z.string().superRefine((s, ctx) => {
   }
 });
 
+/**
+ * A site's `overrides:` block of the stack file: what an operator may change,
+ * in the stack file's words (quantities as strings, an image as one
+ * reference). It is not a second overrides type: config/siteLayer.ts turns it
+ * into the site layer's SiteOverrides (components/render/site.ts), the one
+ * type that says what a site can be told to change.
+ */
 export const OverridesSchema = z.strictObject({
   storage: z
     .strictObject({
@@ -279,7 +286,6 @@ export const OverridesSchema = z.strictObject({
     })
     .optional(),
 });
-export type SiteOverrides = z.output<typeof OverridesSchema>;
 
 // User names as the SSH runtime checks them again before ssh starts (lib/hostCommandRun.ts says why).
 const sshUser = z.string().regex(SSH_USER, {
@@ -569,8 +575,8 @@ export interface SiteSpec {
   serviceMode: "systemd" | "supervise";
   disableAgentOnServers: boolean;
   kwok?: KwokSpec;
-  /** As written by the operator; components/ merges them onto the profile preset. */
-  overrides: SiteOverrides;
+  /** The stack file's overrides block, as written (OverridesSchema); siteLayerArgs turns it into SiteOverrides. */
+  overrides: z.output<typeof OverridesSchema>;
   /** In inventory order. */
   hosts: HostSpec[];
 }

@@ -54,6 +54,11 @@ export const PLATFORM_SIZES: Record<
   },
 };
 
+/**
+ * What a site can be told to change over its profile's preset: the one
+ * overrides type. A stack file's `overrides:` block (config/schema.ts
+ * OverridesSchema) reaches it through config/siteLayer.ts.
+ */
 export interface SiteOverrides {
   trackerReplicas?: number;
   hpaMaxReplicas?: number;
