@@ -8,18 +8,15 @@ export interface WasmEdgeRuntimeClassArgs extends K8sComponentArgs {
   overhead?: Resources;
 }
 
-/** The `wasmedge` RuntimeClass the trackers run under. */
+/** The `wasmedge` RuntimeClass the trackers run under (they name it; nothing reads it back). */
 export class WasmEdgeRuntimeClass extends pulumi.ComponentResource {
-  public readonly runtimeClassName: pulumi.Output<string>;
-
   constructor(name: string, args: WasmEdgeRuntimeClassArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:components:WasmEdgeRuntimeClass", name, {}, opts);
-    const rc = new k8s.node.v1.RuntimeClass(
+    new k8s.node.v1.RuntimeClass(
       name,
       renderRuntimeClass({ overhead: args.overhead }),
       childOptions(this, args.provider),
     );
-    this.runtimeClassName = rc.metadata.name;
-    this.registerOutputs({ runtimeClassName: this.runtimeClassName });
+    this.registerOutputs({});
   }
 }

@@ -211,23 +211,27 @@ describe("edge capacity (stack)", () => {
 
 describe("host layer: K3s pinned, artifacts checksummed", () => {
   const sha = "a".repeat(64);
-  test("the assumed install resource shape", () => {
-    const ok = {
-      k3sVersion: "v1.30.4+k3s1",
-      artifacts: [
-        { name: "k3s", sha256: sha },
-        { name: "images", sha256: sha },
+  test("a resource type given in policy config: its version prop and required artifact list", () => {
+    const cfg = {
+      ...HOST_LAYER_DEFAULTS,
+      versionProps: [{ typePattern: "acme:K3sInstall", prop: "k3sVersion" }],
+      artifactLists: [
+        { typePattern: "acme:K3sInstall", prop: "artifacts", nameField: "name", shaField: "sha256", required: true },
       ],
     };
-    expect(k3sPinViolations("pulumi-nodejs:dynamic/edgefleet:K3sInstall", ok, HOST_LAYER_DEFAULTS)).toEqual([]);
+    const type = "pulumi-nodejs:dynamic/acme:K3sInstall";
+    const ok = { k3sVersion: "v1.34.2+k3s1", artifacts: [{ name: "k3s", sha256: sha }] };
+    expect(k3sPinViolations(type, ok, cfg)).toEqual([]);
     const bad = { k3sVersion: "stable", artifacts: [{ name: "k3s", sha256: sha }, { name: "images" }] };
-    expect(k3sPinViolations("pulumi-nodejs:dynamic/edgefleet:K3sInstall", bad, HOST_LAYER_DEFAULTS)).toEqual([
+    expect(k3sPinViolations(type, bad, cfg)).toEqual([
       'k3sVersion "stable" is not a pinned K3s release (like v1.34.2+k3s1)',
       "artifact images has no valid sha256 (64 hex digits)",
     ]);
-    expect(
-      k3sPinViolations("x:K3sInstall", { k3sVersion: "v1.30.4+k3s1", artifacts: [] }, HOST_LAYER_DEFAULTS),
-    ).toEqual(["artifacts must list every downloaded artifact with its sha256"]);
+    expect(k3sPinViolations(type, { k3sVersion: "v1.34.2+k3s1", artifacts: [] }, cfg)).toEqual([
+      "artifacts must list every downloaded artifact with its sha256",
+    ]);
+    // The defaults know no such resource.
+    expect(k3sPinViolations(type, bad, HOST_LAYER_DEFAULTS)).toEqual([]);
   });
   test("infra/'s VersionGuard and HostCommand uploads", () => {
     const guard = "pulumi-nodejs:dynamic/edgefleet:VersionGuard";

@@ -6,9 +6,9 @@
  * which prop, and which fields name them and hold their checksum. A resource
  * matches when its type contains `typePattern`.
  *
- * Defaults cover infra/ as written (VersionGuard {version}; HostCommand
- * {uploads: [{remotePath, sha256}]}) and a plain install resource shaped
- *   { k3sVersion: "v1.30.4+k3s1", artifacts: [{ name: "k3s", sha256: "<64 hex>" }] }.
+ * Defaults cover infra/ as written: VersionGuard {version} and HostCommand
+ * {uploads: [{remotePath, sha256}]}, the only resources that carry a K3s
+ * version or send artifacts to a host.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { K3S_VERSION, K3S_VERSION_EXAMPLE } from "../../../config/k3sVersion";
@@ -35,10 +35,7 @@ export interface HostLayerConfig {
 }
 
 export const HOST_LAYER_DEFAULTS: HostLayerConfig = {
-  versionProps: [
-    { typePattern: "edgefleet:VersionGuard", prop: "version" },
-    { typePattern: "K3sInstall", prop: "k3sVersion" },
-  ],
+  versionProps: [{ typePattern: "edgefleet:VersionGuard", prop: "version" }],
   artifactLists: [
     {
       typePattern: "edgefleet:HostCommand",
@@ -47,7 +44,6 @@ export const HOST_LAYER_DEFAULTS: HostLayerConfig = {
       shaField: "sha256",
       required: false,
     },
-    { typePattern: "K3sInstall", prop: "artifacts", nameField: "name", shaField: "sha256", required: true },
   ],
   versionPattern: K3S_VERSION.source,
 };
