@@ -31,6 +31,10 @@ export interface SiteArgs {
   edgeNodes: number;
   /** Tracker image (config/image.ts): `${registry}/${repository}:${tag}` or `@sha256:...`; never `latest`. */
   trackerImage: ImageRef;
+  /**
+   * Changes over the profile's preset (components/render/site.ts lists each one's default).
+   * @default {} (the profile's preset as it is)
+   */
   overrides?: SiteOverrides;
   gatekeeper: {
     /** Path of upstream's deploy/gatekeeper.yaml of the release (components/gatekeeperRelease.ts), checked against its pin. */
@@ -39,15 +43,18 @@ export interface SiteArgs {
     version?: string;
     templates: Record<string, any>[];
     constraints: Record<string, any>[];
+    /** ExpansionTemplates (policies/gatekeeper/expansion/). @default [] (none installed) */
     expansions?: Record<string, any>[];
-    /** false where Gatekeeper's controller cannot run: templates are applied without waiting. */
+    /** false where Gatekeeper's controller cannot run: templates are applied without waiting. @default true */
     awaitTemplates?: boolean;
   };
   /** Rego of the application authorization policy (policies/authz/); required when the profile has authz. */
   authzPolicyRego?: string;
+  /** Namespace of the trackers and their backing services. @default "edgefleet" */
   appNamespace?: string;
+  /** Namespace of Prometheus, Grafana, Loki and the log shipper. @default "edgefleet-monitoring" */
   monitoringNamespace?: string;
-  /** emptyDir instead of PersistentVolumeClaims (clusters without a storage provisioner). */
+  /** emptyDir instead of PersistentVolumeClaims (clusters without a storage provisioner). @default false */
   ephemeralStorage?: boolean;
 }
 

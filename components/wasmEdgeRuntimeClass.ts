@@ -5,6 +5,7 @@ import { childOptions, K8sComponentArgs } from "./k8sOptions";
 import { renderRuntimeClass } from "./render/runtimeClass";
 
 export interface WasmEdgeRuntimeClassArgs extends K8sComponentArgs {
+  /** What the scheduler adds to each tracker pod's requests for the shim. @default WASMEDGE_OVERHEAD (10m / 24Mi) */
   overhead?: Resources;
 }
 

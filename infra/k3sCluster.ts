@@ -36,12 +36,13 @@ export interface K3sClusterArgs {
   artifacts: K3sArtifacts;
   wasm: boolean;
   serviceMode: ServiceMode;
-  /** Servers run the control plane only (no kubelet): the lab's servers. */
+  /** Servers run the control plane only (no kubelet): the lab's servers. @default false */
   disableAgentOnServers?: boolean;
+  /** registries.yaml mirrors. @default none (no registries.yaml; images pulled from their registries) */
   registries?: RegistriesArgs;
   /** Agents upgraded (and installed) at once; servers always go one by one. */
   agentBatchSize: number;
-  /** Extra disabled packaged components, on top of the profile's. */
+  /** Extra disabled packaged components, on top of the profile's k3sDisable. @default [] */
   disable?: string[];
 }
 

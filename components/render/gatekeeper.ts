@@ -17,17 +17,19 @@ export type FailurePolicy = "Ignore" | "Fail";
 
 export interface GatekeeperTransformArgs {
   controllerReplicas: number;
+  /** @default 1 */
   auditReplicas?: number;
   controllerResources: ResourceSpec;
   auditResources: ResourceSpec;
   /** failurePolicy of the validation.gatekeeper.sh webhook (upstream: Ignore). */
   validatingFailurePolicy: FailurePolicy;
-  /** failurePolicy of the mutation.gatekeeper.sh webhook (upstream: Ignore). */
+  /** failurePolicy of the mutation.gatekeeper.sh webhook. @default "Ignore" (upstream's) */
   mutatingFailurePolicy?: FailurePolicy;
-  /** Seconds between audits (upstream 60); longer costs less CPU on a 2-core node. */
+  /** Seconds between audits; longer costs less CPU on a 2-core node. @default upstream's (60) */
   auditIntervalSeconds?: number;
-  /** Registry mirror for offline sites: the images' repositories (openpolicyagent/gatekeeper) are pulled from it. */
+  /** Registry mirror for offline sites: the images' repositories (openpolicyagent/gatekeeper) are pulled from it. @default none (upstream's images) */
   imageRegistry?: string;
+  /** The release the manifest must be. @default GATEKEEPER_VERSION */
   version?: string;
 }
 

@@ -60,39 +60,68 @@ export const PLATFORM_SIZES: Record<
  * OverridesSchema) reaches it through config/siteLayer.ts.
  */
 export interface SiteOverrides {
+  /** @default siteTrackerReplicas(profile, edgeNodes): the case's replicas per edge node, at least 1 */
   trackerReplicas?: number;
+  /** @default max(trackerReplicas, min(edgeNodes x profile.tracker.hpa.maxReplicasPerEdgeNode, the trackers that fit)) */
   hpaMaxReplicas?: number;
+  /** @default profile.tracker.resources */
   trackerResources?: ResourceSpec;
+  /** Merged key by key over the profile's. @default profile.tracker.settings */
   trackerSettings?: Partial<TrackerSettings>;
-  /** false removes Redis from a profile that has it. */
+  /**
+   * false removes Redis from a profile that has it; an object adds or changes it.
+   * Its fields default to the profile's Redis, else persistence "none", 100m/256Mi -> 500m/512Mi, 2 GiB.
+   * @default profile.extras.redis (none where the profile has none)
+   */
   redis?: false | { persistence?: RedisPersistence; resources?: ResourceSpec; storageGi?: number };
+  /**
+   * As `redis`. Its fields default to the profile's RabbitMQ, else no MQTT, 150m/384Mi -> 500m/640Mi, 2 GiB.
+   * @default profile.extras.rabbitmq (none where the profile has none)
+   */
   rabbitmq?: false | { mqtt?: boolean; resources?: ResourceSpec; storageGi?: number };
+  /** @default profile.extras.loki */
   loki?: boolean;
-  /** Fluent Bit into the site's Loki; true on a site without Loki is an error. */
+  /** Fluent Bit into the site's Loki; true on a site without Loki is an error. @default profile.extras.logShipper */
   logShipper?: boolean;
+  /** @default PLATFORM_SIZES[profile.sizeClass].logShipper.resources */
   logShipperResources?: ResourceSpec;
+  /** An OPA server with the application authorization policy. @default profile.extras.authz */
   authz?: boolean;
   monitoring?: {
-    /** Prometheus agent mode: scrape and remote-write only, no local TSDB, rules or Grafana. */
+    /** Prometheus agent mode: scrape and remote-write only, no local TSDB, rules or Grafana. @default false */
     agentMode?: boolean;
+    /** The central store Prometheus remote-writes to (an agent keeps no data without it). @default none (no remote write) */
     remoteWriteUrl?: string;
+    /** @default "48h" in agent mode (the factory case's > 24 h offline window), else PLATFORM_SIZES[profile.sizeClass].prometheus.retentionTime */
     retentionTime?: string;
+    /** @default PLATFORM_SIZES[profile.sizeClass].prometheus.storageGi */
     storageGi?: number;
+    /** @default PLATFORM_SIZES[profile.sizeClass].prometheus.resources */
     prometheusResources?: ResourceSpec;
-    /** Defaults to !agentMode: an agent has nothing Grafana could query. */
+    /** An agent has nothing Grafana could query. @default !agentMode */
     grafana?: boolean;
+    /** @default PLATFORM_SIZES[profile.sizeClass].grafana */
     grafanaResources?: ResourceSpec;
   };
   gatekeeper?: {
+    /** @default 1 */
     controllerReplicas?: number;
+    /** @default 1 */
     auditReplicas?: number;
+    /** @default PLATFORM_SIZES[profile.sizeClass].gatekeeperController */
     controllerResources?: ResourceSpec;
+    /** @default PLATFORM_SIZES[profile.sizeClass].gatekeeperAudit */
     auditResources?: ResourceSpec;
+    /** Fail-open: with one webhook replica, Fail blocks every admission while that pod restarts. @default "Ignore" */
     validatingFailurePolicy?: FailurePolicy;
+    /** @default "Ignore" */
     mutatingFailurePolicy?: FailurePolicy;
+    /** @default 300 on 2c4g nodes, 120 on 4c8g */
     auditIntervalSeconds?: number;
+    /** Registry mirror for offline sites. @default none (upstream's docker.io images) */
     imageRegistry?: string;
   };
+  /** @default PLATFORM_SIZES[profile.sizeClass].opa */
   opaResources?: ResourceSpec;
 }
 

@@ -32,7 +32,7 @@ export interface K3sConfigArgs {
   size: SizeSpec;
   /** Cluster has Wasm enabled: Wasm label on workload nodes, K3s's `runtimes` AddOn disabled on servers. */
   wasm: boolean;
-  /** Root-only file holding the join token (written by configure.sh). */
+  /** Root-only file holding the join token (written by configure.sh). @default DEFAULT_TOKEN_FILE */
   tokenFile?: string;
   /** https://<server>:6443 for every node that joins an existing cluster. */
   serverUrl?: string;
@@ -41,14 +41,14 @@ export interface K3sConfigArgs {
   nodeIp?: string;
   labels?: Record<string, string>;
   taints?: NodeTaint[];
-  /** Extra packaged components to disable (servers), on top of the profile's. */
+  /** Extra packaged components to disable (servers), on top of the profile's k3sDisable. @default [] */
   disable?: string[];
   tlsSan?: string[];
-  /** Default true. */
+  /** @default true */
   secretsEncryption?: boolean;
-  /** Default true. Needs the sysctls from renderKubeletSysctls() on the host. */
+  /** Needs the sysctls from renderKubeletSysctls() on the host. @default true */
   protectKernelDefaults?: boolean;
-  /** Server runs the control plane only, no kubelet (the lab's servers). */
+  /** Server runs the control plane only, no kubelet (the lab's servers). @default false */
   disableAgent?: boolean;
 }
 
