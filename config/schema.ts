@@ -138,6 +138,8 @@ export interface HostSize {
   name: SizeClassName | "custom";
   /** As declared, in infra/render/size.ts's SizeSpec form (class name or millicores/MiB). */
   spec: RawSize;
+  /** The named class it is held to: its own, or for explicit capacity the one sizeClassFor picks. */
+  sizeClass: SizeClassName;
   /** Capacity and the reservations K3s keeps on it (config/sizeClasses.ts; a custom size: customSizeClass). */
   class: SizeClass;
 }

@@ -22,7 +22,7 @@ import {
   type SiteSpec,
   type StackSpec,
 } from "./schema";
-import { SIZE_CLASSES, allocatable, customSizeClass, type Resources } from "./sizeClasses";
+import { SIZE_CLASSES, allocatable, customSizeClass, sizeClassFor, type Resources } from "./sizeClasses";
 
 export interface ConfigProblem {
   /** Pulumi config key path, e.g. edgefleet:sites[1].hosts[3].address. */
@@ -198,10 +198,11 @@ function decode(key: string, value: unknown, problems: ConfigProblem[]): unknown
 }
 
 function resolveSize(raw: RawSize): HostSize {
-  if (typeof raw === "string") return { name: raw, spec: raw, class: SIZE_CLASSES[raw] };
+  if (typeof raw === "string") return { name: raw, spec: raw, sizeClass: raw, class: SIZE_CLASSES[raw] };
   return {
     name: "custom",
     spec: raw,
+    sizeClass: sizeClassFor(raw),
     class: customSizeClass(raw),
   };
 }
@@ -257,7 +258,8 @@ function checkServers(raw: unknown, at: string, problems: ConfigProblem[]): void
     (h: unknown) => h !== null && typeof h === "object" && (h as { role?: unknown }).role === "server",
   ).length;
   const count = k3sServerCount(servers);
-  if (count.verdict === "refused") problems.push({ path: `${at}.hosts`, problem: `site ${name} has ${count.problem}`, fix: count.fix });
+  if (count.verdict === "refused")
+    problems.push({ path: `${at}.hosts`, problem: `site ${name} has ${count.problem}`, fix: count.fix });
 }
 
 function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {

@@ -8,16 +8,10 @@
  */
 import { readFileSync } from "node:fs";
 import { parseImageRef } from "../../config/image";
-import { sizeClassFor, type SizeClassName } from "../../config/sizeClasses";
 import { parseStackFile, stackNameOf } from "../../config/stackFile";
-import type { HostSize, StackSpec } from "../../config/schema";
+import type { StackSpec } from "../../config/schema";
 import { validateStack } from "../../config/inventory";
 import { siteHostPaths } from "../../policies/siteHostPaths";
-
-/** The named class a size is held to: its own, or for explicit capacity the one sizeClassFor picks. */
-function className(size: HostSize): SizeClassName {
-  return size.name !== "custom" ? size.name : sizeClassFor(size.class.capacity);
-}
 
 export function policyConfig(spec: StackSpec): Record<string, unknown> {
   const sites: Record<string, { edgeNodes: number; sizeClass: string }> = {};
@@ -26,7 +20,9 @@ export function policyConfig(spec: StackSpec): Record<string, unknown> {
     const agents = s.hosts.filter((h) => h.role === "agent");
     const servers = s.hosts.filter((h) => h.role === "server");
     const edge = agents.length > 0 || s.kwok ? agents : s.disableAgentOnServers ? [] : servers;
-    const sizes = [...edge.map((h) => h.size), ...(s.kwok && s.kwok.nodes > 0 ? [s.kwok.size] : [])].map(className);
+    const sizes = [...edge.map((h) => h.size), ...(s.kwok && s.kwok.nodes > 0 ? [s.kwok.size] : [])].map(
+      (size) => size.sizeClass,
+    );
     // The smaller class when a site mixes them: capacity is judged conservatively.
     const sizeClass = sizes.includes("2c4g") || sizes.length === 0 ? "2c4g" : "4c8g";
     sites[s.name] = {

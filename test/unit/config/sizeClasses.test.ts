@@ -49,6 +49,7 @@ describe("custom size -> size class: the one rule", () => {
     sites[0].hosts[3].size = { cpu: 6, memory: "12Gi" };
     const spec = validate("s", cfg, new Set(["edgefleet:ssh"]));
     const size = spec.sites[0].hosts[3].size;
+    expect(size.sizeClass).toBe("4c8g");
     expect(size.class).toEqual(customSizeClass(box(6000, 12288)));
     expect(resolveSize(size.spec)).toEqual(size.class);
   });
