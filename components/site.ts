@@ -2,17 +2,17 @@ import type { HostTransport } from "../config/schema";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
+import { pinnedImage, type ImageRef } from "../config/image";
+import { getProfile, type ProfileName } from "../config/profiles";
 import { Gatekeeper } from "./gatekeeper";
 import { Grafana } from "./grafana";
 import { childOptions } from "./k8sOptions";
 import { LogShipper } from "./logShipper";
 import { Loki } from "./loki";
 import { OpaServer } from "./opaServer";
-import { getProfile, ProfileName } from "./profiles";
 import { Prometheus } from "./prometheus";
 import { RabbitMQ, RABBITMQ_APP_SECRET } from "./rabbitmq";
 import { Redis } from "./redis";
-import { ImageRef, imageRef } from "./render/common";
 import { grafanaPeer } from "./render/grafana";
 import { logShipperPeer } from "./render/logShipper";
 import { lokiUrl } from "./render/loki";
@@ -30,8 +30,12 @@ export interface SiteArgs {
   profile: ProfileName;
   /** Nodes labelled node-type=edge (and edgefleet.dev/wasm=true) in this site's cluster. */
   edgeNodes: number;
-  /** Tracker image: `${registry}/${repository}:${tag}` or `@sha256:...`; never `latest`. */
+  /** Tracker image (config/image.ts): `${registry}/${repository}:${tag}` or `@sha256:...`; never `latest`. */
   trackerImage: ImageRef;
+  /**
+   * Changes over the profile's preset (components/render/site.ts lists each one's default).
+   * @default {} (the profile's preset as it is)
+   */
   overrides?: SiteOverrides;
   gatekeeper: {
     /** Path of upstream's deploy/gatekeeper.yaml of the release (components/gatekeeperRelease.ts), checked against its pin. */
@@ -40,15 +44,18 @@ export interface SiteArgs {
     version?: string;
     templates: Record<string, any>[];
     constraints: Record<string, any>[];
+    /** ExpansionTemplates (policies/gatekeeper/expansion/). @default [] (none installed) */
     expansions?: Record<string, any>[];
-    /** false where Gatekeeper's controller cannot run: templates are applied without waiting. */
+    /** false where Gatekeeper's controller cannot run: templates are applied without waiting. @default true */
     awaitTemplates?: boolean;
   };
   /** Rego of the application authorization policy (policies/authz/); required when the profile has authz. */
   authzPolicyRego?: string;
+  /** Namespace of the trackers and their backing services. @default "edgefleet" */
   appNamespace?: string;
+  /** Namespace of Prometheus, Grafana, Loki and the log shipper. @default "edgefleet-monitoring" */
   monitoringNamespace?: string;
-  /** emptyDir instead of PersistentVolumeClaims (clusters without a storage provisioner). */
+  /** emptyDir instead of PersistentVolumeClaims (clusters without a storage provisioner). @default false */
   ephemeralStorage?: boolean;
   /** Who makes the site's generated passwords (edgefleet:hostTransport). @default "openssh" */
   secrets?: HostTransport;
@@ -64,7 +71,7 @@ export class Site extends pulumi.ComponentResource {
     super("edgefleet:components:Site", name, {}, opts);
     const profile = getProfile(args.profile);
     // Fail on a bad image before anything is registered.
-    imageRef(args.trackerImage);
+    pinnedImage(args.trackerImage);
     const s = resolveSite(
       {
         site: args.site,

@@ -9,9 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import type { SiteArgs } from "../components/site";
-import type { ImageRef, ResourceSpec } from "../components/render/common";
-import { getProfile } from "../components/profiles";
-import { SITE_LAYER_PROFILE, type SiteLayerProfileName } from "./profiles";
+import type { ResourceSpec } from "../components/render/common";
+import { parseImageRef, type ImageRef } from "./image";
+import { getProfile, type ProfileName } from "./profiles";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
 import {
   GATEKEEPER_POLICIES,
@@ -34,22 +34,6 @@ export function edgeNodeCount(site: SiteSpec): number {
   return site.disableAgentOnServers ? 0 : site.hosts.length;
 }
 
-export function parseImage(image: string): ImageRef {
-  const at = image.indexOf("@");
-  const refPart = at >= 0 ? image.slice(0, at) : image;
-  const slash = refPart.indexOf("/");
-  if (slash < 0) throw new Error(`image ${image} names no registry; write registry/repository:tag`);
-  const registry = refPart.slice(0, slash);
-  let repository = refPart.slice(slash + 1);
-  let tag: string | undefined;
-  const colon = repository.lastIndexOf(":");
-  if (colon >= 0) {
-    tag = repository.slice(colon + 1);
-    repository = repository.slice(0, colon);
-  }
-  return at >= 0 ? { registry, repository, digest: image.slice(at + 1) } : { registry, repository, tag };
-}
-
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export function gatekeeperPolicies(
   site: SiteSpec,
@@ -64,7 +48,7 @@ export function gatekeeperPolicies(
     site.kwok?.size.name === "2c4g" || site.hosts.find((h) => h.role === "agent")?.size.name === "2c4g"
       ? "2c4g"
       : "4c8g";
-  const tracker = site.overrides.tracker?.image ? parseImage(site.overrides.tracker.image) : DEFAULT_TRACKER_IMAGE;
+  const tracker = site.overrides.tracker?.image ? parseImageRef(site.overrides.tracker.image) : DEFAULT_TRACKER_IMAGE;
   const extraRegistries = [tracker.registry, ...Object.keys(stack.registry?.mirrors ?? {})].filter((r) => r !== "*");
   const options: SiteConstraintOptions = { sizeClass, extraRegistries, extraHostPaths: siteHostPaths(site) };
   const enforce = site.overrides.gatekeeper?.constraints !== false;
@@ -85,7 +69,7 @@ type Quantities = { cpu?: string | number; memory?: string };
 
 /** The operator's tracker requests/limits over the profile's, as numbers. */
 export function trackerResources(
-  profile: SiteLayerProfileName,
+  profile: ProfileName,
   o: { requests?: Quantities; limits?: Quantities },
 ): ResourceSpec {
   const base = getProfile(profile).tracker.resources;
@@ -108,14 +92,14 @@ export function siteLayerArgs(
   gatekeeperManifest: string,
 ): SiteArgs {
   const o = site.overrides;
-  const profile = SITE_LAYER_PROFILE[site.profile];
+  const profile = site.profile;
   const authzPath = path.join(__dirname, "..", "policies", "authz", "src.rego");
   return {
     provider,
     site: site.name,
     profile,
     edgeNodes: edgeNodeCount(site),
-    trackerImage: o.tracker?.image ? parseImage(o.tracker.image) : DEFAULT_TRACKER_IMAGE,
+    trackerImage: o.tracker?.image ? parseImageRef(o.tracker.image) : DEFAULT_TRACKER_IMAGE,
     overrides: {
       trackerReplicas: o.tracker?.replicas,
       trackerResources: o.tracker?.resources ? trackerResources(profile, o.tracker.resources) : undefined,

@@ -5,14 +5,14 @@
  * pass and nothing is created from a half-valid config.
  */
 import type { z } from "zod";
+import { k3sServerCount } from "./k3sDatastore";
 import { cidrContainsAddress, parseCidr4 } from "./net";
-import { PROFILE_CASE_FACTS, type ProfileName } from "./profiles";
-import { parseCpuMillis, parseMemoryMiB } from "./quantity";
+import { PROFILES } from "./profiles";
+import { cpuQuantity, memoryQuantity, parseCpuMillis, parseMemoryMiB } from "./quantity";
 import {
   NAMESPACE,
   SiteSchema,
   StackConfigSchema,
-  customSizeClass,
   gatekeeperRelease,
   type HostSize,
   type HostSpec,
@@ -22,7 +22,7 @@ import {
   type SiteSpec,
   type StackSpec,
 } from "./schema";
-import { SIZE_CLASSES, allocatable, type Resources } from "./sizeClasses";
+import { SIZE_CLASSES, allocatable, customSizeClass, sizeClassFor, type Resources } from "./sizeClasses";
 
 export interface ConfigProblem {
   /** Pulumi config key path, e.g. edgefleet:sites[1].hosts[3].address. */
@@ -198,11 +198,12 @@ function decode(key: string, value: unknown, problems: ConfigProblem[]): unknown
 }
 
 function resolveSize(raw: RawSize): HostSize {
-  if (typeof raw === "string") return { name: raw, spec: raw, class: SIZE_CLASSES[raw] };
+  if (typeof raw === "string") return { name: raw, spec: raw, sizeClass: raw, class: SIZE_CLASSES[raw] };
   return {
     name: "custom",
     spec: raw,
-    class: customSizeClass(raw, SIZE_CLASSES),
+    sizeClass: sizeClassFor(raw),
+    class: customSizeClass(raw),
   };
 }
 
@@ -225,7 +226,7 @@ interface EdgeNodes {
 function edgeNodesOf(site: RawSite): EdgeNodes {
   const agents = site.hosts.filter((h) => h.role === "agent");
   const kwokNodes = site.kwok?.nodes ?? 0;
-  const kwokSize = resolveSize(site.kwok?.size ?? PROFILE_CASE_FACTS[site.profile].caseNodeSize ?? "4c8g");
+  const kwokSize = resolveSize(site.kwok?.size ?? PROFILES[site.profile].sizeClass);
   const alloc = agents.map((h) => allocatable(resolveSize(h.size).class));
   for (let i = 0; i < kwokNodes; i++) alloc.push(allocatable(kwokSize.class));
   if (alloc.length > 0) {
@@ -256,31 +257,21 @@ function checkServers(raw: unknown, at: string, problems: ConfigProblem[]): void
   const servers = site.hosts.filter(
     (h: unknown) => h !== null && typeof h === "object" && (h as { role?: unknown }).role === "server",
   ).length;
-  if (servers === 0) {
-    problems.push({
-      path: `${at}.hosts`,
-      problem: `site ${name} has no server`,
-      fix: "give one host (or three, for HA with embedded etcd) role: server.",
-    });
-  } else if (servers > 1 && servers % 2 === 0) {
-    problems.push({
-      path: `${at}.hosts`,
-      problem: `site ${name} has ${servers} servers; more than one server runs embedded etcd, which needs an odd count to keep quorum (${servers} tolerate no more failures than ${servers - 1})`,
-      fix: `use ${servers - 1} or ${servers + 1} servers (1 for sqlite, 3 for HA), making the rest agents.`,
-    });
-  }
+  const count = k3sServerCount(servers);
+  if (count.verdict === "refused")
+    problems.push({ path: `${at}.hosts`, problem: `site ${name} has ${count.problem}`, fix: count.fix });
 }
 
 function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
   const tracker = site.overrides.tracker;
-  const facts = PROFILE_CASE_FACTS[site.profile as ProfileName].tracker;
+  const base = PROFILES[site.profile].tracker.resources;
   const req = {
-    cpu: tracker?.resources?.requests?.cpu ?? facts.requests.cpu,
-    memory: tracker?.resources?.requests?.memory ?? facts.requests.memory,
+    cpu: tracker?.resources?.requests?.cpu ?? cpuQuantity(base.requests.cpuMillis),
+    memory: tracker?.resources?.requests?.memory ?? memoryQuantity(base.requests.memoryMiB),
   };
   const lim = {
-    cpu: tracker?.resources?.limits?.cpu ?? facts.limits.cpu,
-    memory: tracker?.resources?.limits?.memory ?? facts.limits.memory,
+    cpu: tracker?.resources?.limits?.cpu ?? cpuQuantity(base.limits.cpuMillis),
+    memory: tracker?.resources?.limits?.memory ?? memoryQuantity(base.limits.memoryMiB),
   };
   const reqR: Resources = {
     cpuMillis: parseCpuMillis(req.cpu) ?? 0,
@@ -485,21 +476,19 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
       taints: h.taints ?? [],
       hostKey: h.hostKey.trim(),
     }));
-    const servers = hosts.filter((h) => h.role === "server").length;
     const site: SiteSpec = {
       name: s.name,
       distribution: s.distribution,
       profile: s.profile,
       serviceMode: s.serviceMode,
       disableAgentOnServers: s.disableAgentOnServers,
-      datastore: servers > 1 ? "etcd" : "sqlite",
       overrides: s.overrides,
       hosts,
     };
     if (s.kwok)
       site.kwok = {
         nodes: s.kwok.nodes,
-        size: resolveSize(s.kwok.size ?? PROFILE_CASE_FACTS[s.profile].caseNodeSize ?? "4c8g"),
+        size: resolveSize(s.kwok.size ?? PROFILES[s.profile].sizeClass),
       };
     return site;
   });

@@ -1,5 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { k3sServerCount } from "../config/k3sDatastore";
+import type { ProfileName } from "../config/profiles";
 import type { HostAccess } from "./connection";
 import { generatedSecret } from "../lib/generatedSecret";
 import { hostStep, type HostTransport } from "./hostStep";
@@ -24,7 +26,7 @@ export interface K3sClusterArgs {
   /** `<stack>/<site>`, for messages. */
   where: string;
   site: string;
-  profile: string;
+  profile: ProfileName;
   /** In inventory order; the first server bootstraps the cluster. */
   hosts: ClusterHost[];
   privateKey: pulumi.Input<string>;
@@ -36,19 +38,20 @@ export interface K3sClusterArgs {
   artifacts: K3sArtifacts;
   wasm: boolean;
   serviceMode: ServiceMode;
-  /** Servers run the control plane only (no kubelet): the lab's servers. */
+  /** Servers run the control plane only (no kubelet): the lab's servers. @default false */
   disableAgentOnServers?: boolean;
+  /** registries.yaml mirrors. @default none (no registries.yaml; images pulled from their registries) */
   registries?: RegistriesArgs;
   /** Agents upgraded (and installed) at once; servers always go one by one. */
   agentBatchSize: number;
-  /** Extra disabled packaged components, on top of the profile's. */
+  /** Extra disabled packaged components, on top of the profile's k3sDisable. @default [] */
   disable?: string[];
 }
 
 /**
  * One site's K3s cluster: a join token, a preflight of every host, then
- * servers one at a time (the first with cluster-init when there are three or
- * more, for embedded etcd), then agents in batches, each step waiting for its
+ * servers one at a time (the first with cluster-init when the site runs
+ * embedded etcd: config/k3sDatastore.ts), then agents in batches, each step waiting for its
  * node to be Ready at the version before the next starts. The same order is
  * the rolling-upgrade order.
  */
@@ -62,10 +65,11 @@ export class K3sCluster extends pulumi.ComponentResource {
     super("edgefleet:infra:K3sCluster", name, {}, opts);
 
     const servers = args.hosts.filter((h) => h.role === "server");
-    if (servers.length === 0) throw new Error(`${args.where}: a site needs at least one server`);
+    // validate() refuses these counts first, with the key path; this guards other callers.
+    const count = k3sServerCount(servers.length);
+    if (count.verdict === "refused") throw new Error(`${args.where}: the site has ${count.problem}; ${count.fix}`);
     const first = servers[0];
     this.apiServerUrl = `https://${first.access.address}:6443`;
-    const embeddedEtcd = servers.length >= 3;
 
     const guard = new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this });
     const token = generatedSecret(args.transport, `${name}-token`, 48, { parent: this });
@@ -123,7 +127,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           wasm: args.wasm,
           tokenFile: DEFAULT_TOKEN_FILE,
           serverUrl: isFirst ? undefined : this.apiServerUrl,
-          clusterInit: isFirst && embeddedEtcd ? true : undefined,
+          clusterInit: isFirst && count.clusterInit ? true : undefined,
           nodeIp: h.access.address,
           labels: h.labels,
           taints: h.taints,

@@ -1,4 +1,5 @@
 import { parseAllDocuments } from "yaml";
+import { formatImageRef, tryParseImageRef } from "../../config/image";
 import { k8sResources, ResourceSpec } from "./common";
 import { GATEKEEPER_RELEASE } from "../gatekeeperRelease";
 
@@ -16,17 +17,19 @@ export type FailurePolicy = "Ignore" | "Fail";
 
 export interface GatekeeperTransformArgs {
   controllerReplicas: number;
+  /** @default 1 */
   auditReplicas?: number;
   controllerResources: ResourceSpec;
   auditResources: ResourceSpec;
   /** failurePolicy of the validation.gatekeeper.sh webhook (upstream: Ignore). */
   validatingFailurePolicy: FailurePolicy;
-  /** failurePolicy of the mutation.gatekeeper.sh webhook (upstream: Ignore). */
+  /** failurePolicy of the mutation.gatekeeper.sh webhook. @default "Ignore" (upstream's) */
   mutatingFailurePolicy?: FailurePolicy;
-  /** Seconds between audits (upstream 60); longer costs less CPU on a 2-core node. */
+  /** Seconds between audits; longer costs less CPU on a 2-core node. @default upstream's (60) */
   auditIntervalSeconds?: number;
-  /** Registry mirror for offline sites, replacing docker.io's `openpolicyagent/`. */
+  /** Registry mirror for offline sites: the images' repositories (openpolicyagent/gatekeeper) are pulled from it. @default none (upstream's images) */
   imageRegistry?: string;
+  /** The release the manifest must be. @default GATEKEEPER_VERSION */
   version?: string;
 }
 
@@ -70,10 +73,9 @@ export function transformGatekeeper(yamlText: string, a: GatekeeperTransformArgs
   const audit = find(objs, "Deployment", "gatekeeper-audit");
   for (const d of [controller, audit]) {
     for (const c of d.spec.template.spec.containers as Obj[]) {
-      const [repo, tag] = String(c.image).split(":");
-      if (tag !== version) throw new Error(`gatekeeper manifest image ${c.image} is not the pinned ${version}`);
-      if (a.imageRegistry)
-        c.image = `${a.imageRegistry.replace(/\/+$/, "")}/${repo.split("/").slice(-2).join("/")}:${tag}`;
+      const image = tryParseImageRef(c.image);
+      if (image?.tag !== version) throw new Error(`gatekeeper manifest image ${c.image} is not the pinned ${version}`);
+      if (a.imageRegistry) c.image = formatImageRef({ ...image, registry: a.imageRegistry.replace(/\/+$/, "") });
       // Offline sites must restart from the node's image cache.
       c.imagePullPolicy = "IfNotPresent";
       c.resources = k8sResources(d === controller ? a.controllerResources : a.auditResources);

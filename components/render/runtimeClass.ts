@@ -1,5 +1,6 @@
 import type { Resources } from "../../config/sizeClasses";
-import { cpuQuantity, memoryQuantity, RuntimeClassManifest } from "./common";
+import { cpuQuantity, memoryQuantity } from "../../config/quantity";
+import { RuntimeClassManifest } from "./common";
 
 export const WASM_NODE_LABEL = "edgefleet.dev/wasm";
 

@@ -1,5 +1,5 @@
 import type { Resources } from "../../config/sizeClasses";
-import type { Profile, TrackerSettings } from "../profiles";
+import type { Profile, TrackerSettings } from "../../config/profiles";
 import {
   appLabels,
   ConfigMapManifest,

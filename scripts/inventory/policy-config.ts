@@ -7,26 +7,22 @@
  * entries its Constraints allow.
  */
 import { readFileSync } from "node:fs";
+import { parseImageRef } from "../../config/image";
 import { parseStackFile, stackNameOf } from "../../config/stackFile";
-import type { HostSize, StackSpec } from "../../config/schema";
+import type { StackSpec } from "../../config/schema";
 import { validateStack } from "../../config/inventory";
 import { siteHostPaths } from "../../policies/siteHostPaths";
 
-/** The named class a size is held to: its own, or for explicit capacity the class whose reservations it took. */
-function className(size: HostSize): "2c4g" | "4c8g" {
-  if (size.name !== "custom") return size.name;
-  return size.class.kubeReserved.cpuMillis >= 400 ? "4c8g" : "2c4g";
-}
-
 export function policyConfig(spec: StackSpec): Record<string, unknown> {
   const sites: Record<string, { edgeNodes: number; sizeClass: string }> = {};
-  let evenServers: number | undefined;
   let maxServers = 0;
   for (const s of spec.sites) {
     const agents = s.hosts.filter((h) => h.role === "agent");
     const servers = s.hosts.filter((h) => h.role === "server");
     const edge = agents.length > 0 || s.kwok ? agents : s.disableAgentOnServers ? [] : servers;
-    const sizes = [...edge.map((h) => h.size), ...(s.kwok && s.kwok.nodes > 0 ? [s.kwok.size] : [])].map(className);
+    const sizes = [...edge.map((h) => h.size), ...(s.kwok && s.kwok.nodes > 0 ? [s.kwok.size] : [])].map(
+      (size) => size.sizeClass,
+    );
     // The smaller class when a site mixes them: capacity is judged conservatively.
     const sizeClass = sizes.includes("2c4g") || sizes.length === 0 ? "2c4g" : "4c8g";
     sites[s.name] = {
@@ -34,19 +30,19 @@ export function policyConfig(spec: StackSpec): Record<string, unknown> {
       sizeClass,
     };
     maxServers = Math.max(maxServers, servers.length);
-    if (servers.length > 1 && servers.length % 2 === 0) evenServers = servers.length;
   }
   // The stack's own registries: tracker images named in overrides and mirrors.
   const registries = new Set<string>();
   for (const s of spec.sites) {
     const image = s.overrides.tracker?.image;
-    if (image && image.includes("/")) registries.add(image.split("/")[0]);
+    if (image) registries.add(parseImageRef(image).registry);
   }
   for (const r of Object.keys(spec.registry?.mirrors ?? {})) if (r !== "*") registries.add(r);
   const classes = Object.values(sites).map((x) => x.sizeClass);
   return {
     "edge-capacity": { sites },
-    "ha-servers-odd": { servers: evenServers ?? maxServers },
+    // validate() has refused every site whose server count K3s cannot run (config/k3sDatastore.ts).
+    "ha-servers-odd": { servers: maxServers },
     // Limits are judged against the smallest node class the stack has, as at admission.
     "max-limits": { sizeClass: classes.includes("2c4g") ? "2c4g" : "4c8g" },
     "allowed-repos": { extraRegistries: [...registries].sort() },

@@ -6,7 +6,7 @@
  * (config/sizeClasses.ts), the same figure the max-limits rule uses per Pod.
  */
 import { SIZE_CLASSES, SizeClassName, allocatable } from "../../../config/sizeClasses";
-import { cpuMillis, exceeds, memoryMiB } from "../lib/quantity";
+import { exceeds, parseCpuMillis, parseMemoryMiB } from "../../../config/quantity";
 import { Workload } from "../lib/workload";
 
 export interface SiteCapacity {
@@ -26,8 +26,8 @@ export function podRequests(w: Workload): PodRequests {
   const peak = (r: "cpu" | "memory", f: (q: unknown) => number | undefined) =>
     Math.max(0, ...(w.podSpec.initContainers ?? []).map((c) => f(c.resources?.requests?.[r]) ?? 0));
   return {
-    cpuMillis: Math.max(sum("cpu", cpuMillis), peak("cpu", cpuMillis)),
-    memoryMiB: Math.max(sum("memory", memoryMiB), peak("memory", memoryMiB)),
+    cpuMillis: Math.max(sum("cpu", parseCpuMillis), peak("cpu", parseCpuMillis)),
+    memoryMiB: Math.max(sum("memory", parseMemoryMiB), peak("memory", parseMemoryMiB)),
   };
 }
 

@@ -1,6 +1,6 @@
 import { parse } from "yaml";
-import { PROFILES } from "../../../components/profiles";
-import { imageRef, k8sResources } from "../../../components/render/common";
+import { PROFILES } from "../../../config/profiles";
+import { k8sResources } from "../../../components/render/common";
 import {
   checkConstraints,
   parseManifest,
@@ -29,23 +29,6 @@ import { gatekeeperYaml } from "./helpers";
 
 const MiB = 1024 * 1024;
 
-describe("imageRef", () => {
-  const base = { registry: "registry.example.com/", repository: "edgefleet/tracker" };
-  it("joins registry, repository and tag or digest", () => {
-    expect(imageRef({ ...base, tag: "1.4.2" })).toBe("registry.example.com/edgefleet/tracker:1.4.2");
-    const digest = `sha256:${"a".repeat(64)}`;
-    expect(imageRef({ ...base, tag: "1.4.2", digest })).toBe(`registry.example.com/edgefleet/tracker@${digest}`);
-  });
-  it.each(["latest", "LATEST", "", "  "])("rejects tag %j", (tag) => {
-    expect(() => imageRef({ ...base, tag })).toThrow(/latest|empty/);
-  });
-  it("rejects a missing tag, a bad digest and a repository carrying a tag", () => {
-    expect(() => imageRef(base)).toThrow(/tag is empty/);
-    expect(() => imageRef({ ...base, digest: "sha256:abc" })).toThrow(/not sha256/);
-    expect(() => imageRef({ ...base, repository: "x:1", tag: "1" })).toThrow(/bare path/);
-  });
-});
-
 describe("RuntimeClass", () => {
   it("is wasmedge, scheduled on Wasm nodes, with overhead", () => {
     const rc = renderRuntimeClass();
@@ -57,7 +40,7 @@ describe("RuntimeClass", () => {
 });
 
 describe("tracker", () => {
-  const p = PROFILES["factory-iiot"];
+  const p = PROFILES["factoryIiot"];
   const args: TrackerRenderArgs = {
     site: "f1",
     namespace: "edgefleet",
@@ -164,7 +147,7 @@ describe("redis", () => {
       namespace: "edgefleet",
       monitoringNamespace: "mon",
       persistence: "aof",
-      resources: PROFILES["edge-general"].extras.redis!.resources,
+      resources: PROFILES["edgeGeneral"].extras.redis!.resources,
       storageGi: 2,
     });
     const [redis, exporter] = m.statefulSet.spec!.template.spec!.containers;
@@ -231,7 +214,7 @@ describe("rabbitmq", () => {
       namespace: "edgefleet",
       monitoringNamespace: "mon",
       mqtt: true,
-      resources: PROFILES["retail-city"].extras.rabbitmq!.resources,
+      resources: PROFILES["retailCity"].extras.rabbitmq!.resources,
       storageGi: 2,
     });
     const c = m.statefulSet.spec!.template.spec!.containers[0];
@@ -246,7 +229,7 @@ describe("rabbitmq", () => {
         namespace: "n",
         monitoringNamespace: "m",
         mqtt: false,
-        resources: PROFILES["logistics-hub"].extras.rabbitmq!.resources,
+        resources: PROFILES["logisticsHub"].extras.rabbitmq!.resources,
         storageGi: 1,
       }),
     ).toThrow(/twice disk_free_limit/);

@@ -30,8 +30,6 @@ describe("validate: the passing base", () => {
     expect(spec.region).toBe("cn-east");
     expect(spec.sites.map((s) => s.name)).toEqual(["hub-a", "hub-b"]);
     const [a, b] = spec.sites;
-    expect(a.datastore).toBe("etcd");
-    expect(b.datastore).toBe("sqlite");
     expect(a.serviceMode).toBe("systemd");
     expect(a.disableAgentOnServers).toBe(false);
     // Host SSH settings fall back to the stack's.
@@ -231,6 +229,20 @@ describe("validate: tracker requests and limits", () => {
       tracker: { image: "registry.example.com/logistics-system:latest" },
     };
     expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.image", /is not pinned/);
+  });
+  it("fails on an image reference the runtime cannot read, saying why", () => {
+    const cfg = validConfig();
+    sites(cfg)[1].overrides = { tracker: { image: "registry.example.com/Logistics-System:1.4.2" } };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.image",
+      /is not a valid image reference: repository "Logistics-System" must be lower-case/,
+    );
+  });
+  it("passes a Docker Hub name without a registry, as the runtime reads it", () => {
+    const cfg = validConfig();
+    sites(cfg)[1].overrides = { tracker: { image: "edgefleet/logistics-system:1.4.2" } };
+    expect(validate("s", cfg, SECRET_KEYS).sites[1].overrides.tracker?.image).toBe("edgefleet/logistics-system:1.4.2");
   });
   it("passes a tag or a digest", () => {
     const cfg = validConfig();
