@@ -15,6 +15,13 @@ import { gatekeeperArtifact } from "./components/gatekeeperManifest";
 import { ArtifactError, ensurePinnedArtifact } from "./lib/pinnedArtifact";
 import { declareStack } from "./program";
 
+// The SDK records a stack trace for every promise it makes and every resource
+// it registers; formatted through ts-node's source maps that was about a fifth
+// of a 100-host preview (BENCHMARKS.md, "Program cost per resource"). Config
+// and artifact errors are messages (RunError) and lose nothing; for a program
+// bug, EDGEFLEET_STACK_TRACES=1 brings the traces back.
+if (!process.env.EDGEFLEET_STACK_TRACES) Error.stackTraceLimit = 0;
+
 const spec = loadStackSpec();
 const root = process.cwd();
 

@@ -27,6 +27,7 @@ function cluster(spec: StackSpec, site: SiteSpec, si: number, privateKey: pulumi
     const server = hostAccess(spec, si, 0, site.hosts[0]);
     const cp = new UpstreamControlPlane(site.name, {
       where,
+      transport: spec.hostTransport,
       server,
       privateKey,
       version: up.version,
@@ -41,6 +42,7 @@ function cluster(spec: StackSpec, site: SiteSpec, si: number, privateKey: pulumi
     let nodes: SimulatedNodes | undefined;
     if (site.kwok && site.kwok.nodes > 0) {
       nodes = new SimulatedNodes(`${site.name}-edge`, {
+        transport: spec.hostTransport,
         server,
         privateKey,
         site: site.name,

@@ -1,13 +1,20 @@
 /**
- * gen-region.ts <hosts> <out stack file>: a synthetic region of <hosts> K3s
- * hosts in sites of 1 to 5 hosts (one server each, the rest agents), on
- * documentation addresses, for preview benchmarks. Artifacts and keys are
- * well-formed placeholders; a preview never contacts a host.
+ * gen-region.ts <hosts> <out stack file> [template] [--inventory FILE]: a
+ * synthetic region of <hosts> K3s hosts in sites of 1 to 5 hosts (one server
+ * each, the rest agents), on documentation addresses, for preview benchmarks.
+ * Artifacts and keys are well-formed placeholders; a preview never contacts a
+ * host. With --inventory the hosts go to that CSV file (named under
+ * edgefleet:inventory), as a large region keeps them, so one stack holds any
+ * number of hosts.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseDocument } from "yaml";
 
-const [countArg, out, template] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const inv = args.indexOf("--inventory");
+const inventory = inv >= 0 ? args.splice(inv, 2)[1] : undefined;
+const [countArg, out, template] = args;
 const count = Number(countArg);
 if (!Number.isInteger(count) || count < 1 || !out) throw new Error("usage: gen-region.ts <hosts> <out> [template]");
 const doc = parseDocument(readFileSync(template ?? "stacks/Pulumi.edge-general.yaml", "utf8"));
@@ -30,7 +37,17 @@ for (let s = 0; made < count; s++) {
   }
   sites.push({ name: `site-${s}`, profile: "edgeGeneral", hosts });
 }
+if (inventory) {
+  const lines = ["site,name,address,role,size,hostKey"];
+  for (const site of sites as Array<{ name: string; hosts: Array<Record<string, string>> }>) {
+    for (const h of site.hosts) lines.push([site.name, h.name, h.address, h.role, h.size, h.hostKey].join(","));
+    delete (site as { hosts?: unknown }).hosts;
+  }
+  mkdirSync(dirname(inventory), { recursive: true });
+  writeFileSync(inventory, lines.join("\n") + "\n");
+  doc.setIn(["config", "edgefleet:inventory"], doc.createNode([inventory]));
+}
 doc.setIn(["config", "edgefleet:sites"], doc.createNode(sites));
 doc.setIn(["config", "edgefleet:region"], `bench-${count}`);
 writeFileSync(out, doc.toString({ lineWidth: 0 }));
-console.log(`${out}: ${count} hosts in ${sites.length} sites`);
+console.log(`${out}: ${count} hosts in ${sites.length} sites${inventory ? ` (hosts in ${inventory})` : ""}`);

@@ -21,19 +21,22 @@ preview() { # preview <stack> <label>: one measured preview line
   rm -f "$TIMED_LOG"
 }
 
-# N previews one stack of N hosts; N/M makes the N-host region, splits it
-# into stacks of whole sites of at most M hosts (split-stack.ts, as an
-# operator would) and previews each in turn.
+# N previews one stack of N hosts kept in an inventory file; N/M makes the
+# N-host region inline, splits it into stacks of whole sites of at most M
+# hosts (split-stack.ts, as before inventory files) and previews each in turn.
 for arg in "$@"; do
   n=${arg%/*}
   stack="bench-$n"
   file="stacks/Pulumi.$stack.yaml"
   made+=("$file")
-  bash scripts/inventory/run-ts.sh bench/gen-region.ts "$n" "$file" >/dev/null
   if [[ $arg != */* ]]; then
+    # One stack, its hosts in an inventory file (edgefleet:inventory), as a large region keeps them.
+    made+=("inventories/$stack.csv")
+    bash scripts/inventory/run-ts.sh bench/gen-region.ts "$n" "$file" --inventory "inventories/$stack.csv" >/dev/null
     preview "$stack" "hosts $n"
     continue
   fi
+  bash scripts/inventory/run-ts.sh bench/gen-region.ts "$n" "$file" >/dev/null
   t0=$SECONDS
   while read -r piece; do
     made+=("$piece")

@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { SIZE_CLASSES } from "../config/sizeClasses";
-import { PROFILE_NAMES, PROFILES, Profile, siteTrackerReplicas } from "./profiles";
+import { PROFILE_NAMES, PROFILES, type Profile } from "../config/profiles";
+import { siteTrackerReplicas } from "./profiles";
 import { localGatekeeperManifest } from "./gatekeeperManifest";
 import { GATEKEEPER_VERSION } from "./render/gatekeeper";
 import { WASMEDGE_OVERHEAD } from "./render/runtimeClass";

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { RandomSecret } from "../lib/randomSecret";
+import { generatedSecret } from "../lib/generatedSecret";
 import { childOptions, K8sComponentArgs } from "./k8sOptions";
 import { GRAFANA_ADMIN_SECRET, GrafanaRenderArgs, renderGrafana } from "./render/grafana";
 
@@ -18,7 +18,7 @@ export class Grafana extends pulumi.ComponentResource {
     const { provider, ...rest } = args;
     const m = renderGrafana(rest);
     const o = childOptions(this, provider);
-    this.adminPassword = new RandomSecret(`${name}-admin-password`, { length: 32 }, { parent: this }).result;
+    this.adminPassword = generatedSecret(args.secrets ?? "openssh", `${name}-admin-password`, 32, { parent: this });
     const secret = new k8s.core.v1.Secret(
       `${name}-admin`,
       {

@@ -7,8 +7,8 @@
  *
  * Kept loadable by Node's type stripping (imports of types say `type`).
  */
+import { imageName, parseImageRef, pinnedImage, type ImageRef } from "../config/image";
 import { GATEKEEPER_VERSION } from "./gatekeeperRelease";
-import { imageRef, type ImageRef } from "./render/common";
 import { GATEKEEPER_IMAGE_REPOSITORY } from "./render/gatekeeper";
 import { GRAFANA_IMAGE } from "./render/grafana";
 import { LOG_SHIPPER_IMAGE } from "./render/logShipper";
@@ -17,13 +17,12 @@ import { OPA_IMAGE } from "./render/opa";
 import { PROMETHEUS_IMAGE } from "./render/prometheus";
 import { RABBITMQ_IMAGE } from "./render/rabbitmq";
 import { REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from "./render/redis";
-import { normalizedRepository } from "../policies/crossguard/lib/image";
 
 /** The tracker image when a site names none: pinned, never `latest`. */
 export const DEFAULT_TRACKER_IMAGE: ImageRef = { registry: "ghcr.io", repository: "edgefleet/tracker", tag: "0.4.2" };
 
 export const SITE_LAYER_IMAGES: readonly string[] = [
-  imageRef(DEFAULT_TRACKER_IMAGE),
+  pinnedImage(DEFAULT_TRACKER_IMAGE),
   REDIS_IMAGE,
   REDIS_EXPORTER_IMAGE,
   RABBITMQ_IMAGE,
@@ -37,5 +36,5 @@ export const SITE_LAYER_IMAGES: readonly string[] = [
 
 /** Their repositories as the runtime resolves them (`redis` is docker.io/library/redis), sorted and unique. */
 export function siteLayerRepositories(): string[] {
-  return [...new Set(SITE_LAYER_IMAGES.map(normalizedRepository))].sort();
+  return [...new Set(SITE_LAYER_IMAGES.map((i) => imageName(parseImageRef(i))))].sort();
 }

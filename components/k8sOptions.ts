@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import type { HostTransport } from "../config/schema";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Every Edgefleet site component takes the site cluster's provider explicitly. */
@@ -10,6 +11,8 @@ export interface K8sComponentArgs {
    * would stay Pending and the StatefulSet never become ready.
    */
   ephemeralStorage?: boolean;
+  /** Who makes generated passwords (edgefleet:hostTransport, lib/generatedSecret.ts). @default "openssh" */
+  secrets?: HostTransport;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

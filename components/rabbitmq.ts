@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { RandomSecret } from "../lib/randomSecret";
+import { generatedSecret } from "../lib/generatedSecret";
 import { childOptions, K8sComponentArgs, withStorage } from "./k8sOptions";
 import {
   AMQP_PORT,
@@ -28,9 +28,9 @@ export class RabbitMQ extends pulumi.ComponentResource {
     const m = renderRabbitmq(rest);
     const o = childOptions(this, provider);
     const labels = m.statefulSet.metadata?.labels;
-    const trackerPw = new RandomSecret(`${name}-tracker-password`, { length: 32 }, { parent: this }).result;
+    const trackerPw = generatedSecret(args.secrets ?? "openssh", `${name}-tracker-password`, 32, { parent: this });
     const devicesPw = args.mqtt
-      ? new RandomSecret(`${name}-devices-password`, { length: 32 }, { parent: this }).result
+      ? generatedSecret(args.secrets ?? "openssh", `${name}-devices-password`, 32, { parent: this })
       : undefined;
     const definitions = pulumi
       .all([trackerPw, devicesPw])

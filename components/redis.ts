@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { RandomSecret } from "../lib/randomSecret";
+import { generatedSecret } from "../lib/generatedSecret";
 import { childOptions, K8sComponentArgs, withStorage } from "./k8sOptions";
 import { REDIS_AUTH_SECRET, REDIS_PORT, renderRedis, renderRedisAuthConf, RedisRenderArgs } from "./render/redis";
 
@@ -18,7 +18,7 @@ export class Redis extends pulumi.ComponentResource {
     const { provider, ...rest } = args;
     const m = renderRedis(rest);
     const o = childOptions(this, provider);
-    const password = new RandomSecret(`${name}-password`, { length: 32 }, { parent: this }).result;
+    const password = generatedSecret(args.secrets ?? "openssh", `${name}-password`, 32, { parent: this });
     const secret = new k8s.core.v1.Secret(
       `${name}-auth`,
       {

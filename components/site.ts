@@ -1,17 +1,18 @@
+import type { HostTransport } from "../config/schema";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SiteNode } from "../config/edgeNodes";
+import { pinnedImage, type ImageRef } from "../config/image";
+import { getProfile, type ProfileName } from "../config/profiles";
 import { Gatekeeper } from "./gatekeeper";
 import { Grafana } from "./grafana";
 import { childOptions } from "./k8sOptions";
 import { LogShipper } from "./logShipper";
 import { Loki } from "./loki";
 import { OpaServer } from "./opaServer";
-import { getProfile, ProfileName } from "./profiles";
 import { Prometheus } from "./prometheus";
 import { RabbitMQ, RABBITMQ_APP_SECRET } from "./rabbitmq";
 import { Redis } from "./redis";
-import { ImageRef, imageRef } from "./render/common";
 import { grafanaPeer } from "./render/grafana";
 import { logShipperPeer } from "./render/logShipper";
 import { lokiUrl } from "./render/loki";
@@ -31,12 +32,17 @@ export interface SiteArgs {
    * The nodes of this site's cluster, with their labels, taints and
    * allocatable (config/edgeNodes.ts siteNodes): where trackers and the
    * platform fit is judged on them.
+   * @default `edgeNodes` uniform nodes of the profile's size class (config/edgeNodes.ts uniformEdgeNodes)
    */
   nodes?: SiteNode[];
-  /** Without `nodes`: this many edge nodes of the profile's size class, holding the platform too. */
+  /** Without `nodes`: this many edge nodes of the profile's size class, holding the platform too. @default 1 */
   edgeNodes?: number;
-  /** Tracker image: `${registry}/${repository}:${tag}` or `@sha256:...`; never `latest`. */
+  /** Tracker image (config/image.ts): `${registry}/${repository}:${tag}` or `@sha256:...`; never `latest`. */
   trackerImage: ImageRef;
+  /**
+   * Changes over the profile's preset (components/render/site.ts lists each one's default).
+   * @default {} (the profile's preset as it is)
+   */
   overrides?: SiteOverrides;
   gatekeeper: {
     /** Path of upstream's deploy/gatekeeper.yaml of the release (components/gatekeeperRelease.ts), checked against its pin. */
@@ -45,16 +51,21 @@ export interface SiteArgs {
     version?: string;
     templates: Record<string, any>[];
     constraints: Record<string, any>[];
+    /** ExpansionTemplates (policies/gatekeeper/expansion/). @default [] (none installed) */
     expansions?: Record<string, any>[];
-    /** false where Gatekeeper's controller cannot run: templates are applied without waiting. */
+    /** false where Gatekeeper's controller cannot run: templates are applied without waiting. @default true */
     awaitTemplates?: boolean;
   };
   /** Rego of the application authorization policy (policies/authz/); required when the profile has authz. */
   authzPolicyRego?: string;
+  /** Namespace of the trackers and their backing services. @default "edgefleet" */
   appNamespace?: string;
+  /** Namespace of Prometheus, Grafana, Loki and the log shipper. @default "edgefleet-monitoring" */
   monitoringNamespace?: string;
-  /** emptyDir instead of PersistentVolumeClaims (clusters without a storage provisioner). */
+  /** emptyDir instead of PersistentVolumeClaims (clusters without a storage provisioner). @default false */
   ephemeralStorage?: boolean;
+  /** Who makes the site's generated passwords (edgefleet:hostTransport). @default "openssh" */
+  secrets?: HostTransport;
 }
 
 /** One edge site's layer: RuntimeClass, trackers and the profile's platform. */
@@ -67,7 +78,7 @@ export class Site extends pulumi.ComponentResource {
     super("edgefleet:components:Site", name, {}, opts);
     const profile = getProfile(args.profile);
     // Fail on a bad image before anything is registered.
-    imageRef(args.trackerImage);
+    pinnedImage(args.trackerImage);
     const s = resolveSite({
       site: args.site,
       profile,
@@ -98,6 +109,7 @@ export class Site extends pulumi.ComponentResource {
       namespace: s.appNamespace,
       monitoringNamespace: s.monitoringNamespace,
       ephemeralStorage: args.ephemeralStorage,
+      secrets: args.secrets,
     };
 
     const rc = new WasmEdgeRuntimeClass(`${name}-wasmedge`, { provider }, child);
@@ -166,6 +178,7 @@ export class Site extends pulumi.ComponentResource {
           lokiUrl: s.loki ? lokiUrl(s.monitoringNamespace) : undefined,
           p99SloMs: profile.slo.p99LatencyMs,
           resources: s.grafana.resources,
+          secrets: args.secrets,
         },
         { ...inMon, dependsOn: [monNs, prom] },
       );

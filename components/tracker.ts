@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { childOptions, K8sComponentArgs } from "./k8sOptions";
-import { imageRef, ImageRef } from "./render/common";
+import { pinnedImage, type ImageRef } from "../config/image";
 import { renderTracker, TrackerRenderArgs } from "./render/tracker";
 
 export interface TrackerArgs extends K8sComponentArgs, Omit<TrackerRenderArgs, "image"> {
@@ -16,7 +16,7 @@ export class Tracker extends pulumi.ComponentResource {
   constructor(name: string, args: TrackerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:components:Tracker", name, {}, opts);
     const { provider, image, ...rest } = args;
-    const m = renderTracker({ ...rest, image: imageRef(image) });
+    const m = renderTracker({ ...rest, image: pinnedImage(image) });
     const o = childOptions(this, provider);
     const cm = new k8s.core.v1.ConfigMap(`${name}-config`, m.configMap, o);
     // The HPA owns the replica count once the Deployment exists; without this,

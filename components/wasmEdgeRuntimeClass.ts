@@ -5,21 +5,19 @@ import { childOptions, K8sComponentArgs } from "./k8sOptions";
 import { renderRuntimeClass } from "./render/runtimeClass";
 
 export interface WasmEdgeRuntimeClassArgs extends K8sComponentArgs {
+  /** What the scheduler adds to each tracker pod's requests for the shim. @default WASMEDGE_OVERHEAD (10m / 24Mi) */
   overhead?: Resources;
 }
 
-/** The `wasmedge` RuntimeClass the trackers run under. */
+/** The `wasmedge` RuntimeClass the trackers run under (they name it; nothing reads it back). */
 export class WasmEdgeRuntimeClass extends pulumi.ComponentResource {
-  public readonly runtimeClassName: pulumi.Output<string>;
-
   constructor(name: string, args: WasmEdgeRuntimeClassArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:components:WasmEdgeRuntimeClass", name, {}, opts);
-    const rc = new k8s.node.v1.RuntimeClass(
+    new k8s.node.v1.RuntimeClass(
       name,
       renderRuntimeClass({ overhead: args.overhead }),
       childOptions(this, args.provider),
     );
-    this.runtimeClassName = rc.metadata.name;
-    this.registerOutputs({ runtimeClassName: this.runtimeClassName });
+    this.registerOutputs({});
   }
 }

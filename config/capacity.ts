@@ -24,7 +24,7 @@
 import type { Taint } from "./schema";
 import type { Resources } from "./sizeClasses";
 import type { SchedulingNode } from "./edgeNodes";
-import { cpuMillis, memoryMiB } from "../policies/crossguard/lib/quantity";
+import { parseCpuMillis, parseMemoryMiB } from "./quantity";
 import type { Obj, Workload } from "../policies/crossguard/lib/workload";
 
 export interface Toleration {
@@ -349,7 +349,7 @@ export function runtimeClassOf(rc: Obj): [string, RuntimeClassModel] {
   return [
     rc.metadata?.name ?? "",
     {
-      overhead: { cpuMillis: cpuMillis(podFixed.cpu) ?? 0, memoryMiB: memoryMiB(podFixed.memory) ?? 0 },
+      overhead: { cpuMillis: parseCpuMillis(podFixed.cpu) ?? 0, memoryMiB: parseMemoryMiB(podFixed.memory) ?? 0 },
       nodeSelector: { ...(rc.scheduling?.nodeSelector ?? {}) },
       tolerations: [...(rc.scheduling?.tolerations ?? [])],
     },
@@ -362,8 +362,8 @@ function sumOf(w: Workload, kind: "requests" | "limits"): Resources {
   const peak = (r: "cpu" | "memory", f: (q: unknown) => number | undefined) =>
     Math.max(0, ...(w.podSpec.initContainers ?? []).map((c) => f(c.resources?.[kind]?.[r]) ?? 0));
   return {
-    cpuMillis: Math.max(sum("cpu", cpuMillis), peak("cpu", cpuMillis)),
-    memoryMiB: Math.max(sum("memory", memoryMiB), peak("memory", memoryMiB)),
+    cpuMillis: Math.max(sum("cpu", parseCpuMillis), peak("cpu", parseCpuMillis)),
+    memoryMiB: Math.max(sum("memory", parseMemoryMiB), peak("memory", parseMemoryMiB)),
   };
 }
 

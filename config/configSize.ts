@@ -41,7 +41,8 @@ export function checkConfigSize(stack: string, rawConfig: Record<string, unknown
   const hosts = countHosts(rawConfig["edgefleet:sites"]);
   const what = `stack ${stack}: its config (${hosts} hosts) is ${kib(bytes)} of the ${kib(CONFIG_ENV_LIMIT_BYTES)} that Pulumi can pass to the program`;
   const why = "(the engine passes the whole config in one environment variable, capped by Linux; pulumi/pulumi#8680)";
-  const fix = "fix: split the region into several stacks (README: Add a region) so each holds fewer sites";
+  const fix =
+    "fix: move the hosts into an inventory file the stack names (edgefleet:inventory; scripts/inventory/import.ts --inventory <file> writes one; README: Add a region)";
   if (bytes > CONFIG_ENV_LIMIT_BYTES)
     return {
       level: "error",

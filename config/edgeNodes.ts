@@ -24,6 +24,7 @@ import {
   SIZE_CLASSES,
   SIZE_CLASS_NAMES,
   allocatable,
+  sizeClassFor,
   type Resources,
   type SizeClass,
   type SizeClassName,
@@ -227,15 +228,17 @@ export function uniformEdgeNodes(count: number, sizeClass: SizeClassName, site: 
  * to: the largest class every node of the site can give a pod, so a pod the
  * policies admit fits whichever node it lands on; the smallest class when a
  * node is smaller than all of them (validate() refuses limits beyond that
- * node itself).
+ * node itself). It is config/sizeClasses.ts sizeClassFor (one rule, one
+ * tie-break) on allocatable: the classes' against the least any node of the
+ * site allocates, in CPU and in memory.
  */
 export function limitsSizeClass(nodes: ReadonlyArray<{ allocatable: Resources }>): SizeClassName {
-  const fits = (c: SizeClassName) => {
-    const a = allocatable(SIZE_CLASSES[c]);
-    return nodes.every((n) => n.allocatable.cpuMillis >= a.cpuMillis && n.allocatable.memoryMiB >= a.memoryMiB);
+  const least: Resources = {
+    cpuMillis: Math.min(...nodes.map((n) => n.allocatable.cpuMillis)),
+    memoryMiB: Math.min(...nodes.map((n) => n.allocatable.memoryMiB)),
   };
-  const byCapacity = [...SIZE_CLASS_NAMES].sort(
-    (a, b) => SIZE_CLASSES[a].capacity.memoryMiB - SIZE_CLASSES[b].capacity.memoryMiB,
-  );
-  return [...byCapacity].reverse().find(fits) ?? byCapacity[0];
+  const byAllocatable = Object.fromEntries(
+    SIZE_CLASS_NAMES.map((c) => [c, { ...SIZE_CLASSES[c], capacity: allocatable(SIZE_CLASSES[c]) }]),
+  ) as Record<SizeClassName, SizeClass>;
+  return sizeClassFor(least, byAllocatable);
 }

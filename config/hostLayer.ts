@@ -51,6 +51,8 @@ export function k3sClusterArgs(
     })),
     privateKey,
     version: k3s.version,
+    arch: k3s.arch,
+    transport: spec.hostTransport,
     artifacts: {
       k3s: localArtifact(root, a.dir, a.k3s),
       images: { ...localArtifact(root, a.dir, a.images), fileName: a.images.file },

@@ -3,11 +3,14 @@
  * through validate(). Call it before constructing any resource so that an
  * invalid stack creates nothing.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { checkConfigSize } from "./configSize";
 import type { StackSpec } from "./schema";
-import { ConfigError, validate } from "./validate";
+import { validateStack } from "./inventory";
+import { ConfigError } from "./validate";
 
 /** The secret keys the engine passed (PULUMI_CONFIG_SECRET_KEYS), through the SDK's own reader where it exposes one. */
 function secretKeys(all: Record<string, string>): Set<string> {
@@ -27,7 +30,9 @@ export function loadStackSpec(): StackSpec {
   const all = pulumi.runtime.allConfig();
   let spec: StackSpec;
   try {
-    spec = validate(pulumi.getStack(), all, secretKeys(all));
+    // Inventory files are named relative to the project folder, where the engine runs the program.
+    const read = (file: string) => fs.readFileSync(path.resolve(process.cwd(), file), "utf8");
+    spec = validateStack(pulumi.getStack(), all, secretKeys(all), read);
   } catch (e) {
     if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
     throw e;

@@ -24,11 +24,14 @@
  * Cross-field rules (duplicates, server counts, capacity, secrets) live in
  * validate.ts, which needs the whole stack to judge them.
  */
+import { SSH_USER } from "../lib/hostCommandRun";
 import { z } from "zod";
+import { imageRefProblem, parseImageRef, unpinnedReason } from "./image";
+import { K3S_VERSION, K3S_VERSION_EXAMPLE } from "./k3sVersion";
 import { PROFILE_NAMES, type ProfileName } from "./profiles";
 import { parseCidr4, cidrContainsCidr, ipVersion } from "./net";
-import { parseCpuMillis, parseMemoryMiB } from "./quantity";
-import { SIZE_CLASS_NAMES, type Resources, type SizeClass, type SizeClassName } from "./sizeClasses";
+import { parseCpuMillis, parseMemoryMiB, parseQuantity } from "./quantity";
+import { SIZE_CLASS_NAMES, type SizeClass, type SizeClassName } from "./sizeClasses";
 import {
   GATEKEEPER_RELEASE,
   gatekeeperManifestFile,
@@ -45,7 +48,6 @@ const show = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v) 
 
 // A Kubernetes node name and K3s node-name: a DNS-1123 label keeps it valid everywhere it lands.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-export const K3S_VERSION = /^v1\.(\d+)\.(\d+)\+k3s(\d+)$/;
 const SHA256 = /^[a-f0-9]{64}$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -137,20 +139,10 @@ export interface HostSize {
   name: SizeClassName | "custom";
   /** As declared, in infra/render/size.ts's SizeSpec form (class name or millicores/MiB). */
   spec: RawSize;
-  /** Capacity and the reservations K3s keeps on it (from config/sizeClasses.ts). */
+  /** The named class it is held to: its own, or for explicit capacity the one sizeClassFor picks. */
+  sizeClass: SizeClassName;
+  /** Capacity and the reservations K3s keeps on it (config/sizeClasses.ts; a custom size: customSizeClass). */
   class: SizeClass;
-}
-
-/** Reservations for an explicit size: those of the largest named class that it covers (2c4g at least). */
-export function customSizeClass(capacity: Resources, classes: Record<SizeClassName, SizeClass>): SizeClass {
-  let base = classes["2c4g"];
-  for (const name of SIZE_CLASS_NAMES) {
-    const c = classes[name];
-    if (capacity.cpuMillis >= c.capacity.cpuMillis && capacity.memoryMiB >= c.capacity.memoryMiB) {
-      if (c.capacity.cpuMillis >= base.capacity.cpuMillis) base = c;
-    }
-  }
-  return { ...base, capacity };
 }
 
 /**
@@ -202,7 +194,8 @@ const size = z.unknown().transform((v, ctx): RawSize => {
     }
     if (extra.length > 0 || cpuMillis === undefined || memoryMiB === undefined || cpuMillis < 1000 || memoryMiB < 2048)
       return z.NEVER;
-    return { cpuMillis, memoryMiB };
+    // Whole millicores and MiB, rounded down: "16G" is 15258.79Mi, and a box is never bigger than it says.
+    return { cpuMillis: Math.floor(cpuMillis), memoryMiB: Math.floor(memoryMiB) };
   }
   ctx.addIssue({
     code: "custom",
@@ -212,34 +205,51 @@ const size = z.unknown().transform((v, ctx): RawSize => {
   return z.NEVER;
 });
 
-const cpuQuantity = z.union([z.string(), z.number()]).refine((q) => parseCpuMillis(q) !== undefined, {
+const cpuQuantity = z.union([z.string(), z.number()]).refine((q) => (parseCpuMillis(q) ?? -1) >= 0, {
   error: (iss) => `${show(iss.input)} is not a CPU quantity. Fix: write millicores ("200m") or cores ("1").`,
 });
-const memoryQuantity = z.string().refine((q) => parseMemoryMiB(q) !== undefined, {
-  error: (iss) =>
-    `${show(iss.input)} is not a memory quantity. Fix: write a quantity with a binary suffix, such as "256Mi" or "1Gi".`,
-});
+/** Whole bytes: the API server takes "128m" as 0.128 bytes, never what was meant. */
+const memoryQuantity = z.string().refine(
+  (q) => {
+    const bytes = parseQuantity(q);
+    return bytes !== undefined && bytes >= 0 && Number.isInteger(bytes);
+  },
+  {
+    error: (iss) =>
+      `${show(iss.input)} is not a memory quantity in whole bytes. Fix: write a quantity with a binary suffix, such as "256Mi" or "1Gi" (a lower-case m means milli).`,
+  },
+);
 const resourceList = z.strictObject({
   cpu: cpuQuantity.optional(),
   memory: memoryQuantity.optional(),
 });
 
-/** An image reference pinned by tag or digest; `:latest` and untagged images drift between sites. */
-export function isPinnedImage(image: string): boolean {
-  if (/\s/.test(image) || image.length === 0) return false;
-  if (/@sha256:[a-f0-9]{64}$/.test(image)) return true;
-  const lastSlash = image.lastIndexOf("/");
-  const colon = image.indexOf(":", lastSlash + 1);
-  if (colon < 0) return false;
-  const tag = image.slice(colon + 1);
-  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) && tag !== "latest";
-}
+const IMAGE_FIX =
+  "Fix: give a version tag or a digest (registry.example.com/tracker:1.4.2 or ...@sha256:<64 hex>), never :latest or no tag.";
 
-const image = z.string().refine(isPinnedImage, {
-  error: (iss) =>
-    `image ${show(iss.input)} is not pinned. Fix: give a version tag or a digest (registry.example.com/tracker:1.4.2 or ...@sha256:<64 hex>), never :latest or no tag.`,
+/** An image reference (config/image.ts) pinned by tag or digest; `:latest` and untagged images drift between sites. */
+const image = z.string().superRefine((s, ctx) => {
+  const problem = imageRefProblem(s);
+  const reason = problem === undefined ? unpinnedReason(parseImageRef(s)) : undefined;
+  if (problem !== undefined || reason !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      input: s,
+      message:
+        problem !== undefined
+          ? `image ${show(s)} is not a valid image reference: ${problem}. ${IMAGE_FIX}`
+          : `image ${show(s)} is not pinned: ${reason}. ${IMAGE_FIX}`,
+    });
+  }
 });
 
+/**
+ * A site's `overrides:` block of the stack file: what an operator may change,
+ * in the stack file's words (quantities as strings, an image as one
+ * reference). It is not a second overrides type: config/siteLayer.ts turns it
+ * into the site layer's SiteOverrides (components/render/site.ts), the one
+ * type that says what a site can be told to change.
+ */
 export const OverridesSchema = z.strictObject({
   storage: z
     .strictObject({
@@ -280,7 +290,12 @@ export const OverridesSchema = z.strictObject({
     })
     .optional(),
 });
-export type SiteOverrides = z.output<typeof OverridesSchema>;
+
+// User names as the SSH runtime checks them again before ssh starts (lib/hostCommandRun.ts says why).
+const sshUser = z.string().regex(SSH_USER, {
+  error: (iss) =>
+    `${show(iss.input)} is not a plain SSH user name. Fix: use a login name of lower-case letters, digits, "_", "." and "-" that does not start with "-" or a digit (for example edgefleet).`,
+});
 
 export const HostSchema = z.strictObject({
   name: dnsLabel("host name (it becomes the Kubernetes node name)"),
@@ -288,7 +303,7 @@ export const HostSchema = z.strictObject({
   /** SSH port; defaults to edgefleet:ssh.port. */
   port: port.optional(),
   /** SSH user; defaults to edgefleet:ssh.user. */
-  user: z.string().min(1).optional(),
+  user: sshUser.optional(),
   role: z.enum(["server", "agent"]),
   size,
   labels: labels.optional(),
@@ -334,19 +349,42 @@ const artifact = z.strictObject({
   }),
 });
 
-export const K3sSchema = z.strictObject({
-  version: z.string().regex(K3S_VERSION, {
-    error: (iss) =>
-      `${show(iss.input)} is not a K3s release version. Fix: write it as K3s tags releases, for example v1.34.2+k3s1.`,
-  }),
-  artifacts: z.strictObject({
-    /** Local folder holding the air-gap artifacts, relative to the project root. */
-    dir: z.string().min(1),
-    k3s: artifact,
-    images: artifact,
-    wasmedgeShim: artifact,
-  }),
-});
+/** The architectures K3s publishes air-gap artifacts for (preflight.sh maps `uname -m` onto them). */
+export const K3S_ARCHES = ["amd64", "arm64", "arm"] as const;
+export type K3sArch = (typeof K3S_ARCHES)[number];
+
+export const K3sSchema = z
+  .strictObject({
+    version: z.string().regex(K3S_VERSION, {
+      error: (iss) =>
+        `${show(iss.input)} is not a K3s release version. Fix: write it as K3s tags releases, for example ${K3S_VERSION_EXAMPLE}.`,
+    }),
+    /**
+     * The architecture the artifacts are built for; preflight refuses a host of
+     * another before anything is installed.
+     * @default "amd64"
+     */
+    arch: z.enum(K3S_ARCHES).default("amd64"),
+    artifacts: z.strictObject({
+      /** Local folder holding the air-gap artifacts, relative to the project root. */
+      dir: z.string().min(1),
+      k3s: artifact,
+      images: artifact,
+      wasmedgeShim: artifact,
+    }),
+  })
+  .superRefine((k, ctx) => {
+    // K3s names its image tarballs by architecture (k3s-airgap-images-<arch>.tar.*).
+    const named = /k3s-airgap-images-(amd64|arm64|arm)\./.exec(k.artifacts.images.file)?.[1];
+    if (named && named !== k.arch) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["arch"],
+        input: k.arch,
+        message: `is ${k.arch}, but the images tarball ${k.artifacts.images.file} is for ${named}. Fix: set edgefleet:k3s.arch to ${named}, or point the artifacts at the ${k.arch} release files.`,
+      });
+    }
+  });
 
 const UPSTREAM_VERSION = /^v1\.(\d+)\.(\d+)$/;
 
@@ -373,12 +411,12 @@ export type UpstreamSpec = z.output<typeof UpstreamSchema>;
 const bastion = z.strictObject({
   address: ipAddress,
   port: port.default(22),
-  user: z.string().min(1).optional(),
+  user: sshUser.optional(),
   hostKey,
 });
 
 export const SshSchema = z.strictObject({
-  user: z.string().min(1),
+  user: sshUser,
   port: port.default(22),
   /** OpenSSH private key; must be set with `pulumi config set --secret --path edgefleet:ssh.privateKey`. */
   privateKey: z.string().min(1),
@@ -477,8 +515,23 @@ export const LabSchema = z.strictObject({
   ),
 });
 
+/**
+ * Who carries the host layer's steps and makes its generated secrets:
+ * `@pulumi/command` and `@pulumi/random` ("command"), or the built-in
+ * OpenSSH transport ("openssh"), which needs no plugin. The built-in one
+ * stays the default for now: with "command" every upload is a CopyToRemote
+ * whose file the engine hashes at every preview, per host, so a preview needs
+ * the air-gap artifacts on the previewing machine (the example stacks and
+ * most PR runners have none) — README "Host transports". infra/hostStep.ts
+ * has the contract both keep.
+ */
+export const HOST_TRANSPORTS = ["command", "openssh"] as const;
+export type HostTransport = (typeof HOST_TRANSPORTS)[number];
+
 export const StackConfigSchema = z.strictObject({
   [`${NAMESPACE}:region`]: dnsLabel("region name"),
+  /** @default "openssh" */
+  [`${NAMESPACE}:hostTransport`]: z.enum(HOST_TRANSPORTS).default("openssh"),
   [`${NAMESPACE}:k3s`]: K3sSchema.optional(),
   [`${NAMESPACE}:upstream`]: UpstreamSchema.optional(),
   [`${NAMESPACE}:ssh`]: SshSchema,
@@ -504,6 +557,7 @@ export interface ArtifactSpec {
 
 export interface K3sSpec {
   version: string;
+  arch: K3sArch;
   artifacts: {
     dir: string;
     k3s: ArtifactSpec;
@@ -553,11 +607,9 @@ export interface SiteSpec {
   profile: ProfileName;
   serviceMode: "systemd" | "supervise";
   disableAgentOnServers: boolean;
-  /** sqlite with one server, embedded etcd (cluster-init) with three or more. */
-  datastore: "sqlite" | "etcd";
   kwok?: KwokSpec;
-  /** As written by the operator; components/ merges them onto the profile preset. */
-  overrides: SiteOverrides;
+  /** The stack file's overrides block, as written (OverridesSchema); siteLayerArgs turns it into SiteOverrides. */
+  overrides: z.output<typeof OverridesSchema>;
   /** In inventory order. */
   hosts: HostSpec[];
 }
@@ -584,6 +636,8 @@ export interface StackSpec {
   ssh: SshSpec;
   registry?: RegistrySpec;
   upgrade: { agentBatchSize: number };
+  /** Who carries host steps and makes generated secrets (edgefleet:hostTransport). */
+  hostTransport: HostTransport;
   /** The Gatekeeper release manifest every site installs. */
   gatekeeper: GatekeeperReleaseSpec;
   /** Registries (or registry/path prefixes) admitted beyond the site layer's own images. */

@@ -9,9 +9,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import type { SiteArgs } from "../components/site";
-import type { ImageRef } from "../components/render/common";
+import { parseImageRef } from "./image";
 import { siteNodes } from "./edgeNodes";
-import { SITE_LAYER_PROFILE } from "./profiles";
 import { componentOverrides, DEFAULT_TRACKER_IMAGE, siteConstraintOptions } from "./siteModel";
 import { GATEKEEPER_POLICIES, renderConstraints, renderTemplate } from "../policies/gatekeeper/catalog";
 import { GATEKEEPER_DIR, readRego } from "../policies/gatekeeper/files";
@@ -19,22 +18,6 @@ import { parseAllDocuments } from "yaml";
 import type { SiteSpec, StackSpec } from "./schema";
 
 export { DEFAULT_TRACKER_IMAGE, trackerResources } from "./siteModel";
-
-export function parseImage(image: string): ImageRef {
-  const at = image.indexOf("@");
-  const refPart = at >= 0 ? image.slice(0, at) : image;
-  const slash = refPart.indexOf("/");
-  if (slash < 0) throw new Error(`image ${image} names no registry; write registry/repository:tag`);
-  const registry = refPart.slice(0, slash);
-  let repository = refPart.slice(slash + 1);
-  let tag: string | undefined;
-  const colon = repository.lastIndexOf(":");
-  if (colon >= 0) {
-    tag = repository.slice(colon + 1);
-    repository = repository.slice(0, colon);
-  }
-  return at >= 0 ? { registry, repository, digest: image.slice(at + 1) } : { registry, repository, tag };
-}
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export function gatekeeperPolicies(
@@ -77,9 +60,9 @@ export function siteLayerArgs(
   return {
     provider,
     site: site.name,
-    profile: SITE_LAYER_PROFILE[site.profile],
+    profile: site.profile,
     nodes: siteNodes(site, `edgefleet:sites[${stack.sites.indexOf(site)}]`),
-    trackerImage: o.tracker?.image ? parseImage(o.tracker.image) : DEFAULT_TRACKER_IMAGE,
+    trackerImage: o.tracker?.image ? parseImageRef(o.tracker.image) : DEFAULT_TRACKER_IMAGE,
     overrides: componentOverrides(site),
     gatekeeper: {
       manifestPath: gatekeeperManifest,
@@ -88,5 +71,6 @@ export function siteLayerArgs(
     },
     authzPolicyRego: fs.readFileSync(authzPath, "utf8"),
     ephemeralStorage: site.overrides.storage?.ephemeral,
+    secrets: stack.hostTransport,
   };
 }

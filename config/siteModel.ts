@@ -4,14 +4,13 @@
  * (no file reads, imports of types say `type`), so validate() judges a site
  * with exactly the arguments the site layer will build it from.
  */
-import type { ResourceSpec } from "../components/render/common";
 import type { ResolveArgs, SiteOverrides } from "../components/render/site";
-import { getProfile } from "../components/profiles";
 import { limitsSizeClass, siteNodes, type SiteNode } from "./edgeNodes";
 import type { SiteConstraintOptions } from "../policies/gatekeeper/catalog";
 import { siteHostPaths } from "../policies/siteHostPaths";
-import { SITE_LAYER_PROFILE, type SiteLayerProfileName } from "./profiles";
+import { getProfile, type ProfileName } from "./profiles";
 import { parseCpuMillis, parseMemoryMiB } from "./quantity";
+import type { ResourceSpec } from "./sizeClasses";
 import type { SiteSpec } from "./schema";
 
 export { DEFAULT_TRACKER_IMAGE } from "../components/images";
@@ -20,7 +19,7 @@ type Quantities = { cpu?: string | number; memory?: string };
 
 /** The operator's tracker requests/limits over the profile's, as numbers. */
 export function trackerResources(
-  profile: SiteLayerProfileName,
+  profile: ProfileName,
   o: { requests?: Quantities; limits?: Quantities },
 ): ResourceSpec {
   const base = getProfile(profile).tracker.resources;
@@ -34,7 +33,7 @@ export function trackerResources(
 /** The operator's overrides in the site layer's terms. */
 export function componentOverrides(site: SiteSpec): SiteOverrides {
   const o = site.overrides;
-  const profile = SITE_LAYER_PROFILE[site.profile];
+  const profile = site.profile;
   return {
     trackerReplicas: o.tracker?.replicas,
     trackerResources: o.tracker?.resources ? trackerResources(profile, o.tracker.resources) : undefined,
@@ -55,7 +54,7 @@ export function componentOverrides(site: SiteSpec): SiteOverrides {
 export function siteResolveArgs(site: SiteSpec, at: string): ResolveArgs {
   return {
     site: site.name,
-    profile: getProfile(SITE_LAYER_PROFILE[site.profile]),
+    profile: getProfile(site.profile),
     nodes: siteNodes(site, at),
     overrides: componentOverrides(site),
   };

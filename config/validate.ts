@@ -5,15 +5,15 @@
  * pass and nothing is created from a half-valid config.
  */
 import type { z } from "zod";
+import { k3sServerCount } from "./k3sDatastore";
 import { cidrContainsAddress, parseCidr4 } from "./net";
-import { PROFILE_CASE_FACTS, type ProfileName } from "./profiles";
-import { parseCpuMillis, parseMemoryMiB } from "./quantity";
+import { PROFILES } from "./profiles";
+import { cpuQuantity, memoryQuantity, parseCpuMillis, parseMemoryMiB } from "./quantity";
 import {
   AllowedRegistriesSchema,
   NAMESPACE,
   SiteSchema,
   StackConfigSchema,
-  customSizeClass,
   gatekeeperRelease,
   isSshPublicKey,
   type HostSize,
@@ -26,13 +26,11 @@ import {
 } from "./schema";
 import { capacityMessage } from "./capacity";
 import { EDGEFLEET_NODE_LABELS } from "./edgeNodes";
-import { parseImage } from "./siteLayer";
+import { fromAllowedRegistry, imageName, parseImageRef, pinnedImage } from "./image";
 import { DEFAULT_TRACKER_IMAGE, siteConstraintOptions, siteResolveArgs } from "./siteModel";
-import { SIZE_CLASSES, SIZE_CLASS_NAMES, type Resources } from "./sizeClasses";
-import { imageRef } from "../components/render/common";
+import { SIZE_CLASSES, SIZE_CLASS_NAMES, customSizeClass, sizeClassFor, type Resources } from "./sizeClasses";
 import { planSite, siteManifests } from "../components/render/site";
 import { K3S_CLUSTER_CIDR, K3S_SERVICE_CIDR, nodeKeyProblem } from "../infra/render/k3sConfig";
-import { fromAllowedRegistry, normalizedRepository } from "../policies/crossguard/lib/image";
 import { pulumiTypeOf, workloadOf } from "../policies/crossguard/lib/workload";
 import { isTracker } from "../policies/crossguard/rules/cluster";
 import { sharedViolations } from "../policies/crossguard/rules/pod";
@@ -294,11 +292,12 @@ function decode(key: string, value: unknown, problems: ConfigProblem[]): unknown
 }
 
 function resolveSize(raw: RawSize): HostSize {
-  if (typeof raw === "string") return { name: raw, spec: raw, class: SIZE_CLASSES[raw] };
+  if (typeof raw === "string") return { name: raw, spec: raw, sizeClass: raw, class: SIZE_CLASSES[raw] };
   return {
     name: "custom",
     spec: raw,
-    class: customSizeClass(raw, SIZE_CLASSES),
+    sizeClass: sizeClassFor(raw),
+    class: customSizeClass(raw),
   };
 }
 
@@ -315,19 +314,9 @@ function checkServers(raw: unknown, at: string, problems: ConfigProblem[]): void
   const servers = site.hosts.filter(
     (h: unknown) => h !== null && typeof h === "object" && (h as { role?: unknown }).role === "server",
   ).length;
-  if (servers === 0) {
-    problems.push({
-      path: `${at}.hosts`,
-      problem: `site ${name} has no server`,
-      fix: "give one host (or three, for HA with embedded etcd) role: server.",
-    });
-  } else if (servers > 1 && servers % 2 === 0) {
-    problems.push({
-      path: `${at}.hosts`,
-      problem: `site ${name} has ${servers} servers; more than one server runs embedded etcd, which needs an odd count to keep quorum (${servers} tolerate no more failures than ${servers - 1})`,
-      fix: `use ${servers - 1} or ${servers + 1} servers (1 for sqlite, 3 for HA), making the rest agents.`,
-    });
-  }
+  const count = k3sServerCount(servers);
+  if (count.verdict === "refused")
+    problems.push({ path: `${at}.hosts`, problem: `site ${name} has ${count.problem}`, fix: count.fix });
 }
 
 /**
@@ -452,13 +441,6 @@ function checkHosts(site: RawSite, at: string, problems: ConfigProblem[]): void 
         });
       }
     });
-    if (typeof h.size !== "string" && !Number.isInteger(h.size.memoryMiB)) {
-      problems.push({
-        path: `${hostAt}.size.memory`,
-        problem: `memory of ${h.size.memoryMiB.toFixed(2)}Mi is not a whole number of MiB, which the kubelet reservations are written in`,
-        fix: `write it with a binary suffix, for example "${Math.floor(h.size.memoryMiB / 1024)}Gi" or "${Math.floor(h.size.memoryMiB)}Mi".`,
-      });
-    }
   });
 }
 
@@ -499,7 +481,7 @@ function checkPolicies(
   problems: ConfigProblem[],
 ): void {
   const o = site.overrides.tracker;
-  const image = o?.image ?? imageRef(DEFAULT_TRACKER_IMAGE);
+  const image = o?.image ?? pinnedImage(DEFAULT_TRACKER_IMAGE);
   const options = siteConstraintOptions(site, plan.nodes, allowed);
   const taken = new Set(problems.map((p) => p.path));
   const resAt = `${at}.overrides.tracker.resources`;
@@ -546,17 +528,17 @@ function checkTrackerImage(site: RawSite, at: string, allowed: string[], problem
   if (image === undefined) return;
   try {
     // The site layer's own reading of it, which refuses what it cannot render.
-    imageRef(parseImage(image));
+    pinnedImage(parseImageRef(image));
   } catch (e) {
     problems.push({
       path: `${at}.overrides.tracker.image`,
       problem: `the site layer cannot use tracker image ${show(image)}: ${(e as Error).message}`,
-      fix: "write it as registry/repository:tag or registry/repository@sha256:<64 hex>, naming the registry (docker.io/library/<name>:<tag> for Docker Hub).",
+      fix: "write it as registry/repository:tag or registry/repository@sha256:<64 hex>, pinned (a name without a registry is Docker Hub's, as config/image.ts reads it).",
     });
     return;
   }
   if (fromAllowedRegistry(image, [...THRESHOLDS.allowedRegistries, ...allowed])) return;
-  const repo = normalizedRepository(image);
+  const repo = imageName(parseImageRef(image));
   const host = repo.split("/")[0];
   // All of docker.io would admit anyone's image: suggest the repository there, the registry elsewhere.
   const entry = host === "docker.io" ? repo : host;
@@ -570,14 +552,14 @@ function checkTrackerImage(site: RawSite, at: string, allowed: string[], problem
 
 function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
   const tracker = site.overrides.tracker;
-  const facts = PROFILE_CASE_FACTS[site.profile as ProfileName].tracker;
+  const base = PROFILES[site.profile].tracker.resources;
   const req = {
-    cpu: tracker?.resources?.requests?.cpu ?? facts.requests.cpu,
-    memory: tracker?.resources?.requests?.memory ?? facts.requests.memory,
+    cpu: tracker?.resources?.requests?.cpu ?? cpuQuantity(base.requests.cpuMillis),
+    memory: tracker?.resources?.requests?.memory ?? memoryQuantity(base.requests.memoryMiB),
   };
   const lim = {
-    cpu: tracker?.resources?.limits?.cpu ?? facts.limits.cpu,
-    memory: tracker?.resources?.limits?.memory ?? facts.limits.memory,
+    cpu: tracker?.resources?.limits?.cpu ?? cpuQuantity(base.limits.cpuMillis),
+    memory: tracker?.resources?.limits?.memory ?? memoryQuantity(base.limits.memoryMiB),
   };
   const reqR: Resources = {
     cpuMillis: parseCpuMillis(req.cpu) ?? 0,
@@ -785,21 +767,19 @@ function normalizeSite(s: RawSite, ssh: { port: number; user: string }): SiteSpe
     taints: h.taints ?? [],
     hostKey: h.hostKey.trim(),
   }));
-  const servers = hosts.filter((h) => h.role === "server").length;
   const site: SiteSpec = {
     name: s.name,
     distribution: s.distribution,
     profile: s.profile,
     serviceMode: s.serviceMode,
     disableAgentOnServers: s.disableAgentOnServers,
-    datastore: servers > 1 ? "etcd" : "sqlite",
     overrides: s.overrides,
     hosts,
   };
   if (s.kwok)
     site.kwok = {
       nodes: s.kwok.nodes,
-      size: resolveSize(s.kwok.size ?? PROFILE_CASE_FACTS[s.profile].caseNodeSize ?? "4c8g"),
+      size: resolveSize(s.kwok.size ?? PROFILES[s.profile].sizeClass),
     };
   return site;
 }
@@ -827,6 +807,7 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
         : {}),
     },
     upgrade: cfg[`${NAMESPACE}:upgrade`],
+    hostTransport: cfg[`${NAMESPACE}:hostTransport`],
     gatekeeper: gatekeeperRelease(cfg[`${NAMESPACE}:gatekeeper`]),
     allowedRegistries: cfg[`${NAMESPACE}:allowedRegistries`],
     sites,

@@ -1,10 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { hostRunsTrackers, type NodeRuleSite } from "../config/edgeNodes";
-import { HostCommand } from "../lib/hostCommand";
-import { RandomSecret } from "../lib/randomSecret";
-import { connectionFor, type HostAccess } from "./connection";
-import { K3sHost, preflightStep, type K3sArtifacts } from "./k3sHost";
+import { k3sServerCount } from "../config/k3sDatastore";
+import type { ProfileName } from "../config/profiles";
+import type { HostAccess } from "./connection";
+import { generatedSecret } from "../lib/generatedSecret";
+import { hostStep, type HostTransport } from "./hostStep";
+import { K3sHost, preflightStep, uniqueHostnames, type K3sArtifacts } from "./k3sHost";
 import { workloadHostDirectories } from "./render/hostDirs";
 import { DEFAULT_TOKEN_FILE, nodeLabels, type K3sConfigArgs, type NodeTaint } from "./render/k3sConfig";
 import type { RegistriesArgs } from "./render/registries";
@@ -25,20 +27,25 @@ export interface K3sClusterArgs {
   /** `<stack>/<site>`, for messages. */
   where: string;
   site: string;
-  profile: string;
+  profile: ProfileName;
   /** In inventory order; the first server bootstraps the cluster. */
   hosts: ClusterHost[];
   privateKey: pulumi.Input<string>;
   version: string;
+  /** The architecture of the artifacts (edgefleet:k3s.arch). */
+  arch: string;
+  /** Who carries host steps and makes the join token (edgefleet:hostTransport). */
+  transport: HostTransport;
   artifacts: K3sArtifacts;
   wasm: boolean;
   serviceMode: ServiceMode;
-  /** Servers run the control plane only (no kubelet): the lab's servers. */
+  /** Servers run the control plane only (no kubelet): the lab's servers. @default false */
   disableAgentOnServers?: boolean;
+  /** registries.yaml mirrors. @default none (no registries.yaml; images pulled from their registries) */
   registries?: RegistriesArgs;
   /** Agents upgraded (and installed) at once; servers always go one by one. */
   agentBatchSize: number;
-  /** Extra disabled packaged components, on top of the profile's. */
+  /** Extra disabled packaged components, on top of the profile's k3sDisable. @default [] */
   disable?: string[];
 }
 
@@ -68,7 +75,9 @@ export function k3sHostConfigs(
   const servers = args.hosts.filter((h) => h.role === "server");
   const first = servers[0];
   const apiServerUrl = apiServerUrlOf(first.access.address);
-  const embeddedEtcd = servers.length >= 3;
+  // The embedded-etcd rule (config/k3sDatastore.ts): the first server of an HA site starts with --cluster-init.
+  const count = k3sServerCount(servers.length);
+  const embeddedEtcd = count.verdict === "runs" && count.clusterInit;
   const rule = nodeRule(args);
   const out = new Map<string, K3sConfigArgs>();
   for (const h of args.hosts) {
@@ -98,8 +107,8 @@ export function k3sHostConfigs(
 
 /**
  * One site's K3s cluster: a join token, a preflight of every host, then
- * servers one at a time (the first with cluster-init when there are three or
- * more, for embedded etcd), then agents in batches, each step waiting for its
+ * servers one at a time (the first with cluster-init when the site runs
+ * embedded etcd: config/k3sDatastore.ts), then agents in batches, each step waiting for its
  * node to be Ready at the version before the next starts. The same order is
  * the rolling-upgrade order.
  */
@@ -113,12 +122,14 @@ export class K3sCluster extends pulumi.ComponentResource {
     super("edgefleet:infra:K3sCluster", name, {}, opts);
 
     const servers = args.hosts.filter((h) => h.role === "server");
-    if (servers.length === 0) throw new Error(`${args.where}: a site needs at least one server`);
+    // validate() refuses these counts first, with the key path; this guards other callers.
+    const count = k3sServerCount(servers.length);
+    if (count.verdict === "refused") throw new Error(`${args.where}: the site has ${count.problem}; ${count.fix}`);
     const first = servers[0];
     this.apiServerUrl = apiServerUrlOf(first.access.address);
 
     const guard = new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this });
-    const token = new RandomSecret(`${name}-token`, { length: 48 }, { parent: this });
+    const token = generatedSecret(args.transport, `${name}-token`, 48, { parent: this });
 
     const byName = new Map(args.hosts.map((h) => [h.access.name, h]));
     const names = args.hosts.map((h) => h.access.name);
@@ -135,16 +146,23 @@ export class K3sCluster extends pulumi.ComponentResource {
       preflightStep(
         `${name}-${h.access.name}-preflight`,
         {
+          transport: args.transport,
           access: h.access,
           privateKey: args.privateKey,
           role: h.role,
           size: h.size,
           otherHostnames: names.filter((n) => n !== h.access.name),
+          expectedArch: args.arch,
         },
         // After the guard: a refused version change opens no SSH session.
         { parent: this, dependsOn: [guard] },
       ),
     );
+
+    const checkedPreflights = pulumi.all(preflights.map((p) => p.stdout)).apply((outs) => {
+      uniqueHostnames(args.where, names, outs);
+      return preflights as pulumi.Resource[];
+    });
 
     // Only the nodes that run trackers (config/edgeNodes.ts) need their directories.
     const workloadDirs = workloadHostDirectories(args.profile);
@@ -161,15 +179,16 @@ export class K3sCluster extends pulumi.ComponentResource {
         const node = new K3sHost(
           `${name}-${hostName}`,
           {
+            transport: args.transport,
             access: h.access,
             privateKey: args.privateKey,
             version: args.version,
             artifacts: args.artifacts,
-            token: token.result,
+            token,
             registries: args.registries,
             serviceMode: args.serviceMode,
             hostDirectories: config.runsTrackers ? workloadDirs : undefined,
-            sitePreflights: preflights,
+            sitePreflights: checkedPreflights,
             controller: first.access,
             waitReady: !controlPlaneOnly,
             config,
@@ -182,10 +201,12 @@ export class K3sCluster extends pulumi.ComponentResource {
       previous = done;
     }
 
-    const fetch = new HostCommand(
+    const fetch = hostStep(
       `${name}-kubeconfig`,
       {
-        connection: connectionFor(first.access, args.privateKey),
+        transport: args.transport,
+        access: first.access,
+        privateKey: args.privateKey,
         create: "cat /etc/rancher/k3s/k3s.yaml",
         captureStdout: true,
         secretStdout: true,

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { HostCommand } from "../lib/hostCommand";
-import { connectionFor, type HostAccess } from "./connection";
+import type { HostAccess } from "./connection";
+import { hostStep, type HostStep, type HostTransport } from "./hostStep";
 import { hostScript } from "./scripts";
 import { renderK3sConfig, renderKubeletSysctls, type K3sConfigArgs, type NodeRole } from "./render/k3sConfig";
 import { renderRegistries, type RegistriesArgs } from "./render/registries";
@@ -24,6 +24,8 @@ export interface K3sArtifacts {
 }
 
 export interface K3sHostArgs {
+  /** Who carries the host steps (edgefleet:hostTransport). */
+  transport: HostTransport;
   access: HostAccess;
   privateKey: pulumi.Input<string>;
   /** config.yaml for this host, minus nothing: the token goes to the token file. */
@@ -37,10 +39,11 @@ export interface K3sHostArgs {
   /** Directories the node's workloads mount (hostPath), made by the install (workloadHostDirectories). */
   hostDirectories?: HostDirectory[];
   /**
-   * The preflight step of every host of the site (preflightStep). The install
-   * waits for all of them, so no host is changed unless every host passed.
+   * The preflight step of every host of the site (preflightStep), once their
+   * results passed the site-wide checks (uniqueHostnames). The install waits
+   * for all of them, so no host is changed unless every host passed.
    */
-  sitePreflights: pulumi.Resource[];
+  sitePreflights: pulumi.Output<pulumi.Resource[]>;
   /**
    * A server of the same cluster that stays, from which readiness is checked
    * and, on removal, this node is drained. Servers may pass themselves.
@@ -54,6 +57,7 @@ export interface K3sHostArgs {
 const STAGING_DIR = "/var/lib/edgefleet/staging";
 
 export interface PreflightArgs {
+  transport: HostTransport;
   access: HostAccess;
   privateKey: pulumi.Input<string>;
   role: NodeRole;
@@ -61,6 +65,8 @@ export interface PreflightArgs {
   size: SizeSpec;
   /** Hostnames of the site's other hosts (unique hostnames). */
   otherHostnames: string[];
+  /** The architecture the K3s artifacts are for; a host of another is refused. */
+  expectedArch: string;
 }
 
 /**
@@ -71,12 +77,14 @@ export interface PreflightArgs {
  * Not part of K3sHost: K3sCluster runs it for every host of a site before any
  * host's install, which a per-host chain ordered host after host could not.
  */
-export function preflightStep(name: string, args: PreflightArgs, opts?: pulumi.CustomResourceOptions): HostCommand {
+export function preflightStep(name: string, args: PreflightArgs, opts?: pulumi.CustomResourceOptions): HostStep {
   const size = resolveSize(args.size);
-  return new HostCommand(
+  return hostStep(
     name,
     {
-      connection: connectionFor(args.access, args.privateKey),
+      transport: args.transport,
+      access: args.access,
+      privateKey: args.privateKey,
       // The controller's clock is taken when the step runs, not at preview:
       // an input that changed on every run would re-run the step every time.
       create: `export REFERENCE_EPOCH="$EDGEFLEET_CONTROLLER_EPOCH"\n${hostScript("preflight")}`,
@@ -86,10 +94,43 @@ export function preflightStep(name: string, args: PreflightArgs, opts?: pulumi.C
         MIN_CPU_MILLIS: String(size.capacity.cpuMillis),
         MIN_MEMORY_MIB: String(size.capacity.memoryMiB),
         OTHER_HOSTNAMES: args.otherHostnames.join(" "),
+        EXPECTED_ARCH: args.expectedArch,
       },
+      // Its EDGEFLEET_RESULT line carries the host's real hostname (uniqueHostnames).
+      captureStdout: true,
     },
     opts,
   );
+}
+
+/**
+ * The hosts' real hostnames, from their preflight results, must differ
+ * within a site: each preflight sees only its own host, so this is checked
+ * once all have run, before any install (which waits on the result). Nodes
+ * register under their inventory names (node-name), but a site whose boxes
+ * were cloned with one hostname still mixes them up in journald, kubelet
+ * certificates' SANs and every tool that names a host by `hostname`.
+ */
+export function uniqueHostnames(where: string, names: string[], stdouts: (string | undefined)[]): void {
+  const seen = new Map<string, string>();
+  const clashes: string[] = [];
+  stdouts.forEach((out, i) => {
+    const line = (out ?? "").split("\n").find((l) => l.startsWith("EDGEFLEET_RESULT "));
+    if (!line) return;
+    const hostname = String(
+      (JSON.parse(line.slice("EDGEFLEET_RESULT ".length)) as { hostname?: unknown }).hostname ?? "",
+    );
+    if (!hostname) return;
+    const key = hostname.toLowerCase();
+    const first = seen.get(key);
+    if (first) clashes.push(`${first} and ${names[i]} both have hostname ${hostname}`);
+    else seen.set(key, names[i]);
+  });
+  if (clashes.length > 0) {
+    throw new pulumi.RunError(
+      `${where}: ${clashes.join("; ")}; nothing was installed. Fix: give each host of the site its own hostname (hostnamectl set-hostname <name>, for example its inventory name) and run again.`,
+    );
+  }
 }
 
 /**
@@ -105,9 +146,8 @@ export class K3sHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: K3sHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:infra:K3sHost", name, {}, opts);
-    const connection = connectionFor(args.access, args.privateKey);
+    const via = { transport: args.transport, access: args.access, privateKey: args.privateKey };
     const host = args.access.name;
-    if (args.sitePreflights.length === 0) throw new Error(`${host}: K3sHost needs the site's preflight steps`);
 
     const uploads = [
       {
@@ -131,10 +171,10 @@ export class K3sHost extends pulumi.ComponentResource {
       });
     }
     const hostDirs = renderHostDirectories(args.hostDirectories ?? []);
-    const install = new HostCommand(
+    const install = hostStep(
       `${name}-install`,
       {
-        connection,
+        ...via,
         uploads,
         create: hostScript("install"),
         delete: hostScript("uninstall"),
@@ -157,10 +197,10 @@ export class K3sHost extends pulumi.ComponentResource {
 
     const configYaml = renderK3sConfig(args.config);
     const registriesYaml = args.registries ? renderRegistries(args.registries) : "";
-    const configure = new HostCommand(
+    const configure = hostStep(
       `${name}-configure`,
       {
-        connection,
+        ...via,
         create: hostScript("configure"),
         environment: {
           HOST_NAME: host,
@@ -187,10 +227,10 @@ export class K3sHost extends pulumi.ComponentResource {
         ]),
       )
       .digest("hex");
-    const service = new HostCommand(
+    const service = hostStep(
       `${name}-service`,
       {
-        connection,
+        ...via,
         create: hostScript("service"),
         environment: {
           HOST_NAME: host,
@@ -205,14 +245,14 @@ export class K3sHost extends pulumi.ComponentResource {
       { parent: this, dependsOn: [configure] },
     );
 
-    let last: HostCommand = service;
+    let last: HostStep = service;
     if (args.waitReady) {
-      const controller = connectionFor(args.controller, args.privateKey);
       const node = args.config.nodeName;
-      last = new HostCommand(
+      last = hostStep(
         `${name}-ready`,
         {
-          connection: controller,
+          ...via,
+          access: args.controller,
           create: hostScript("wait-ready"),
           // Removal: drain and delete the Node from a server that stays, before
           // this host's install step is deleted (which uninstalls K3s).

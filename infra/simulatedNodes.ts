@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { HostCommand } from "../lib/hostCommand";
-import { connectionFor, type HostAccess } from "./connection";
+import type { HostAccess } from "./connection";
+import { hostStep, type HostTransport } from "./hostStep";
 import type { ArtifactFile } from "./k3sHost";
 import { scriptUploads, UPSTREAM_STAGING } from "./upstreamControlPlane";
 
 export interface SimulatedNodesArgs {
+  /** Who carries the host step (edgefleet:hostTransport). */
+  transport: HostTransport;
   server: HostAccess;
   privateKey: pulumi.Input<string>;
   site: string;
@@ -29,10 +31,12 @@ export interface SimulatedNodesArgs {
 export class SimulatedNodes extends pulumi.ComponentResource {
   constructor(name: string, args: SimulatedNodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:infra:SimulatedNodes", name, {}, opts);
-    new HostCommand(
+    hostStep(
       `${name}-kwok`,
       {
-        connection: connectionFor(args.server, args.privateKey),
+        transport: args.transport,
+        access: args.server,
+        privateKey: args.privateKey,
         uploads: [
           {
             localPath: args.artifacts.kwok.localPath,

@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { HostCommand, type UploadInputs } from "../lib/hostCommand";
-import { connectionFor, type HostAccess } from "./connection";
+import type { HostAccess } from "./connection";
+import { hostStep, type HostTransport, type HostUpload } from "./hostStep";
 import type { ArtifactFile } from "./k3sHost";
 
 /** The binaries of the upstream control plane, by name, from the artifacts folder. */
@@ -15,6 +15,8 @@ export type UpstreamArtifacts = Record<
 
 export interface UpstreamControlPlaneArgs {
   where: string;
+  /** Who carries the host steps (edgefleet:hostTransport). */
+  transport: HostTransport;
   server: HostAccess;
   privateKey: pulumi.Input<string>;
   version: string;
@@ -30,7 +32,7 @@ function sha256(file: string): string {
 }
 
 /** Uploads of a folder of host scripts (checksummed here, verified on the host). */
-export function scriptUploads(dir: string, remoteDir: string): UploadInputs[] {
+export function scriptUploads(dir: string, remoteDir: string): HostUpload[] {
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith(".sh"))
@@ -60,10 +62,10 @@ export class UpstreamControlPlane extends pulumi.ComponentResource {
 
   constructor(name: string, args: UpstreamControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:infra:UpstreamControlPlane", name, {}, opts);
-    const connection = connectionFor(args.server, args.privateKey);
+    const via = { transport: args.transport, access: args.server, privateKey: args.privateKey };
     this.apiServerUrl = `https://${args.server.address}:6443`;
 
-    const uploads: UploadInputs[] = [
+    const uploads: HostUpload[] = [
       ...Object.entries(args.artifacts).map(([bin, a]) => ({
         localPath: a.localPath,
         remotePath: `${UPSTREAM_STAGING}/bin/${bin}`,
@@ -72,10 +74,10 @@ export class UpstreamControlPlane extends pulumi.ComponentResource {
       })),
       ...scriptUploads(SCRIPTS, `${UPSTREAM_STAGING}/controlplane`),
     ];
-    const install = new HostCommand(
+    const install = hostStep(
       `${name}-controlplane`,
       {
-        connection,
+        ...via,
         uploads,
         create: `bash ${UPSTREAM_STAGING}/controlplane/up.sh >&2`,
         // Staging last, and its parent if nothing else staged there: destroy leaves no trace.
@@ -90,10 +92,10 @@ export class UpstreamControlPlane extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const fetch = new HostCommand(
+    const fetch = hostStep(
       `${name}-kubeconfig`,
       {
-        connection,
+        ...via,
         create: "cat /etc/kubernetes/admin.kubeconfig",
         captureStdout: true,
         secretStdout: true,

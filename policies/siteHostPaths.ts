@@ -11,11 +11,10 @@
  * Kept loadable by Node's type stripping (imports of types say `type`):
  * policy-config.ts runs under scripts/inventory/run-ts.sh.
  */
-import { getProfile } from "../components/profiles";
-import { SITE_LAYER_PROFILE, type ProfileName } from "../config/profiles";
+import { getProfile, type ProfileName } from "../config/profiles";
 import { THRESHOLDS, type HostPathEntry } from "./thresholds";
 
 export function siteHostPaths(site: { profile: ProfileName }): HostPathEntry[] {
-  const { loki, logShipper } = getProfile(SITE_LAYER_PROFILE[site.profile]).extras;
+  const { loki, logShipper } = getProfile(site.profile).extras;
   return loki && logShipper ? THRESHOLDS.logShipperHostPaths.map((e) => ({ ...e })) : [];
 }

@@ -62,8 +62,16 @@ rc=0
     export PULUMI_BACKEND_URL="file://$work/state"
     pulumi stack init "$stack" --non-interactive || exit 1
   fi
+  # The standard transport needs the command and random plugins. With plugin
+  # downloads (an ordinary install) the CLI fetches them; offline without them
+  # the stack is previewed with the built-in transport instead, and says so.
+  config=()
+  if [ "${PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:-}" = true ] && ! scripts/standard-transport.sh available; then
+    config=(--config-file "$work/Pulumi.$stack.yaml")
+    scripts/standard-transport.sh fallback "stacks/Pulumi.$stack.yaml" "$work/Pulumi.$stack.yaml" || exit 1
+  fi
   scripts/inventory/run-ts.sh scripts/inventory/policy-config.ts "stacks/Pulumi.$stack.yaml" >"$work/policy.json" &&
-    pulumi preview --stack "$stack" --non-interactive --suppress-progress --color never \
+    pulumi preview --stack "$stack" "${config[@]}" --non-interactive --suppress-progress --color never \
       --policy-pack "$policy_pack" --policy-pack-config "$work/policy.json"
 } 2>&1 | tee "$log" || rc=$?
 

@@ -1,7 +1,8 @@
 import { createHash } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { Resources } from "../../config/sizeClasses";
+import { cpuQuantity, memoryQuantity } from "../../config/quantity";
+import type { ResourceSpec } from "../../config/sizeClasses";
 
 /**
  * Plain (no Output/Promise anywhere) shape of a Kubernetes input type. Render
@@ -29,21 +30,7 @@ export type PodSpecManifest = Plain<k8s.types.input.core.v1.PodSpec>;
 export type SecurityContextManifest = Plain<k8s.types.input.core.v1.SecurityContext>;
 export type ResourceRequirementsManifest = Plain<k8s.types.input.core.v1.ResourceRequirements>;
 
-/** Requests and limits in the units of config/sizeClasses.ts (millicores, MiB). */
-export interface ResourceSpec {
-  requests: Resources;
-  limits: Resources;
-}
-
-export const MiB = 1024 * 1024;
-
-export function cpuQuantity(millis: number): string {
-  return `${millis}m`;
-}
-
-export function memoryQuantity(mib: number): string {
-  return `${mib}Mi`;
-}
+export type { ResourceSpec } from "../../config/sizeClasses";
 
 export function k8sResources(spec: ResourceSpec): ResourceRequirementsManifest {
   if (spec.requests.cpuMillis > spec.limits.cpuMillis || spec.requests.memoryMiB > spec.limits.memoryMiB) {
@@ -56,28 +43,6 @@ export function k8sResources(spec: ResourceSpec): ResourceRequirementsManifest {
     requests: { cpu: cpuQuantity(spec.requests.cpuMillis), memory: memoryQuantity(spec.requests.memoryMiB) },
     limits: { cpu: cpuQuantity(spec.limits.cpuMillis), memory: memoryQuantity(spec.limits.memoryMiB) },
   };
-}
-
-/** Parses the quantities this package renders (and the common ones upstream manifests use). */
-export function parseCpuMillis(q: string | number | undefined): number {
-  if (q === undefined) return 0;
-  const s = String(q);
-  if (s.endsWith("m")) return Number(s.slice(0, -1));
-  const n = Number(s);
-  if (Number.isNaN(n)) throw new Error(`unparseable CPU quantity ${s}`);
-  return Math.round(n * 1000);
-}
-
-export function parseMemoryMiB(q: string | number | undefined): number {
-  if (q === undefined) return 0;
-  const s = String(q);
-  const units: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / MiB, M: 1e6 / MiB, G: 1e9 / MiB };
-  for (const [suffix, factor] of Object.entries(units)) {
-    if (s.endsWith(suffix)) return Number(s.slice(0, -suffix.length)) * factor;
-  }
-  const n = Number(s);
-  if (Number.isNaN(n)) throw new Error(`unparseable memory quantity ${s}`);
-  return n / MiB;
 }
 
 /**
@@ -117,44 +82,6 @@ export function appPeer(namespace: string, app: string): NetworkPolicyPeerManife
     namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
     podSelector: { matchLabels: selectorLabels(app) },
   };
-}
-
-/** Pinned image reference; tags like `latest` are refused because they break offline sites' reproducibility. */
-export interface ImageRef {
-  registry: string;
-  repository: string;
-  tag?: string;
-  /** `sha256:<64 hex>`; wins over tag when both are given. */
-  digest?: string;
-}
-
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
-
-export function imageRef(img: ImageRef): string {
-  const registry = img.registry.replace(/\/+$/, "");
-  if (!registry) throw new Error("image registry is empty");
-  if (!img.repository || /[:@]/.test(img.repository)) {
-    throw new Error(`image repository "${img.repository}" must be a bare path without tag or digest`);
-  }
-  if (img.digest !== undefined) {
-    if (!DIGEST_RE.test(img.digest)) {
-      throw new Error(`image digest "${img.digest}" is not sha256:<64 lowercase hex>`);
-    }
-    return `${registry}/${img.repository}@${img.digest}`;
-  }
-  const tag = img.tag ?? "";
-  if (tag.trim() === "") {
-    throw new Error(`image ${registry}/${img.repository}: tag is empty; pin a version tag or a sha256 digest`);
-  }
-  if (tag.toLowerCase() === "latest") {
-    throw new Error(
-      `image ${registry}/${img.repository}: tag "latest" is refused (not reproducible, and an offline site ` +
-        `cannot re-pull it); pin a version tag or a sha256 digest`,
-    );
-  }
-  if (!TAG_RE.test(tag)) throw new Error(`image tag "${tag}" is not a valid OCI tag`);
-  return `${registry}/${img.repository}:${tag}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { parseAllDocuments } from "yaml";
 import type { PodGroup } from "../../config/capacity";
+import { DOCKER_HUB, formatImageRef, tryParseImageRef } from "../../config/image";
 import { k8sResources, type ResourceSpec } from "./common";
 import { GATEKEEPER_RELEASE } from "../gatekeeperRelease";
 
@@ -20,17 +21,19 @@ export type FailurePolicy = "Ignore" | "Fail";
 
 export interface GatekeeperTransformArgs {
   controllerReplicas: number;
+  /** @default 1 */
   auditReplicas?: number;
   controllerResources: ResourceSpec;
   auditResources: ResourceSpec;
   /** failurePolicy of the validation.gatekeeper.sh webhook (upstream: Ignore). */
   validatingFailurePolicy: FailurePolicy;
-  /** failurePolicy of the mutation.gatekeeper.sh webhook (upstream: Ignore). */
+  /** failurePolicy of the mutation.gatekeeper.sh webhook. @default "Ignore" (upstream's) */
   mutatingFailurePolicy?: FailurePolicy;
-  /** Seconds between audits (upstream 60); longer costs less CPU on a 2-core node. */
+  /** Seconds between audits; longer costs less CPU on a 2-core node. @default upstream's (60) */
   auditIntervalSeconds?: number;
-  /** Registry mirror for offline sites, replacing docker.io's `openpolicyagent/`. */
+  /** Registry mirror for offline sites: the images' repositories (openpolicyagent/gatekeeper) are pulled from it. @default none (upstream's images) */
   imageRegistry?: string;
+  /** The release the manifest must be. @default GATEKEEPER_VERSION */
   version?: string;
 }
 
@@ -38,13 +41,26 @@ export interface GatekeeperTransformArgs {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
 
+// A region's sites share one release file: parsing its ~500 KB of YAML once per
+// site was a tenth of a 34-site preview (BENCHMARKS.md, issue 15).
+const parsed = new Map<string, Obj[]>();
+
+/** The manifest's objects, parsed once per process; each caller gets its own deep copy to change. */
 export function parseManifest(yamlText: string): Obj[] {
-  return parseAllDocuments(yamlText)
-    .map((d) => {
-      if (d.errors.length) throw new Error(`gatekeeper manifest: ${d.errors[0].message}`);
-      return d.toJS() as Obj | null;
-    })
-    .filter((o): o is Obj => !!o && typeof o === "object" && !!o.kind);
+  let objs = parsed.get(yamlText);
+  if (!objs) {
+    objs = parseAllDocuments(yamlText)
+      .map((d) => {
+        if (d.errors.length) throw new Error(`gatekeeper manifest: ${d.errors[0].message}`);
+        return d.toJS() as Obj | null;
+      })
+      .filter((o): o is Obj => !!o && typeof o === "object" && !!o.kind);
+    parsed.set(yamlText, objs);
+  }
+  // A JSON copy, not structuredClone: the objects are plain YAML data, and
+  // structuredClone's arrays come from another realm under jest, where the
+  // SDK's serializer no longer sees them as arrays.
+  return JSON.parse(JSON.stringify(objs)) as Obj[];
 }
 
 function find(objs: Obj[], kind: string, name: string): Obj {
@@ -61,13 +77,12 @@ export function transformGatekeeper(yamlText: string, a: GatekeeperTransformArgs
   const audit = find(objs, "Deployment", "gatekeeper-audit");
   for (const d of [controller, audit]) {
     for (const c of d.spec.template.spec.containers as Obj[]) {
-      const [repo, tag] = String(c.image).split(":");
-      if (tag !== version || repo !== GATEKEEPER_IMAGE_REPOSITORY)
+      const image = tryParseImageRef(c.image);
+      if (image?.tag !== version || image.registry !== DOCKER_HUB || image.repository !== GATEKEEPER_IMAGE_REPOSITORY)
         throw new Error(
           `gatekeeper manifest image ${c.image} is not the pinned ${GATEKEEPER_IMAGE_REPOSITORY}:${version}`,
         );
-      if (a.imageRegistry)
-        c.image = `${a.imageRegistry.replace(/\/+$/, "")}/${repo.split("/").slice(-2).join("/")}:${tag}`;
+      if (a.imageRegistry) c.image = formatImageRef({ ...image, registry: a.imageRegistry.replace(/\/+$/, "") });
       // Offline sites must restart from the node's image cache.
       c.imagePullPolicy = "IfNotPresent";
       c.resources = k8sResources(d === controller ? a.controllerResources : a.auditResources);

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import type { Profile } from "../profiles";
+import type { Profile } from "../../config/profiles";
 import { LOG_SHIPPER_APP, LOG_SHIPPER_METRICS_PATH } from "./logShipper";
 import {
   appLabels,

@@ -3,7 +3,6 @@ import {
   type ConfigMapManifest,
   hardenedContainerSecurity,
   k8sResources,
-  MiB,
   type NetworkPolicyManifest,
   type ResourceSpec,
   selectorLabels,
@@ -12,6 +11,7 @@ import {
   withConfigHash,
   dataVolumeClaim,
 } from "./common";
+import { MiB } from "../../config/quantity";
 import { prometheusPeer } from "./redis";
 import { TRACKER_APP } from "./tracker";
 

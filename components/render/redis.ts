@@ -1,11 +1,10 @@
-import type { RedisPersistence } from "../profiles";
+import type { RedisPersistence } from "../../config/profiles";
 import {
   appLabels,
   appPeer,
   type ConfigMapManifest,
   hardenedContainerSecurity,
   k8sResources,
-  MiB,
   type NetworkPolicyManifest,
   type ResourceSpec,
   selectorLabels,
@@ -14,6 +13,7 @@ import {
   withConfigHash,
   dataVolumeClaim,
 } from "./common";
+import { MiB } from "../../config/quantity";
 import { TRACKER_APP } from "./tracker";
 
 export const REDIS_APP = "redis";

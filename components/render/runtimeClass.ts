@@ -1,6 +1,7 @@
 import { LABEL_WASM } from "../../config/edgeNodes";
 import type { Resources } from "../../config/sizeClasses";
-import { cpuQuantity, memoryQuantity, type RuntimeClassManifest } from "./common";
+import { cpuQuantity, memoryQuantity } from "../../config/quantity";
+import type { RuntimeClassManifest } from "./common";
 
 /**
  * Per-pod overhead of the WasmEdge containerd shim (one shim process per pod

@@ -1,18 +1,13 @@
 import { siteCapacity, podGroupOf, runtimeClassOf, type CapacityResult, type PodGroup } from "../../config/capacity";
 import { uniformEdgeNodes, type SiteNode } from "../../config/edgeNodes";
+import type { Profile, RedisPersistence, TrackerSettings } from "../../config/profiles";
+import { parseCpuMillis, parseMemoryMiB } from "../../config/quantity";
 import { SIZE_CLASSES, type SizeClassName, allocatable, type Resources } from "../../config/sizeClasses";
 import { THRESHOLDS } from "../../policies/thresholds";
 import { isTracker } from "../../policies/crossguard/rules/cluster";
 import { pulumiTypeOf, workloadOf, type Obj } from "../../policies/crossguard/lib/workload";
-import { siteTrackerReplicas, type Profile, type RedisPersistence, type TrackerSettings } from "../profiles";
-import {
-  parseCpuMillis,
-  parseMemoryMiB,
-  type DaemonSetManifest,
-  type DeploymentManifest,
-  type ResourceSpec,
-  type StatefulSetManifest,
-} from "./common";
+import { siteTrackerReplicas } from "../profiles";
+import { type DaemonSetManifest, type DeploymentManifest, type ResourceSpec, type StatefulSetManifest } from "./common";
 import {
   gatekeeperPodGroups,
   gatekeeperWorkloads,
@@ -70,40 +65,74 @@ export const PLATFORM_SIZES: Record<
   },
 };
 
+/**
+ * What a site can be told to change over its profile's preset: the one
+ * overrides type. A stack file's `overrides:` block (config/schema.ts
+ * OverridesSchema) reaches it through config/siteLayer.ts.
+ */
 export interface SiteOverrides {
+  /** @default siteTrackerReplicas(profile, edgeNodes): the case's replicas per edge node, at least 1 */
   trackerReplicas?: number;
+  /** @default max(trackerReplicas, min(edgeNodes x profile.tracker.hpa.maxReplicasPerEdgeNode, the trackers that fit)) */
   hpaMaxReplicas?: number;
+  /** @default profile.tracker.resources */
   trackerResources?: ResourceSpec;
+  /** Merged key by key over the profile's. @default profile.tracker.settings */
   trackerSettings?: Partial<TrackerSettings>;
-  /** false removes Redis from a profile that has it. */
+  /**
+   * false removes Redis from a profile that has it; an object adds or changes it.
+   * Its fields default to the profile's Redis, else persistence "none", 100m/256Mi -> 500m/512Mi, 2 GiB.
+   * @default profile.extras.redis (none where the profile has none)
+   */
   redis?: false | { persistence?: RedisPersistence; resources?: ResourceSpec; storageGi?: number };
+  /**
+   * As `redis`. Its fields default to the profile's RabbitMQ, else no MQTT, 150m/384Mi -> 500m/640Mi, 2 GiB.
+   * @default profile.extras.rabbitmq (none where the profile has none)
+   */
   rabbitmq?: false | { mqtt?: boolean; resources?: ResourceSpec; storageGi?: number };
+  /** @default profile.extras.loki */
   loki?: boolean;
-  /** Fluent Bit into the site's Loki; true on a site without Loki is an error. */
+  /** Fluent Bit into the site's Loki; true on a site without Loki is an error. @default profile.extras.logShipper */
   logShipper?: boolean;
+  /** @default PLATFORM_SIZES[profile.sizeClass].logShipper.resources */
   logShipperResources?: ResourceSpec;
+  /** An OPA server with the application authorization policy. @default profile.extras.authz */
   authz?: boolean;
   monitoring?: {
-    /** Prometheus agent mode: scrape and remote-write only, no local TSDB, rules or Grafana. */
+    /** Prometheus agent mode: scrape and remote-write only, no local TSDB, rules or Grafana. @default false */
     agentMode?: boolean;
+    /** The central store Prometheus remote-writes to (an agent keeps no data without it). @default none (no remote write) */
     remoteWriteUrl?: string;
+    /** @default "48h" in agent mode (the factory case's > 24 h offline window), else PLATFORM_SIZES[profile.sizeClass].prometheus.retentionTime */
     retentionTime?: string;
+    /** @default PLATFORM_SIZES[profile.sizeClass].prometheus.storageGi */
     storageGi?: number;
+    /** @default PLATFORM_SIZES[profile.sizeClass].prometheus.resources */
     prometheusResources?: ResourceSpec;
-    /** Defaults to !agentMode: an agent has nothing Grafana could query. */
+    /** An agent has nothing Grafana could query. @default !agentMode */
     grafana?: boolean;
+    /** @default PLATFORM_SIZES[profile.sizeClass].grafana */
     grafanaResources?: ResourceSpec;
   };
   gatekeeper?: {
+    /** @default 1 */
     controllerReplicas?: number;
+    /** @default 1 */
     auditReplicas?: number;
+    /** @default PLATFORM_SIZES[profile.sizeClass].gatekeeperController */
     controllerResources?: ResourceSpec;
+    /** @default PLATFORM_SIZES[profile.sizeClass].gatekeeperAudit */
     auditResources?: ResourceSpec;
+    /** Fail-open: with one webhook replica, Fail blocks every admission while that pod restarts. @default "Ignore" */
     validatingFailurePolicy?: FailurePolicy;
+    /** @default "Ignore" */
     mutatingFailurePolicy?: FailurePolicy;
+    /** @default 300 on 2c4g nodes, 120 on 4c8g */
     auditIntervalSeconds?: number;
+    /** Registry mirror for offline sites. @default none (upstream's docker.io images) */
     imageRegistry?: string;
   };
+  /** @default PLATFORM_SIZES[profile.sizeClass].opa */
   opaResources?: ResourceSpec;
 }
 
@@ -392,6 +421,22 @@ export interface Footprint {
   perNode: { requests: Resources; limits: Resources };
 }
 
+/** A quantity of a manifest rendered here or shipped upstream: absent counts 0, malformed is a bug. */
+function counted(q: unknown, parse: (q: unknown) => number | undefined, what: string): number {
+  if (q === undefined) return 0;
+  const v = parse(q);
+  if (v === undefined) throw new Error(`unparseable ${what} quantity ${JSON.stringify(q)}`);
+  return v;
+}
+
+/** A container's (or Deployment's) requests or limits, in millicores and MiB. */
+function resourcesOf(r: { cpu?: unknown; memory?: unknown } | undefined): Resources {
+  return {
+    cpuMillis: counted(r?.cpu, parseCpuMillis, "CPU"),
+    memoryMiB: counted(r?.memory, parseMemoryMiB, "memory"),
+  };
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function rowsOf(w: DeploymentManifest | StatefulSetManifest | DaemonSetManifest): WorkloadRow[] {
   const perNode = w.kind === "DaemonSet";
@@ -402,8 +447,8 @@ function rowsOf(w: DeploymentManifest | StatefulSetManifest | DaemonSetManifest)
       name: `${w.kind}/${w.metadata?.name}/${c.name}`,
       replicas,
       perNode,
-      requests: { cpuMillis: parseCpuMillis(r.requests?.cpu), memoryMiB: parseMemoryMiB(r.requests?.memory) },
-      limits: { cpuMillis: parseCpuMillis(r.limits?.cpu), memoryMiB: parseMemoryMiB(r.limits?.memory) },
+      requests: resourcesOf(r.requests),
+      limits: resourcesOf(r.limits),
     };
   });
 }
@@ -420,14 +465,8 @@ export function platformWorkloads(s: PlatformSpec, gatekeeperYaml: string): Work
       name: `Deployment/${w.name}`,
       replicas: w.replicas,
       perNode: false,
-      requests: {
-        cpuMillis: parseCpuMillis(w.resources.requests?.cpu),
-        memoryMiB: parseMemoryMiB(w.resources.requests?.memory),
-      },
-      limits: {
-        cpuMillis: parseCpuMillis(w.resources.limits?.cpu),
-        memoryMiB: parseMemoryMiB(w.resources.limits?.memory),
-      },
+      requests: resourcesOf(w.resources.requests),
+      limits: resourcesOf(w.resources.limits),
     });
   }
   return rows;

@@ -1,5 +1,5 @@
 import { TRACKER_NODE_SELECTOR } from "../../config/edgeNodes";
-import type { TrackerSettings } from "../profiles";
+import type { TrackerSettings } from "../../config/profiles";
 import {
   appLabels,
   type ConfigMapManifest,

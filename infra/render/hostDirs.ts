@@ -6,8 +6,7 @@
  * `Directory` (components/render/tracker.ts) and the host layer creates it.
  * The paths and owner come from the site layer itself, so the two cannot drift.
  */
-import { getProfile, PROFILE_NAMES, type ProfileName } from "../../components/profiles";
-import { SITE_LAYER_PROFILE } from "../../config/profiles";
+import { getProfile, type ProfileName } from "../../config/profiles";
 import { TRACKER_UID } from "../../components/render/tracker";
 
 export interface HostDirectory {
@@ -19,22 +18,13 @@ export interface HostDirectory {
   mode: string;
 }
 
-/** The site layer's profile for a stack-config profile name ("factoryIiot" -> "factory-iiot"). */
-function siteLayerProfile(profile: string): ProfileName {
-  const name: string | undefined = (SITE_LAYER_PROFILE as Record<string, string>)[profile];
-  if (!name) {
-    throw new Error(`unknown site profile "${profile}"; expected one of ${PROFILE_NAMES.join(", ")} (camel-cased)`);
-  }
-  return name as ProfileName;
-}
-
 /**
  * What every node that runs trackers (config/edgeNodes.ts) needs at a site
  * of this profile: the factory tracker's SQLite directory, owned by the tracker's UID and group
  * (it runs as TRACKER_UID:TRACKER_UID) and closed to everyone else.
  */
-export function workloadHostDirectories(profile: string): HostDirectory[] {
-  const sqlite = getProfile(siteLayerProfile(profile)).extras.sqliteHostPath;
+export function workloadHostDirectories(profile: ProfileName): HostDirectory[] {
+  const sqlite = getProfile(profile).extras.sqliteHostPath;
   return sqlite ? [{ path: sqlite, uid: TRACKER_UID, gid: TRACKER_UID, mode: "0750" }] : [];
 }
 

@@ -9,6 +9,7 @@
  * on an agent are an error here rather than a dead node later.
  */
 import { EDGEFLEET_NODE_LABELS, edgefleetNodeLabels } from "../../config/edgeNodes";
+import { getProfile, type ProfileName } from "../../config/profiles";
 import { resolveSize, kubeletQuantities, type SizeSpec } from "./size";
 import { toYaml, type YamlValue } from "./yaml";
 
@@ -27,8 +28,8 @@ export interface K3sConfigArgs {
   nodeName: string;
   /** Site (cluster) name; becomes the `edgefleet.dev/site` label. */
   site: string;
-  /** Site profile (e.g. "retailCity"); becomes `edgefleet.dev/profile` and selects `disable`. */
-  profile: string;
+  /** Site profile (config/profiles.ts); becomes `edgefleet.dev/profile` and selects `disable`. */
+  profile: ProfileName;
   size: SizeSpec;
   /**
    * The node runs trackers and gets the edge label: config/edgeNodes.ts
@@ -37,7 +38,7 @@ export interface K3sConfigArgs {
   runsTrackers: boolean;
   /** Cluster has Wasm enabled: Wasm label on workload nodes, K3s's `runtimes` AddOn disabled on servers. */
   wasm: boolean;
-  /** Root-only file holding the join token (written by configure.sh). */
+  /** Root-only file holding the join token (written by configure.sh). @default DEFAULT_TOKEN_FILE */
   tokenFile?: string;
   /** https://<server>:6443 for every node that joins an existing cluster. */
   serverUrl?: string;
@@ -46,26 +47,18 @@ export interface K3sConfigArgs {
   nodeIp?: string;
   labels?: Record<string, string>;
   taints?: NodeTaint[];
-  /** Extra packaged components to disable (servers), on top of the profile's. */
+  /** Extra packaged components to disable (servers), on top of the profile's k3sDisable. @default [] */
   disable?: string[];
   tlsSan?: string[];
-  /** Default true. */
+  /** @default true */
   secretsEncryption?: boolean;
-  /** Default true. Needs the sysctls from renderKubeletSysctls() on the host. */
+  /** Needs the sysctls from renderKubeletSysctls() on the host. @default true */
   protectKernelDefaults?: boolean;
-  /** Server runs the control plane only, no kubelet (the lab's servers). */
+  /** Server runs the control plane only, no kubelet (the lab's servers). @default false */
   disableAgent?: boolean;
 }
 
 export const DEFAULT_TOKEN_FILE = "/etc/rancher/k3s/edgefleet-token";
-
-/**
- * Packaged components each profile turns off. The retail case runs its own
- * ingress and load balancing, so K3s's Traefik and ServiceLB go.
- */
-export const PROFILE_DISABLES: Readonly<Record<string, readonly string[]>> = {
-  retailCity: ["traefik", "servicelb"],
-};
 
 /** K3s's bundled RuntimeClasses (manifests/runtimes.yaml, incl. `wasmedge`); Pulumi owns ours instead. */
 export const RUNTIMES_ADDON = "runtimes";
@@ -156,9 +149,9 @@ export function kubeletArgs(size: SizeSpec): string[] {
   ];
 }
 
-/** The `disable` list of a server: profile, extras, and `runtimes` when Wasm is on; sorted, unique. */
+/** The `disable` list of a server: the profile's k3sDisable, extras, and `runtimes` when Wasm is on; sorted, unique. */
 export function disabledComponents(args: Pick<K3sConfigArgs, "profile" | "disable" | "wasm">): string[] {
-  const set = new Set<string>([...(PROFILE_DISABLES[args.profile] ?? []), ...(args.disable ?? [])]);
+  const set = new Set<string>([...getProfile(args.profile).k3sDisable, ...(args.disable ?? [])]);
   if (args.wasm) set.add(RUNTIMES_ADDON);
   for (const d of set) {
     if (!/^[a-z0-9][-a-z0-9.]*$/.test(d)) throw new Error(`"${d}" is not a K3s packaged-component name`);

@@ -28,10 +28,6 @@ export interface RegistriesArgs {
 
 const sortedKeys = <T>(o: Record<string, T>): string[] => Object.keys(o).sort();
 
-export function registriesContainSecrets(args: RegistriesArgs): boolean {
-  return Object.values(args.configs ?? {}).some((c) => c.auth && (c.auth.password || c.auth.token));
-}
-
 export function renderRegistries(args: RegistriesArgs): string {
   const mirrors: Record<string, YamlValue> = {};
   for (const name of sortedKeys(args.mirrors)) {

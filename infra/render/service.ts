@@ -12,11 +12,9 @@ export function serviceName(role: NodeRole): string {
   return role === "server" ? "k3s" : "k3s-agent";
 }
 
+/** Where the supervisor runs K3s from and keeps its pid and log, by K3s's install.sh conventions. */
 export interface ServicePaths {
   binDir: string;
-  configFile: string;
-  systemdDir: string;
-  supervisorPath: string;
   pidFile: string;
   logFile: string;
 }
@@ -25,9 +23,6 @@ export function defaultPaths(role: NodeRole): ServicePaths {
   const name = serviceName(role);
   return {
     binDir: "/usr/local/bin",
-    configFile: "/etc/rancher/k3s/config.yaml",
-    systemdDir: "/etc/systemd/system",
-    supervisorPath: `/usr/local/bin/${name}-supervise`,
     pidFile: `/run/${name}-supervise.pid`,
     logFile: "/var/log/k3s.log",
   };

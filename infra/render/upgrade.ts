@@ -3,36 +3,16 @@
  *
  * Kubernetes supports upgrading one minor at a time and never downgrading
  * (etcd data and API storage versions only move forward); K3s follows the
- * same rule for servers. Versions look like v1.34.2+k3s1.
+ * same rule for servers. The version grammar is config/k3sVersion.ts.
  */
+import { compareK3sVersions, parseK3sVersion } from "../../config/k3sVersion";
 import type { NodeRole } from "./k3sConfig";
-
-export interface K3sVersion {
-  major: number;
-  minor: number;
-  patch: number;
-  /** The N of +k3sN: K3s's own rebuild of the same Kubernetes patch. */
-  k3s: number;
-  raw: string;
-}
-
-const VERSION_RE = /^v(\d+)\.(\d+)\.(\d+)\+k3s(\d+)$/;
-
-export function parseK3sVersion(v: string): K3sVersion {
-  const m = VERSION_RE.exec(v);
-  if (!m) throw new Error(`"${v}" is not a K3s release version (expected the form v1.34.2+k3s1)`);
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), k3s: Number(m[4]), raw: v };
-}
-
-export function compareK3sVersions(a: K3sVersion, b: K3sVersion): number {
-  return a.major - b.major || a.minor - b.minor || a.patch - b.patch || a.k3s - b.k3s;
-}
 
 export type UpgradeKind = "none" | "k3s-rebuild" | "patch" | "minor";
 
 /**
  * Whether a cluster at `fromVersion` may move to `toVersion`. Throws with the
- * reason (downgrade, skipped minor, major change) and what to do instead.
+ * reason (downgrade, skipped minor) and what to do instead.
  */
 export function validateUpgrade(fromVersion: string, toVersion: string): UpgradeKind {
   const from = parseK3sVersion(fromVersion);
@@ -45,12 +25,9 @@ export function validateUpgrade(fromVersion: string, toVersion: string): Upgrade
         `(etcd and stored API versions only move forward). Keep ${from.raw} or pick a newer release.`,
     );
   }
-  if (to.major !== from.major) {
-    throw new Error(`K3s upgrade from ${from.raw} to ${to.raw} refused: a major version change is not supported.`);
-  }
   if (to.minor - from.minor > 1) {
     const steps: string[] = [];
-    for (let m = from.minor + 1; m < to.minor; m++) steps.push(`v${from.major}.${m}.x`);
+    for (let m = from.minor + 1; m < to.minor; m++) steps.push(`v1.${m}.x`);
     throw new Error(
       `K3s upgrade from ${from.raw} to ${to.raw} refused: it skips minor version(s) ${steps.join(", ")}. ` +
         `Kubernetes upgrades one minor at a time; upgrade to the latest ${steps[0]} release first.`,

@@ -12,7 +12,8 @@
 #   TOKEN_STDIN      optional  1 = read the token from stdin (for running the file directly)
 #   REGISTRIES_YAML  optional  rendered registries.yaml; unset = leave as is, empty = remove
 #   SYSCTL_CONF      optional  kubelet sysctls (renderKubeletSysctls); unset = leave, empty = remove
-#   APPLY_SYSCTL     optional  1 = `sysctl -p` the file when it changed (default 1 without ROOT, 0 with)
+#   APPLY_SYSCTL     optional  1 = `sysctl -p` the file whenever the running values differ from it
+#                              (default 1 without ROOT, 0 with)
 #   CONFIG_DIR       optional  default /etc/rancher/k3s
 #   ROOT             optional  path prefix for every path (tests); default empty = the host
 # Output: `EDGEFLEET_RESULT {json}` on stdout listing what changed.
@@ -80,13 +81,31 @@ if [ -n "${REGISTRIES_YAML+set}" ]; then
   fi
 fi
 
+# sysctl_holds <file>: every `key = value` of the file is the running value
+# (read from $ROOT/proc/sys, so tests can stand in for the kernel).
+sysctl_holds() {
+  local key value want have
+  while IFS='=' read -r key value || [ -n "$key" ]; do
+    key=$(printf '%s' "$key" | tr -d '[:space:]')
+    case "$key" in '' | '#'* | ';'*) continue ;; esac
+    want=$(printf '%s' "$value" | tr -s ' \t' ' ' | sed 's/^ //; s/ $//')
+    [ -r "$ROOT/proc/sys/${key//.//}" ] || return 1
+    have=$(tr -s ' \t' ' ' <"$ROOT/proc/sys/${key//.//}" | sed 's/^ //; s/ $//')
+    [ "$have" = "$want" ] || return 1
+  done <"$1"
+}
+
 if [ -n "${SYSCTL_CONF+set}" ]; then
   if [ -n "$SYSCTL_CONF" ]; then
-    if put_file "$SYSCTL_FILE" 0644 "$SYSCTL_CONF"; then
-      changed+=(sysctl)
-      if [ "$APPLY_SYSCTL" = 1 ]; then
-        sysctl -q -p "$SYSCTL_FILE" >/dev/null || fail "could not apply kernel settings from ${SYSCTL_FILE#"$ROOT"}"
-      fi
+    if put_file "$SYSCTL_FILE" 0644 "$SYSCTL_CONF"; then changed+=(sysctl); fi
+    # Applied whenever the running values differ, not only when the file
+    # changed: a run whose `sysctl -p` failed after the write is finished by
+    # the next, and values changed on the host since are put back. Without
+    # them the kubelet exits under protect-kernel-defaults.
+    if [ "$APPLY_SYSCTL" = 1 ] && ! sysctl_holds "$SYSCTL_FILE"; then
+      sysctl -q -p "$SYSCTL_FILE" >/dev/null || fail "could not apply kernel settings from ${SYSCTL_FILE#"$ROOT"}"
+      sysctl_holds "$SYSCTL_FILE" || fail "kernel settings from ${SYSCTL_FILE#"$ROOT"} did not take effect (sysctl -p succeeded, the values differ)"
+      case " ${changed[*]:-} " in *" sysctl "*) ;; *) changed+=(sysctl) ;; esac
     fi
   elif [ -e "$SYSCTL_FILE" ]; then
     rm -f "$SYSCTL_FILE"

@@ -10,14 +10,17 @@
  * validates; every problem is printed with its input line. The file keeps its
  * comments and is formatted with prettier. With --max-hosts N the result is
  * written as stacks <stack>-a, -b, ... of whole sites of at most N hosts
- * (splitStack.ts), for regions past one stack's config ceiling.
+ * (splitStack.ts), for regions past one stack's config ceiling. With
+ * --inventory FILE (a .csv or .yaml path in the repository) the hosts go to
+ * that file instead and the stack names it under edgefleet:inventory, which
+ * keeps them out of the engine's config: no ceiling, no split.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { stackFilePath, stackNameOf } from "../../config/stackFile";
 import { parseArgs } from "node:util";
 import { formatYaml } from "./format";
-import { type ImportDefaults, mergeInventory, parseInventory } from "./inventory";
+import { type ImportDefaults, mergeInventory, mergeInventoryFile, parseInventory } from "./inventory";
 import { splitStack } from "./splitStack";
 
 async function main(): Promise<number> {
@@ -30,12 +33,13 @@ async function main(): Promise<number> {
       size: { type: "string" },
       servers: { type: "string" },
       "max-hosts": { type: "string" },
+      inventory: { type: "string" },
       "dry-run": { type: "boolean", default: false },
     },
   });
   if (!values.stack || !values.from) {
     console.error(
-      "usage: import.ts --stack <name|file> --from <hosts.csv|hosts.yaml|inventory.json> [--site S] [--profile P] [--size S] [--servers N] [--max-hosts N] [--dry-run]",
+      "usage: import.ts --stack <name|file> --from <hosts.csv|hosts.yaml|inventory.json> [--site S] [--profile P] [--size S] [--servers N] [--max-hosts N | --inventory FILE] [--dry-run]",
     );
     return 2;
   }
@@ -52,6 +56,32 @@ async function main(): Promise<number> {
     basename(values.from),
     defaults,
   );
+  if (values.inventory !== undefined) {
+    // The hosts go to a file in the repository the stack names; the engine's config stays small.
+    const inv = values.inventory;
+    const r = mergeInventoryFile(
+      stackName,
+      readFileSync(stackFile, "utf8"),
+      rows,
+      inv,
+      (f) => readFileSync(f, "utf8"),
+      defaults,
+    );
+    const all = [...rowProblems.map((p) => `${p.source}: ${p.problem}`), ...r.problems];
+    if (all.length > 0) {
+      console.error(`import: ${all.length} problem(s); ${stackFile} and ${inv} were not changed:`);
+      for (const p of all) console.error(`  - ${p}`);
+      return 1;
+    }
+    const hosts = r.spec?.sites.reduce((n, s) => n + s.hosts.length, 0) ?? 0;
+    console.log(`import: ${rows.length} host(s) from ${values.from} into ${inv}; the stack now has ${hosts} host(s)`);
+    if (!values["dry-run"]) {
+      mkdirSync(dirname(inv), { recursive: true });
+      writeFileSync(inv, /\.ya?ml$/i.test(inv) ? await formatYaml(r.inventoryText) : r.inventoryText);
+      writeFileSync(stackFile, await formatYaml(r.text));
+    }
+    return 0;
+  }
   const result = mergeInventory(stackName, readFileSync(stackFile, "utf8"), rows, defaults);
   const problems = [...rowProblems.map((p) => `${p.source}: ${p.problem}`), ...result.problems];
   if (problems.length > 0) {

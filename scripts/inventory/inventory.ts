@@ -12,215 +12,22 @@
  * YAML/JSON: a list of host mappings with the same fields (labels a mapping,
  * taints a list), or a mapping with such a list under `hosts`.
  */
-import { isSeq, parse, parseDocument } from "yaml";
+import { isSeq, parseDocument, stringify } from "yaml";
 import { checkConfigSize } from "../../config/configSize";
 import { parseStackFile } from "../../config/stackFile";
 import { ConfigError, type ConfigProblem, validate } from "../../config/validate";
 import type { StackSpec } from "../../config/schema";
+import { validateStack, type ImportDefaults, type InventoryRow } from "../../config/inventory";
 
-export interface ImportDefaults {
-  /** Site for rows without one. */
-  site?: string;
-  /** Profile for sites the stack does not have yet (rows may carry their own). */
-  profile?: string;
-  /** Size for rows without one. */
-  size?: string;
-  /** Rows without a role: the first N of each site become servers, the rest agents. */
-  servers?: number;
-}
-
-export interface InventoryRow {
-  /** Where the row came from, for messages ("hosts.csv:12"). */
-  source: string;
-  site: string;
-  profile?: string;
-  host: Record<string, unknown>;
-}
-
-export interface RowProblem {
-  source: string;
-  problem: string;
-}
-
-const COLUMNS = ["site", "profile", "name", "address", "port", "user", "role", "size", "labels", "taints", "hostKey"];
-
-/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === "") quoted = true;
-    else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-    } else field += c;
-  }
-  if (field !== "" || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => r.some((f) => f.trim() !== ""));
-}
-
-function parseSize(s: string): unknown {
-  const m = /^([^/]+)\/([^/]+)$/.exec(s);
-  if (!m) return s;
-  const cpu = /^\d+(\.\d+)?$/.test(m[1]) ? Number(m[1]) : m[1];
-  return { cpu, memory: m[2] };
-}
-
-function parsePairs(s: string, source: string, problems: RowProblem[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of s
-    .split(";")
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) {
-      problems.push({
-        source,
-        problem: `labels: ${JSON.stringify(part)} is not key=value`,
-      });
-      continue;
-    }
-    out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-  }
-  return out;
-}
-
-function rowFromFields(
-  fields: Record<string, unknown>,
-  source: string,
-  defaults: ImportDefaults,
-  problems: RowProblem[],
-): InventoryRow | undefined {
-  const str = (k: string): string | undefined => {
-    const v = fields[k];
-    if (v === undefined || v === null) return undefined;
-    const s = String(v).trim();
-    return s === "" ? undefined : s;
-  };
-  const site = str("site") ?? defaults.site;
-  if (!site) {
-    problems.push({
-      source,
-      problem: "no site: add a site column or pass --site",
-    });
-    return undefined;
-  }
-  const host: Record<string, unknown> = {};
-  for (const k of ["name", "address", "user", "role", "hostKey"]) {
-    const v = str(k);
-    if (v !== undefined) host[k] = v;
-  }
-  const port = fields.port;
-  if (typeof port === "number") host.port = port;
-  else if (str("port") !== undefined) {
-    const p = Number(str("port"));
-    host.port = Number.isInteger(p) ? p : str("port");
-  }
-  const size = fields.size;
-  if (size !== null && typeof size === "object") host.size = size;
-  else if (str("size") ?? defaults.size) host.size = parseSize((str("size") ?? defaults.size)!);
-  const labels = fields.labels;
-  if (labels !== null && typeof labels === "object" && !Array.isArray(labels)) host.labels = labels;
-  else if (str("labels")) host.labels = parsePairs(str("labels")!, source, problems);
-  const taints = fields.taints;
-  if (Array.isArray(taints)) host.taints = taints;
-  else if (str("taints"))
-    host.taints = str("taints")!
-      .split(";")
-      .map((t) => t.trim())
-      .filter(Boolean);
-  const row: InventoryRow = { source, site, host };
-  const profile = str("profile");
-  if (profile) row.profile = profile;
-  return row;
-}
-
-/** Rows from CSV, YAML or JSON text. `name` is the input's file name, for messages. */
-export function parseInventory(
-  text: string,
-  name: string,
-  defaults: ImportDefaults = {},
-): { rows: InventoryRow[]; problems: RowProblem[] } {
-  const problems: RowProblem[] = [];
-  const rows: InventoryRow[] = [];
-  if (/\.csv$/i.test(name)) {
-    const [header, ...data] = parseCsv(text);
-    if (!header) return { rows, problems: [{ source: name, problem: "empty CSV" }] };
-    const cols = header.map((h) => h.trim());
-    const unknown = cols.filter((c) => !COLUMNS.includes(c));
-    if (unknown.length > 0)
-      problems.push({
-        source: `${name}:1`,
-        problem: `unknown column(s) ${unknown.join(", ")}; known: ${COLUMNS.join(", ")}`,
-      });
-    data.forEach((fields, i) => {
-      const rec = Object.fromEntries(cols.map((c, j) => [c, fields[j]]));
-      const row = rowFromFields(rec, `${name}:${i + 2}`, defaults, problems);
-      if (row) rows.push(row);
-    });
-  } else {
-    const doc: unknown = parse(text);
-    const list = Array.isArray(doc)
-      ? doc
-      : doc !== null && typeof doc === "object"
-        ? (doc as { hosts?: unknown }).hosts
-        : undefined;
-    if (!Array.isArray(list))
-      return {
-        rows,
-        problems: [
-          {
-            source: name,
-            problem: "expected a list of hosts, or a mapping with a `hosts` list",
-          },
-        ],
-      };
-    list.forEach((h: unknown, i) => {
-      if (h === null || typeof h !== "object") {
-        problems.push({
-          source: `${name} hosts[${i}]`,
-          problem: "not a mapping",
-        });
-        return;
-      }
-      const row = rowFromFields(h as Record<string, unknown>, `${name} hosts[${i}]`, defaults, problems);
-      if (row) rows.push(row);
-    });
-  }
-  // Roles for rows that have none.
-  const seen = new Map<string, number>();
-  for (const r of rows) {
-    const n = seen.get(r.site) ?? 0;
-    seen.set(r.site, n + 1);
-    if (r.host.role === undefined) {
-      if (defaults.servers === undefined)
-        problems.push({
-          source: r.source,
-          problem: "no role: add a role column (server|agent) or pass --servers N",
-        });
-      else r.host.role = n < defaults.servers ? "server" : "agent";
-    }
-  }
-  return { rows, problems };
-}
+// The parser is the program's own (config/inventory.ts): an imported file and
+// a stack's inventory file are read the same way.
+export {
+  parseCsv,
+  parseInventory,
+  type ImportDefaults,
+  type InventoryRow,
+  type RowProblem,
+} from "../../config/inventory";
 
 const HOST_KEY_ORDER = ["name", "address", "port", "user", "role", "size", "labels", "taints", "hostKey"];
 
@@ -330,4 +137,123 @@ function withSource(p: ConfigProblem, sources: Map<string, string>): string {
   const m = /^edgefleet:sites\[\d+\]\.hosts\[\d+\]/.exec(p.path);
   const src = m ? sources.get(m[0]) : undefined;
   return `${p.path}${src ? ` (${src})` : ""}: ${p.problem}; fix: ${p.fix}`;
+}
+
+const INVENTORY_COLUMNS = [
+  "site",
+  "profile",
+  "name",
+  "address",
+  "port",
+  "user",
+  "role",
+  "size",
+  "labels",
+  "taints",
+  "hostKey",
+];
+
+function csvField(v: unknown): string {
+  const s = v === undefined || v === null ? "" : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csvSize(v: unknown): unknown {
+  if (v === null || typeof v !== "object") return v;
+  const { cpu, memory } = v as { cpu?: unknown; memory?: unknown };
+  return `${cpu}/${memory}`;
+}
+
+/** Rows as an inventory file the program reads back the same (config/inventory.ts): CSV, or YAML for .yaml/.yml. */
+export function formatInventory(rows: InventoryRow[], file: string, profiles: Map<string, string>): string {
+  const records = rows.map((r) => {
+    const rec: Record<string, unknown> = { site: r.site };
+    const profile = profiles.get(r.site);
+    if (profile) rec.profile = profile;
+    for (const k of HOST_KEY_ORDER) if (r.host[k] !== undefined) rec[k] = r.host[k];
+    return rec;
+  });
+  if (/\.ya?ml$/i.test(file)) return stringify({ hosts: records }, { lineWidth: 0 });
+  const lines = [INVENTORY_COLUMNS.join(",")];
+  for (const rec of records) {
+    lines.push(
+      INVENTORY_COLUMNS.map((c) => {
+        const v = rec[c];
+        if (c === "size") return csvField(csvSize(v));
+        if (c === "labels" && v && typeof v === "object")
+          return csvField(
+            Object.entries(v as Record<string, string>)
+              .map(([k, x]) => `${k}=${x}`)
+              .join(";"),
+          );
+        if (c === "taints" && Array.isArray(v)) return csvField(v.join(";"));
+        return csvField(v);
+      }).join(","),
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+export interface InventoryFileResult {
+  /** The stack file, naming the inventory file under edgefleet:inventory. */
+  text: string;
+  /** The inventory file's new content. */
+  inventoryText: string;
+  spec?: StackSpec;
+  problems: string[];
+}
+
+/**
+ * Writes the rows to an inventory file instead of into the stack: the stack
+ * names the file under edgefleet:inventory and drops the inline hosts of the
+ * sites the rows name (the file is their truth now); new sites take their
+ * profile from the rows or --profile. The stack is validated with the new
+ * file exactly as the program will read it.
+ */
+export function mergeInventoryFile(
+  stackName: string,
+  stackText: string,
+  rows: InventoryRow[],
+  inventoryFile: string,
+  readFile: (file: string) => string,
+  defaults: ImportDefaults = {},
+): InventoryFileResult {
+  const problems: string[] = [];
+  const doc = parseDocument(stackText);
+  const sitesNode = doc.getIn(["config", "edgefleet:sites"]);
+  const existing = isSeq(sitesNode) ? (sitesNode.toJSON() as Array<{ name?: unknown; profile?: unknown }>) : [];
+  const profiles = new Map<string, string>();
+  for (const r of rows) {
+    if (existing.some((s) => s?.name === r.site)) continue;
+    const profile = r.profile ?? profiles.get(r.site) ?? defaults.profile;
+    if (profile) profiles.set(r.site, profile);
+    else if (!profiles.has(r.site)) {
+      problems.push(
+        `${r.source}: site ${r.site} is new to the stack and has no profile: add a profile column or pass --profile`,
+      );
+      profiles.set(r.site, "");
+    }
+  }
+  existing.forEach((s, i) => {
+    if (rows.some((r) => r.site === s?.name)) {
+      doc.deleteIn(["config", "edgefleet:sites", i, "hosts"]);
+      doc.deleteIn(["config", "edgefleet:sites", i, "inventory"]);
+    }
+  });
+  const listed = doc.getIn(["config", "edgefleet:inventory"]);
+  const files = isSeq(listed) ? (listed.toJSON() as string[]) : [];
+  if (!files.includes(inventoryFile))
+    doc.setIn(["config", "edgefleet:inventory"], doc.createNode([...files, inventoryFile]));
+  const inventoryText = formatInventory(rows, inventoryFile, profiles);
+  const text = doc.toString({ lineWidth: 0 });
+  if (problems.length > 0) return { text, inventoryText, problems };
+  const file = parseStackFile(text);
+  try {
+    const read = (f: string) => (f === inventoryFile ? inventoryText : readFile(f));
+    const spec = validateStack(stackName, file.rawConfig, file.secretKeys, read);
+    return { text, inventoryText, spec, problems };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { text, inventoryText, problems: e.problems.map((p) => `${p.path}: ${p.problem}; fix: ${p.fix}`) };
+  }
 }

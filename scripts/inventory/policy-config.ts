@@ -11,27 +11,25 @@ import { parseStackFile, stackNameOf } from "../../config/stackFile";
 import { limitsSizeClass, siteNodes } from "../../config/edgeNodes";
 import type { StackSpec } from "../../config/schema";
 import { nodeGroups, type NodeGroup } from "../../policies/crossguard/rules/capacity";
-import { validate } from "../../config/validate";
+import { validateStack } from "../../config/inventory";
 import { siteHostPaths } from "../../policies/siteHostPaths";
 
 export function policyConfig(spec: StackSpec): Record<string, unknown> {
   const sites: Record<string, { nodes: NodeGroup[] }> = {};
   const limitsClass: Record<string, { sizeClass: string }> = {};
-  let evenServers: number | undefined;
   let maxServers = 0;
   spec.sites.forEach((s, i) => {
     // The nodes the host layer gives the site, as validate() and the site layer see them.
     const nodes = siteNodes(s, `edgefleet:sites[${i}]`);
     sites[s.name] = { nodes: nodeGroups(nodes) };
     limitsClass[s.name] = { sizeClass: limitsSizeClass(nodes) };
-    const servers = s.hosts.filter((h) => h.role === "server").length;
-    maxServers = Math.max(maxServers, servers);
-    if (servers > 1 && servers % 2 === 0) evenServers = servers;
+    maxServers = Math.max(maxServers, s.hosts.filter((h) => h.role === "server").length);
   });
   const classes = Object.values(limitsClass).map((x) => x.sizeClass);
   return {
     "edge-capacity": { sites },
-    "ha-servers-odd": { servers: evenServers ?? maxServers },
+    // validate() has refused every site whose server count K3s cannot run (config/k3sDatastore.ts).
+    "ha-servers-odd": { servers: maxServers },
     // Per site, as each site's Constraint has it; the smallest for a workload matched to no site.
     "max-limits": { sizeClass: classes.includes("2c4g") ? "2c4g" : "4c8g", sites: limitsClass },
     // The stack's setting, as each site's Constraint has it: nothing is allowed because a stack uses it.
@@ -51,5 +49,7 @@ if (process.argv[1] && /policy-config\.ts$/.test(process.argv[1])) {
   }
   const stack = stackNameOf(file);
   const { rawConfig, secretKeys } = parseStackFile(readFileSync(file, "utf8"));
-  console.log(JSON.stringify(policyConfig(validate(stack, rawConfig, secretKeys)), null, 2));
+  // Inventory files are named relative to the project folder, where CI runs this.
+  const spec = validateStack(stack, rawConfig, secretKeys, (f) => readFileSync(f, "utf8"));
+  console.log(JSON.stringify(policyConfig(spec), null, 2));
 }

@@ -136,6 +136,37 @@ describe("a wrong config reaches the operator as the message alone", () => {
   );
 
   test(
+    "a bad host in an inventory file: the file and line beside the key path, through the CLI",
+    () => {
+      const doc = parseDocument(fs.readFileSync(path.join(repo, "stacks", "Pulumi.factory-iiot.yaml"), "utf8"));
+      const hosts = (
+        doc.getIn(["config", "edgefleet:sites", 0, "hosts"]) as { toJSON(): Record<string, unknown>[] }
+      ).toJSON();
+      const rel = "inventories/first-contact-wrong.csv";
+      const lines = ["name,address,role,size,hostKey"];
+      hosts.forEach((h, i) =>
+        lines.push([h.name, i === 1 ? "10.0.0.999" : h.address, h.role, h.size, h.hostKey].join(",")),
+      );
+      doc.deleteIn(["config", "edgefleet:sites", 0, "hosts"]);
+      doc.setIn(["config", "edgefleet:sites", 0, "inventory"], rel);
+      fs.mkdirSync(path.join(repo, "inventories"), { recursive: true });
+      fs.writeFileSync(path.join(repo, rel), lines.join("\n") + "\n");
+      try {
+        const r = preview(doc.toString({ lineWidth: 0 }));
+        expect(r.status).not.toBe(0);
+        expect(r.out).toMatch(/stack wrong-config: 1 problem in the edgefleet config; nothing was created\./);
+        expect(r.out).toContain(`${rel}:3: edgefleet:sites[0].hosts[1].address`);
+        expect(r.out).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+      } finally {
+        fs.rmSync(path.join(repo, rel), { force: true });
+        // Only if this test made it: a real inventories/ folder stays.
+        if (fs.readdirSync(path.join(repo, "inventories")).length === 0) fs.rmdirSync(path.join(repo, "inventories"));
+      }
+    },
+    5 * 60 * 1000,
+  );
+
+  test(
     "a YAML syntax error: the CLI names the line; the preview script (PR and preview-all) names file, line and column",
     () => {
       const text = "config:\n  edgefleet:region: cn-east\n  edgefleet:sites: [\n    { name: a\n";

@@ -6,8 +6,6 @@
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { GATEKEEPER_POLICIES } from "../../policies/gatekeeper/catalog";
 import { siteOptions } from "../../policies/crossguard/config";
-import { cpuMillis, exceeds, memoryMiB, parseQuantity } from "../../policies/crossguard/lib/quantity";
-import { fromAllowedRegistry, normalizedRepository, tag } from "../../policies/crossguard/lib/image";
 import { pulumiTypeOf, workloadOf } from "../../policies/crossguard/lib/workload";
 import { runtimeClassOf } from "../../config/capacity";
 import { uniformEdgeNodes } from "../../config/edgeNodes";
@@ -29,31 +27,6 @@ const w = (m: any) => workloadOf(pulumiTypeOf(m), m)!;
 const params = (dir: string, cfg: any = { extraRegistries: ["registry.example.com"] }) =>
   GATEKEEPER_POLICIES.find((p) => p.dir === dir)!.parameters(THRESHOLDS, siteOptions(cfg));
 const rule = (dir: string, m: any, cfg?: any) => SHARED_RULES[dir](w(m), params(dir, cfg));
-
-describe("quantities and images", () => {
-  test("parse like the API server and OPA's units.parse", () => {
-    expect(cpuMillis("200m")).toBe(200);
-    expect(cpuMillis("1.5")).toBe(1500);
-    expect(cpuMillis(2)).toBe(2000);
-    expect(memoryMiB("1Gi")).toBe(1024);
-    expect(memoryMiB("128M")).toBeCloseTo(122.07, 2);
-    expect(parseQuantity("1e3")).toBe(1000);
-    expect(parseQuantity("lots")).toBeUndefined();
-    expect(parseQuantity("5Qi")).toBeUndefined();
-    expect(exceeds(0.2, 0.05, 4)).toBe(false);
-    expect(exceeds(0.21, 0.05, 4)).toBe(true);
-  });
-
-  test("image references", () => {
-    expect(normalizedRepository("redis:7.2")).toBe("docker.io/library/redis");
-    expect(normalizedRepository("grafana/grafana:11.2.0")).toBe("docker.io/grafana/grafana");
-    expect(normalizedRepository("localhost:5000/app:1")).toBe("localhost:5000/app");
-    expect(tag("localhost:5000/app")).toBeUndefined();
-    expect(tag("x/y:1.2@sha256:00")).toBe("1.2@sha256");
-    expect(fromAllowedRegistry("registry.example.com.evil.io/x:1", ["registry.example.com"])).toBe(false);
-    expect(fromAllowedRegistry("registry.example.com/x:1", ["registry.example.com/"])).toBe(true);
-  });
-});
 
 describe("shared rules (the Gatekeeper policies' twins)", () => {
   const good = tracker();
@@ -86,6 +59,17 @@ describe("shared rules (the Gatekeeper policies' twins)", () => {
     ["allowed-repos", (m) => (container(m).image = "evil.io/industrial-iot:1.0.0"), /not from an allowed registry/],
     ["disallowed-tags", (m) => (container(m).image = "registry.example.com/industrial-iot:latest"), /disallowed tag/],
     ["disallowed-tags", (m) => (container(m).image = "registry.example.com/industrial-iot"), /neither tag nor digest/],
+    // A reference the runtime cannot read has no registry and no tag to judge: both image rules refuse it.
+    [
+      "allowed-repos",
+      (m) => (container(m).image = "registry.example.com/Industrial-IoT:1.0.0"),
+      /not a valid image reference \(repository "Industrial-IoT" must be lower-case\)/,
+    ],
+    [
+      "disallowed-tags",
+      (m) => (container(m).image = "registry.example.com/industrial-iot:1.0.0@sha256:abc"),
+      /not a valid image reference/,
+    ],
     [
       "host-filesystem",
       (m) => (m.spec.template.spec.volumes[0].hostPath.path = "/var/lib"),
@@ -247,23 +231,27 @@ describe("edge capacity (stack)", () => {
 
 describe("host layer: K3s pinned, artifacts checksummed", () => {
   const sha = "a".repeat(64);
-  test("the assumed install resource shape", () => {
-    const ok = {
-      k3sVersion: "v1.30.4+k3s1",
-      artifacts: [
-        { name: "k3s", sha256: sha },
-        { name: "images", sha256: sha },
+  test("a resource type given in policy config: its version prop and required artifact list", () => {
+    const cfg = {
+      ...HOST_LAYER_DEFAULTS,
+      versionProps: [{ typePattern: "acme:K3sInstall", prop: "k3sVersion" }],
+      artifactLists: [
+        { typePattern: "acme:K3sInstall", prop: "artifacts", nameField: "name", shaField: "sha256", required: true },
       ],
     };
-    expect(k3sPinViolations("pulumi-nodejs:dynamic/edgefleet:K3sInstall", ok, HOST_LAYER_DEFAULTS)).toEqual([]);
+    const type = "pulumi-nodejs:dynamic/acme:K3sInstall";
+    const ok = { k3sVersion: "v1.34.2+k3s1", artifacts: [{ name: "k3s", sha256: sha }] };
+    expect(k3sPinViolations(type, ok, cfg)).toEqual([]);
     const bad = { k3sVersion: "stable", artifacts: [{ name: "k3s", sha256: sha }, { name: "images" }] };
-    expect(k3sPinViolations("pulumi-nodejs:dynamic/edgefleet:K3sInstall", bad, HOST_LAYER_DEFAULTS)).toEqual([
-      'k3sVersion "stable" is not a pinned K3s release (like v1.30.4+k3s1)',
+    expect(k3sPinViolations(type, bad, cfg)).toEqual([
+      'k3sVersion "stable" is not a pinned K3s release (like v1.34.2+k3s1)',
       "artifact images has no valid sha256 (64 hex digits)",
     ]);
-    expect(
-      k3sPinViolations("x:K3sInstall", { k3sVersion: "v1.30.4+k3s1", artifacts: [] }, HOST_LAYER_DEFAULTS),
-    ).toEqual(["artifacts must list every downloaded artifact with its sha256"]);
+    expect(k3sPinViolations(type, { k3sVersion: "v1.34.2+k3s1", artifacts: [] }, cfg)).toEqual([
+      "artifacts must list every downloaded artifact with its sha256",
+    ]);
+    // The defaults know no such resource.
+    expect(k3sPinViolations(type, bad, HOST_LAYER_DEFAULTS)).toEqual([]);
   });
   test("infra/'s VersionGuard and HostCommand uploads", () => {
     const guard = "pulumi-nodejs:dynamic/edgefleet:VersionGuard";
@@ -351,7 +339,8 @@ describe("cluster shape", () => {
     expect(haServerViolations(3)).toEqual([]);
     expect(haServerViolations(undefined)).toEqual([]);
     expect(haServerViolations(2)).toEqual([
-      "HA server count 2 is even: use an odd number (1, 3, 5) so etcd keeps quorum",
+      "a site has 2 servers; more than one server runs embedded etcd, which needs an odd count to keep quorum " +
+        "(2 tolerate no more failures than 1, that is none); fix: use 1 or 3 servers (1 for SQLite, 3 for HA with embedded etcd), making the rest agents.",
     ]);
     expect(haServerViolations(0)).toHaveLength(1);
   });
@@ -493,7 +482,7 @@ describe("the pack (policies.ts)", () => {
   test("k3s-pinned, no-plain-secrets and probes run on resources", () => {
     expect(
       runResourcePolicy("k3s-pinned", "pulumi-nodejs:dynamic/edgefleet:VersionGuard", { version: "latest" }),
-    ).toEqual(['r: version "latest" is not a pinned K3s release (like v1.30.4+k3s1)']);
+    ).toEqual(['r: version "latest" is not a pinned K3s release (like v1.34.2+k3s1)']);
     expect(runResourcePolicy("no-plain-secrets", "kubernetes:core/v1:ConfigMap", { data: { token: "abc" } })).toEqual([
       "r: ConfigMap data.token looks like a secret: use a Secret",
     ]);

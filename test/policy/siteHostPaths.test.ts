@@ -7,10 +7,9 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { PROFILE_NAMES, SITE_LAYER_PROFILE } from "../../config/profiles";
+import { PROFILE_NAMES, getProfile } from "../../config/profiles";
 import type { StackSpec } from "../../config/schema";
 import { gatekeeperPolicies } from "../../config/siteLayer";
-import { getProfile } from "../../components/profiles";
 import { siteOptions, type SiteOptionsConfig } from "../../policies/crossguard/config";
 import { GATEKEEPER_POLICIES, hostPathEntry } from "../../policies/gatekeeper/catalog";
 import { siteHostPaths } from "../../policies/siteHostPaths";
@@ -35,7 +34,7 @@ function bothPoints(spec: StackSpec): Record<string, [unknown, unknown]> {
 describe("a site's hostPath entries", () => {
   test("the profiles that ship logs are the ones whose site layer runs Loki and the log shipper", () => {
     for (const p of PROFILE_NAMES) {
-      const { loki, logShipper } = getProfile(SITE_LAYER_PROFILE[p]).extras;
+      const { loki, logShipper } = getProfile(p).extras;
       expect({ p, ships: siteHostPaths({ profile: p }).length > 0 }).toEqual({ p, ships: loki && logShipper });
     }
   });

@@ -65,6 +65,34 @@ run_script configure.sh ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML="$CONFIG" SYS
 assert_contains "$OUT" '"files":["sysctl"]'
 assert_contains "$(cat "$ROOT/etc/sysctl.d/90-edgefleet-k3s.conf")" "vm.overcommit_memory=1"
 
+SYSCTLS=$(strip_x "$(rendered sysctl.conf)")
+overcommit="$ROOT/proc/sys/vm/overcommit_memory"
+
+t "a sysctl -p that fails after the file was written is retried by the next run"
+rm -f "$ROOT/etc/sysctl.d/90-edgefleet-k3s.conf"
+run_script configure.sh PATH="$FAKES:$PATH" FAKE_SYSCTL_FAIL=1 APPLY_SYSCTL=1 ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML="$CONFIG" SYSCTL_CONF="$SYSCTLS"
+assert_eq "$STATUS" 1
+# The kernel's own reason, then ours.
+assert_eq "$ERR" "sysctl: permission denied on key 'vm.overcommit_memory'
+configure failed on edge-a1: could not apply kernel settings from /etc/sysctl.d/90-edgefleet-k3s.conf"
+assert_file "$ROOT/etc/sysctl.d/90-edgefleet-k3s.conf"
+run_script configure.sh PATH="$FAKES:$PATH" APPLY_SYSCTL=1 ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML="$CONFIG" SYSCTL_CONF="$SYSCTLS"
+assert_eq "$STATUS" 0 "exit status ($ERR)"
+assert_contains "$OUT" '"files":["sysctl"]'
+assert_eq "$(cat "$overcommit")" 1 "vm.overcommit_memory after the retry"
+
+t "kernel settings that hold are left alone"
+run_script configure.sh PATH="$FAKES:$PATH" FAKE_SYSCTL_FAIL=1 APPLY_SYSCTL=1 ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML="$CONFIG" SYSCTL_CONF="$SYSCTLS"
+assert_eq "$STATUS" 0 "exit status ($ERR): sysctl must not run when the values hold"
+assert_contains "$OUT" '"changed":false'
+
+t "a setting changed on the host since is put back"
+echo 0 >"$overcommit"
+run_script configure.sh PATH="$FAKES:$PATH" APPLY_SYSCTL=1 ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML="$CONFIG" SYSCTL_CONF="$SYSCTLS"
+assert_eq "$STATUS" 0 "exit status ($ERR)"
+assert_contains "$OUT" '"files":["sysctl"]'
+assert_eq "$(cat "$overcommit")" 1
+
 t "a config without token-file is refused"
 run_script configure.sh ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML='node-name: "x"' EDGEFLEET_TOKEN=t
 assert_eq "$STATUS" 1

@@ -4,18 +4,14 @@
  * long-running container (probes).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { k3sServerCount } from "../../../config/k3sDatastore";
 import { type Workload } from "../lib/workload";
 
-/**
- * Embedded etcd needs a majority: 2 servers tolerate no more failures than 1,
- * 4 no more than 3. One server (SQLite, the factory case) is allowed.
- */
+/** A site's server count, judged by config/k3sDatastore.ts: 1 (SQLite) or an odd number of at least 3 (embedded etcd). */
 export function haServerViolations(servers: number | undefined): string[] {
   if (servers === undefined) return [];
-  if (!Number.isInteger(servers) || servers < 1) return [`HA server count ${servers} must be a positive integer`];
-  if (servers % 2 === 0)
-    return [`HA server count ${servers} is even: use an odd number (1, 3, 5) so etcd keeps quorum`];
-  return [];
+  const count = k3sServerCount(servers);
+  return count.verdict === "runs" ? [] : [`a site has ${count.problem}; fix: ${count.fix}`];
 }
 
 export interface TrackerSelector {

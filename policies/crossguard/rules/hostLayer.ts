@@ -6,11 +6,13 @@
  * which prop, and which fields name them and hold their checksum. A resource
  * matches when its type contains `typePattern`.
  *
- * Defaults cover infra/ as written (VersionGuard {version}; HostCommand
- * {uploads: [{remotePath, sha256}]}) and a plain install resource shaped
- *   { k3sVersion: "v1.30.4+k3s1", artifacts: [{ name: "k3s", sha256: "<64 hex>" }] }.
+ * Defaults cover infra/ as written: VersionGuard {version} and HostCommand
+ * {uploads: [{remotePath, sha256}]}, the only resources that carry a K3s
+ * version or send artifacts to a host.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { K3S_VERSION, K3S_VERSION_EXAMPLE } from "../../../config/k3sVersion";
+
 export interface VersionProp {
   typePattern: string;
   prop: string;
@@ -28,15 +30,12 @@ export interface ArtifactList {
 export interface HostLayerConfig {
   versionProps: VersionProp[];
   artifactLists: ArtifactList[];
-  /** An exact K3s release; channels (stable, latest) and ranges are not pins. */
+  /** An exact K3s release; channels (stable, latest) and ranges are not pins. Default: config/k3sVersion.ts's grammar. */
   versionPattern: string;
 }
 
 export const HOST_LAYER_DEFAULTS: HostLayerConfig = {
-  versionProps: [
-    { typePattern: "edgefleet:VersionGuard", prop: "version" },
-    { typePattern: "K3sInstall", prop: "k3sVersion" },
-  ],
+  versionProps: [{ typePattern: "edgefleet:VersionGuard", prop: "version" }],
   artifactLists: [
     {
       typePattern: "edgefleet:HostCommand",
@@ -45,9 +44,8 @@ export const HOST_LAYER_DEFAULTS: HostLayerConfig = {
       shaField: "sha256",
       required: false,
     },
-    { typePattern: "K3sInstall", prop: "artifacts", nameField: "name", shaField: "sha256", required: true },
   ],
-  versionPattern: "^v\\d+\\.\\d+\\.\\d+\\+k3s\\d+$",
+  versionPattern: K3S_VERSION.source,
 };
 
 const SHA256 = /^[0-9a-fA-F]{64}$/;
@@ -57,7 +55,9 @@ export function k3sPinViolations(type: string, props: Record<string, any>, cfg: 
   for (const v of cfg.versionProps.filter((v) => type.includes(v.typePattern))) {
     const version = props?.[v.prop];
     if (typeof version !== "string" || !new RegExp(cfg.versionPattern).test(version)) {
-      out.push(`${v.prop} ${JSON.stringify(version ?? null)} is not a pinned K3s release (like v1.30.4+k3s1)`);
+      out.push(
+        `${v.prop} ${JSON.stringify(version ?? null)} is not a pinned K3s release (like ${K3S_VERSION_EXAMPLE})`,
+      );
     }
   }
   for (const a of cfg.artifactLists.filter((a) => type.includes(a.typePattern))) {

@@ -7,8 +7,14 @@
  */
 import { type GatekeeperPolicy, type SiteConstraintOptions } from "../../gatekeeper/catalog";
 import { THRESHOLDS, type HostPathEntry, type Thresholds } from "../../thresholds";
-import { fromAllowedRegistry, hasDigest, normalizedRepository, tag } from "../lib/image";
-import { cpuMillis, exceeds, memoryMiB, parseQuantity } from "../lib/quantity";
+import {
+  fromAllowedRegistry,
+  imageName,
+  imageRefProblem,
+  tryParseImageRef,
+  type ImageRef,
+} from "../../../config/image";
+import { exceeds, parseCpuMillis, parseMemoryMiB, parseQuantity } from "../../../config/quantity";
 import { type Container, type Workload, containersOf } from "../lib/workload";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -50,8 +56,8 @@ export const maxLimits: PodRule = (w, p) => {
   const out: string[] = [];
   const sum = (f: (q: unknown) => number | undefined, r: string) =>
     (w.podSpec.containers ?? []).reduce((acc, c) => acc + (f(c.resources?.limits?.[r]) ?? 0), 0);
-  const cpu = sum(cpuMillis, "cpu");
-  const mem = sum(memoryMiB, "memory");
+  const cpu = sum(parseCpuMillis, "cpu");
+  const mem = sum(parseMemoryMiB, "memory");
   if (exceeds(cpu, p.maxCpuMillis)) {
     out.push(`containers limit ${cpu}m CPU in total; a ${p.sizeClass} node allows at most ${p.maxCpuMillis}m`);
   }
@@ -59,11 +65,11 @@ export const maxLimits: PodRule = (w, p) => {
     out.push(`containers limit ${mem}Mi memory in total; a ${p.sizeClass} node allows at most ${p.maxMemoryMiB}Mi`);
   }
   for (const c of w.podSpec.initContainers ?? []) {
-    const ic = cpuMillis(c.resources?.limits?.cpu);
+    const ic = parseCpuMillis(c.resources?.limits?.cpu);
     if (ic !== undefined && exceeds(ic, p.maxCpuMillis)) {
       out.push(`init container ${cname(c)} limits ${ic}m CPU; a ${p.sizeClass} node allows at most ${p.maxCpuMillis}m`);
     }
-    const im = memoryMiB(c.resources?.limits?.memory);
+    const im = parseMemoryMiB(c.resources?.limits?.memory);
     if (im !== undefined && exceeds(im, p.maxMemoryMiB)) {
       out.push(
         `init container ${cname(c)} limits ${im}Mi memory; a ${p.sizeClass} node allows at most ${p.maxMemoryMiB}Mi`,
@@ -90,28 +96,32 @@ export const limitRatio: PodRule = (w, p) => {
   return out;
 };
 
-export const allowedRepos: PodRule = (w, p) =>
-  containersOf(w.podSpec, true)
-    .filter((c) => typeof c.image === "string" && !fromAllowedRegistry(c.image, p.registries))
-    .map(
-      (c) =>
-        `container ${cname(c)} image ${JSON.stringify(c.image)} (${normalizedRepository(c.image as string)}) is not from an allowed registry ${JSON.stringify(p.registries)}`,
-    );
+/**
+ * A rule on each container's image as the runtime reads it (config/image.ts):
+ * `judge` says what is wrong with a readable one; one it cannot read passes
+ * neither image rule, since it has no registry and no tag to judge.
+ */
+function imageRule(judge: (ref: ImageRef, p: Params) => string | undefined): PodRule {
+  return (w, p) =>
+    containersOf(w.podSpec, true).flatMap((c) => {
+      if (typeof c.image !== "string") return [];
+      const ref = tryParseImageRef(c.image);
+      const what = ref ? judge(ref, p) : `is not a valid image reference (${imageRefProblem(c.image)})`;
+      return what ? [`container ${cname(c)} image ${JSON.stringify(c.image)} ${what}`] : [];
+    });
+}
 
-export const disallowedTags: PodRule = (w, p) => {
-  const out: string[] = [];
-  for (const c of containersOf(w.podSpec, true)) {
-    if (typeof c.image !== "string" || hasDigest(c.image)) continue;
-    const t = tag(c.image);
-    if (t === undefined) out.push(`container ${cname(c)} image ${JSON.stringify(c.image)} has neither tag nor digest`);
-    else if (p.tags.includes(t)) {
-      out.push(
-        `container ${cname(c)} image ${JSON.stringify(c.image)} uses a disallowed tag ${JSON.stringify(p.tags)}`,
-      );
-    }
-  }
-  return out;
-};
+export const allowedRepos: PodRule = imageRule((ref, p) =>
+  fromAllowedRegistry(ref, p.registries)
+    ? undefined
+    : `(${imageName(ref)}) is not from an allowed registry ${JSON.stringify(p.registries)}`,
+);
+
+export const disallowedTags: PodRule = imageRule((ref, p) => {
+  if (ref.digest !== undefined) return undefined;
+  if (ref.tag === undefined) return "has neither tag nor digest";
+  return p.tags.includes(ref.tag) ? `uses a disallowed tag ${JSON.stringify(p.tags)}` : undefined;
+});
 
 /** The entries whose prefix admits `path`; none for relative paths and `..` segments, which defeat a prefix test. */
 function entriesFor(path: string, entries: HostPathEntry[]): HostPathEntry[] {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { footprintMarkdown, profileFootprint } from "../../../components/footprint";
-import { PROFILE_NAMES, PROFILES } from "../../../components/profiles";
+import { PROFILE_NAMES, PROFILES } from "../../../config/profiles";
 import { WASMEDGE_OVERHEAD } from "../../../components/render/runtimeClass";
 import { nodeAllocatable } from "../../../components/render/site";
 import { gatekeeperYaml } from "./helpers";

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { parse } from "yaml";
 import { localGatekeeperManifest } from "../../../components/gatekeeperManifest";
-import { PROFILE_NAMES, PROFILES } from "../../../components/profiles";
+import { PROFILE_NAMES, PROFILES } from "../../../config/profiles";
 import {
   HOST_LOG_DIR,
   LOG_FILE_NAME_REGEX,
@@ -249,7 +249,7 @@ describe("log shipper network policies", () => {
     const prom = renderPrometheus(
       {
         site: "x",
-        profile: "factory-iiot",
+        profile: "factoryIiot",
         namespace: "edgefleet-monitoring",
         targets: { appNamespace: "edgefleet", redis: false, rabbitmq: false },
         resources: PLATFORM_SIZES["2c4g"].prometheus.resources,
@@ -342,7 +342,7 @@ describe("Prometheus scrapes the shipper", () => {
     const c = parse(
       renderPrometheusConfig({
         site: "s",
-        profile: "factory-iiot",
+        profile: "factoryIiot",
         targets: { appNamespace: "edgefleet", redis: false, rabbitmq: false, logShipperNamespace: "mon" },
       }),
     );
@@ -353,7 +353,7 @@ describe("Prometheus scrapes the shipper", () => {
     expect(job.relabel_configs[1].regex).toBe(container.ports![0].name);
     const none = renderPrometheusConfig({
       site: "s",
-      profile: "edge-general",
+      profile: "edgeGeneral",
       targets: { appNamespace: "edgefleet", redis: true, rabbitmq: true },
     });
     expect(none).not.toContain("fluent-bit");
@@ -371,21 +371,21 @@ describe("profiles and overrides", () => {
   });
 
   it("only the factory profile ships logs", () => {
-    expect(PROFILE_NAMES.filter((n) => PROFILES[n].extras.logShipper)).toEqual(["factory-iiot"]);
+    expect(PROFILE_NAMES.filter((n) => PROFILES[n].extras.logShipper)).toEqual(["factoryIiot"]);
   });
 
   it("a site can drop the shipper, or add it where it also runs Loki, never without Loki", () => {
-    expect(resolve("factory-iiot", { logShipper: false }).logShipper).toBeUndefined();
-    expect(resolve("factory-iiot", { loki: false }).logShipper).toBeUndefined();
-    expect(resolve("edge-general", { loki: true, logShipper: true }).logShipper).toEqual(
+    expect(resolve("factoryIiot", { logShipper: false }).logShipper).toBeUndefined();
+    expect(resolve("factoryIiot", { loki: false }).logShipper).toBeUndefined();
+    expect(resolve("edgeGeneral", { loki: true, logShipper: true }).logShipper).toEqual(
       PLATFORM_SIZES["4c8g"].logShipper,
     );
-    expect(() => resolve("edge-general", { logShipper: true })).toThrow(/logShipper needs Loki/);
+    expect(() => resolve("edgeGeneral", { logShipper: true })).toThrow(/logShipper needs Loki/);
   });
 
   it("counts one shipper pod per edge node in the site's capacity", () => {
-    const one = resolve("factory-iiot");
-    const without = resolve("factory-iiot", { logShipper: false });
+    const one = resolve("factoryIiot");
+    const without = resolve("factoryIiot", { logShipper: false });
     const pod = PLATFORM_SIZES["2c4g"].logShipper.resources.requests;
     expect(one.capacity.requested.cpuMillis - without.capacity.requested.cpuMillis).toBe(3 * pod.cpuMillis);
     expect(one.capacity.requested.memoryMiB - without.capacity.requested.memoryMiB).toBe(3 * pod.memoryMiB);
@@ -418,7 +418,7 @@ describe("LogShipper and Site on Pulumi mocks", () => {
   });
 
   // Every profile's component list is in components.test.ts; here one that ships and one that does not.
-  it.each(["factory-iiot", "edge-general"] as const)(
+  it.each(["factoryIiot", "edgeGeneral"] as const)(
     "%s: a shipper into the site's Loki only where the profile ships logs",
     async (name) => {
       const start = registered.length;

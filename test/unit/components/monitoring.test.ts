@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import { PROFILE_NAMES, PROFILES } from "../../../components/profiles";
+import { PROFILE_NAMES, PROFILES } from "../../../config/profiles";
 import { dashboardExprs, renderGrafana, renderTrackerDashboard } from "../../../components/render/grafana";
 import { lokiUrl } from "../../../components/render/loki";
 import {
@@ -72,18 +72,18 @@ describe("Prometheus config", () => {
   it("scrapes trackers, the profile's Redis/RabbitMQ, kubelet and cAdvisor", () => {
     const all = renderPrometheusConfig({
       site: "s",
-      profile: "edge-general",
+      profile: "edgeGeneral",
       targets: { appNamespace: "edgefleet", redis: true, rabbitmq: true },
     });
     expect(scrapedJobs(all)).toEqual(["tracker", "redis", "rabbitmq", "kubelet", "cadvisor", "prometheus"]);
     const c = parse(all);
-    expect(c.global.external_labels).toEqual({ site: "s", profile: "edge-general" });
+    expect(c.global.external_labels).toEqual({ site: "s", profile: "edgeGeneral" });
     const cad = c.scrape_configs.find((j: { job_name: string }) => j.job_name === "cadvisor");
     expect(cad.tls_config.ca_file).toMatch(/ca\.crt$/);
     expect(cad.relabel_configs[1].replacement).toBe("/api/v1/nodes/$1/proxy/metrics/cadvisor");
     const factory = renderPrometheusConfig({
       site: "s",
-      profile: "factory-iiot",
+      profile: "factoryIiot",
       targets: { appNamespace: "e", redis: false, rabbitmq: false },
     });
     expect(scrapedJobs(factory)).not.toContain("redis");
@@ -114,7 +114,7 @@ describe("Prometheus config", () => {
   it("sets retention time and size, and agent flags in agent mode", () => {
     const base = {
       site: "s",
-      profile: "factory-iiot",
+      profile: "factoryIiot",
       namespace: "mon",
       targets: { appNamespace: "e", redis: false, rabbitmq: false },
       resources: { requests: { cpuMillis: 100, memoryMiB: 256 }, limits: { cpuMillis: 300, memoryMiB: 512 } },
@@ -159,7 +159,7 @@ describe("SLO rules", () => {
   });
 
   it("watches the shipper only where the site ships logs", () => {
-    const p = PROFILES["factory-iiot"];
+    const p = PROFILES["factoryIiot"];
     const without = renderRules({ profile: p, redis: false, rabbitmq: false });
     expect(without).not.toContain("fluent");
     const rules = parse(renderRules({ profile: p, redis: false, rabbitmq: false, logShipper: true }));
@@ -176,7 +176,7 @@ describe("SLO rules", () => {
     expect(byName.LogShipperStalled.expr).toMatch(
       /fluentbit_output_retries_total.* unless .*fluentbit_output_proc_records_total/,
     );
-    for (const r of g.rules) expect(r.labels).toEqual({ profile: "factory-iiot", severity: "warning" });
+    for (const r of g.rules) expect(r.labels).toEqual({ profile: "factoryIiot", severity: "warning" });
   });
 });
 

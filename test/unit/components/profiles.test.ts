@@ -1,18 +1,13 @@
-import {
-  getProfile,
-  PROFILE_NAMES,
-  PROFILES,
-  regionTrackerReplicas,
-  siteTrackerReplicas,
-} from "../../../components/profiles";
+import { getProfile, PROFILE_NAMES, PROFILES } from "../../../config/profiles";
+import { regionTrackerReplicas, siteTrackerReplicas } from "../../../components/profiles";
 
 describe("profiles (the five cases)", () => {
   it.each([
-    ["logistics-hub", 2000, 400, "4c8g", [200, 256, 1000, 1024], 20],
-    ["retail-city", 500, 100, "2c4g", [50, 128, 200, 256], 30],
-    ["supply-chain", 200, 40, "4c8g", [100, 128, 500, 512], 30],
-    ["edge-general", 5000, 100, "4c8g", [100, 128, 500, 512], 50],
-    ["factory-iiot", 100, 10, "2c4g", [50, 64, 200, 128], 50],
+    ["logisticsHub", 2000, 400, "4c8g", [200, 256, 1000, 1024], 20],
+    ["retailCity", 500, 100, "2c4g", [50, 128, 200, 256], 30],
+    ["supplyChain", 200, 40, "4c8g", [100, 128, 500, 512], 30],
+    ["edgeGeneral", 5000, 100, "4c8g", [100, 128, 500, 512], 50],
+    ["factoryIiot", 100, 10, "2c4g", [50, 64, 200, 128], 50],
   ] as const)(
     "%s carries the case's fleet, node class, tracker resources and P99",
     (name, nodes, replicas, size, r, p99) => {
@@ -29,24 +24,24 @@ describe("profiles (the five cases)", () => {
   );
 
   it("keeps the cases' ConfigMap settings", () => {
-    expect(PROFILES["logistics-hub"].tracker.settings).toMatchObject({
+    expect(PROFILES["logisticsHub"].tracker.settings).toMatchObject({
       cacheEnabled: true,
       cacheTtl: "10s",
       maxConnections: 20000,
       queryTimeout: "20ms",
     });
-    expect(PROFILES["supply-chain"].tracker.settings).toMatchObject({
+    expect(PROFILES["supplyChain"].tracker.settings).toMatchObject({
       syncEnabled: true,
       syncInterval: "10s",
       cacheEnabled: true,
       cacheTtl: "300s",
     });
-    expect(PROFILES["edge-general"].tracker.settings).toMatchObject({
+    expect(PROFILES["edgeGeneral"].tracker.settings).toMatchObject({
       offlineMode: true,
       localStorage: true,
       syncInterval: "60s",
     });
-    expect(PROFILES["factory-iiot"].tracker.settings).toMatchObject({
+    expect(PROFILES["factoryIiot"].tracker.settings).toMatchObject({
       databasePath: "/data/industrial-iot.db",
       offlineMode: true,
       syncInterval: "300s",
@@ -54,13 +49,13 @@ describe("profiles (the five cases)", () => {
   });
 
   it("has the extras the cases name", () => {
-    expect(PROFILES["logistics-hub"].extras.redis).toBeDefined();
-    expect(PROFILES["logistics-hub"].extras.rabbitmq?.mqtt).toBe(false);
-    expect(PROFILES["retail-city"].extras.rabbitmq?.mqtt).toBe(true);
-    expect(PROFILES["retail-city"].extras.redis).toBeUndefined();
-    expect(PROFILES["supply-chain"].extras.rabbitmq).toBeDefined();
-    expect(PROFILES["edge-general"].extras.redis?.persistence).toBe("aof");
-    expect(PROFILES["factory-iiot"].extras).toMatchObject({
+    expect(PROFILES["logisticsHub"].extras.redis).toBeDefined();
+    expect(PROFILES["logisticsHub"].extras.rabbitmq?.mqtt).toBe(false);
+    expect(PROFILES["retailCity"].extras.rabbitmq?.mqtt).toBe(true);
+    expect(PROFILES["retailCity"].extras.redis).toBeUndefined();
+    expect(PROFILES["supplyChain"].extras.rabbitmq).toBeDefined();
+    expect(PROFILES["edgeGeneral"].extras.redis?.persistence).toBe("aof");
+    expect(PROFILES["factoryIiot"].extras).toMatchObject({
       sqliteHostPath: "/var/lib/industrial-iot",
       authz: true,
       loki: true,
@@ -75,7 +70,7 @@ describe("profiles (the five cases)", () => {
 
 describe("tracker replicas from edge nodes", () => {
   it("a single site: max(1, round(nodes x R/N))", () => {
-    const p = PROFILES["logistics-hub"];
+    const p = PROFILES["logisticsHub"];
     expect(siteTrackerReplicas(p, 1)).toBe(1);
     expect(siteTrackerReplicas(p, 10)).toBe(2);
     expect(siteTrackerReplicas(p, 2000)).toBe(400);
@@ -104,14 +99,14 @@ describe("tracker replicas from edge nodes", () => {
 
   it("apportions by largest remainder, bigger sites first", () => {
     // supply chain: 0.2 per node; 200 nodes -> 40 replicas.
-    const out = regionTrackerReplicas(PROFILES["supply-chain"], { a: 100, b: 60, c: 40 });
+    const out = regionTrackerReplicas(PROFILES["supplyChain"], { a: 100, b: 60, c: 40 });
     expect(out).toEqual({ a: 20, b: 12, c: 8 });
   });
 
   it("explains when sites outnumber the region's replicas", () => {
     const sites = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`c${i}`, 1]));
-    expect(() => regionTrackerReplicas(PROFILES["logistics-hub"], sites)).toThrow(
-      /2000 sites \/ 2000 edge nodes gets 400 logistics-hub trackers .* fewer than one per site/,
+    expect(() => regionTrackerReplicas(PROFILES["logisticsHub"], sites)).toThrow(
+      /2000 sites \/ 2000 edge nodes gets 400 logisticsHub trackers .* fewer than one per site/,
     );
   });
 });

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { PROFILE_NAMES, PROFILES } from "../../../components/profiles";
+import { PROFILE_NAMES, PROFILES } from "../../../config/profiles";
 import {
   rabbitmqThresholds,
   rabbitUsers,
@@ -66,9 +66,9 @@ describe("redis.conf in a real redis-server", () => {
   const redisCli = need("redis-cli");
 
   it.each([
-    ["logistics-hub", "none"],
-    ["edge-general", "aof"],
-    ["edge-general", "rdb"],
+    ["logisticsHub", "none"],
+    ["edgeGeneral", "aof"],
+    ["edgeGeneral", "rdb"],
   ] as const)(
     "%s (%s persistence) is accepted and enforced",
     async (profile, persistence) => {
@@ -198,7 +198,7 @@ describe("Prometheus config and rules pass promtool", () => {
         file,
         renderPrometheusConfig({
           site: "s1",
-          profile: "factory-iiot",
+          profile: "factoryIiot",
           targets: { appNamespace: "edgefleet", redis: false, rabbitmq: false },
           agentMode: true,
           remoteWriteUrl: "https://metrics.example.com/api/v1/write",
@@ -224,7 +224,7 @@ describe("Prometheus config and rules pass promtool", () => {
     try {
       fs.writeFileSync(
         path.join(dir, "rules.yaml"),
-        renderRules({ profile: PROFILES["factory-iiot"], redis: false, rabbitmq: false, logShipper: true }),
+        renderRules({ profile: PROFILES["factoryIiot"], redis: false, rabbitmq: false, logShipper: true }),
       );
       const kubelet = (node: string) => ({
         series: `up{job="kubelet",instance="kubernetes.default.svc:443",node="${node}"}`,
@@ -247,7 +247,7 @@ describe("Prometheus config and rules pass promtool", () => {
         { series: `fluentbit_output_retries_total{${output("n4")}}`, values: "0+3x60" },
         { series: `fluentbit_output_dropped_records_total{${output("n4")}}`, values: "0x60" },
       ];
-      const labels = { profile: "factory-iiot", severity: "warning" };
+      const labels = { profile: "factoryIiot", severity: "warning" };
       const missing = (node: string, site?: string) => ({
         exp_labels: { ...labels, node, ...(site ? { site } : {}) },
         exp_annotations: {
@@ -312,7 +312,7 @@ describe("Prometheus config and rules pass promtool", () => {
       const f = path.join(dir, "bad.yaml");
       fs.writeFileSync(
         f,
-        renderRules({ profile: PROFILES["logistics-hub"], redis: false, rabbitmq: false }).replace(
+        renderRules({ profile: PROFILES["logisticsHub"], redis: false, rabbitmq: false }).replace(
           "histogram_quantile(0.99,",
           "histogram_quantile(0.99,,",
         ),
@@ -335,8 +335,8 @@ describe("rabbitmq.conf and definitions in a real RabbitMQ (Debian 3.10)", () =>
   const diagnostics = need("rabbitmq-diagnostics");
 
   it.each([
-    ["retail-city", true],
-    ["supply-chain", false],
+    ["retailCity", true],
+    ["supplyChain", false],
   ] as const)(
     "%s boots with our config: app users only, thresholds, plugins",
     async (profile, mqtt) => {

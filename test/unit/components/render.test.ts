@@ -1,7 +1,12 @@
 import { parse } from "yaml";
-import { PROFILES } from "../../../components/profiles";
-import { imageRef, k8sResources } from "../../../components/render/common";
-import { checkConstraints, prepareTemplates, transformGatekeeper } from "../../../components/render/gatekeeper";
+import { PROFILES } from "../../../config/profiles";
+import { k8sResources } from "../../../components/render/common";
+import {
+  checkConstraints,
+  parseManifest,
+  prepareTemplates,
+  transformGatekeeper,
+} from "../../../components/render/gatekeeper";
 import { renderLokiConfig } from "../../../components/render/loki";
 import { OPA_SYSTEM_AUTHZ, renderOpa } from "../../../components/render/opa";
 import {
@@ -24,23 +29,6 @@ import { gatekeeperYaml } from "./helpers";
 
 const MiB = 1024 * 1024;
 
-describe("imageRef", () => {
-  const base = { registry: "registry.example.com/", repository: "edgefleet/tracker" };
-  it("joins registry, repository and tag or digest", () => {
-    expect(imageRef({ ...base, tag: "1.4.2" })).toBe("registry.example.com/edgefleet/tracker:1.4.2");
-    const digest = `sha256:${"a".repeat(64)}`;
-    expect(imageRef({ ...base, tag: "1.4.2", digest })).toBe(`registry.example.com/edgefleet/tracker@${digest}`);
-  });
-  it.each(["latest", "LATEST", "", "  "])("rejects tag %j", (tag) => {
-    expect(() => imageRef({ ...base, tag })).toThrow(/latest|empty/);
-  });
-  it("rejects a missing tag, a bad digest and a repository carrying a tag", () => {
-    expect(() => imageRef(base)).toThrow(/tag is empty/);
-    expect(() => imageRef({ ...base, digest: "sha256:abc" })).toThrow(/not sha256/);
-    expect(() => imageRef({ ...base, repository: "x:1", tag: "1" })).toThrow(/bare path/);
-  });
-});
-
 describe("RuntimeClass", () => {
   it("is wasmedge, scheduled on Wasm nodes, with overhead", () => {
     const rc = renderRuntimeClass();
@@ -52,7 +40,7 @@ describe("RuntimeClass", () => {
 });
 
 describe("tracker", () => {
-  const p = PROFILES["factory-iiot"];
+  const p = PROFILES["factoryIiot"];
   const args: TrackerRenderArgs = {
     site: "f1",
     namespace: "edgefleet",
@@ -159,7 +147,7 @@ describe("redis", () => {
       namespace: "edgefleet",
       monitoringNamespace: "mon",
       persistence: "aof",
-      resources: PROFILES["edge-general"].extras.redis!.resources,
+      resources: PROFILES["edgeGeneral"].extras.redis!.resources,
       storageGi: 2,
     });
     const [redis, exporter] = m.statefulSet.spec!.template.spec!.containers;
@@ -226,7 +214,7 @@ describe("rabbitmq", () => {
       namespace: "edgefleet",
       monitoringNamespace: "mon",
       mqtt: true,
-      resources: PROFILES["retail-city"].extras.rabbitmq!.resources,
+      resources: PROFILES["retailCity"].extras.rabbitmq!.resources,
       storageGi: 2,
     });
     const c = m.statefulSet.spec!.template.spec!.containers[0];
@@ -241,7 +229,7 @@ describe("rabbitmq", () => {
         namespace: "n",
         monitoringNamespace: "m",
         mqtt: false,
-        resources: PROFILES["logistics-hub"].extras.rabbitmq!.resources,
+        resources: PROFILES["logisticsHub"].extras.rabbitmq!.resources,
         storageGi: 1,
       }),
     ).toThrow(/twice disk_free_limit/);
@@ -349,6 +337,15 @@ describe("Gatekeeper transform (upstream v3.23.1 manifest)", () => {
     const o = transformGatekeeper(yaml, { ...small, imageRegistry: "mirror.local:5000" });
     const ctl = o.find((x) => x.kind === "Deployment" && x.metadata.name === "gatekeeper-controller-manager")!;
     expect(ctl.spec.template.spec.containers[0].image).toBe("mirror.local:5000/openpolicyagent/gatekeeper:v3.23.1");
+  });
+
+  it("parses the release once, and one site's changes never reach the next site's copy", () => {
+    transformGatekeeper(yaml, { ...small, controllerReplicas: 3, imageRegistry: "mirror.local:5000" });
+    const again = transformGatekeeper(yaml, small);
+    const ctl = again.find((x) => x.kind === "Deployment" && x.metadata.name === "gatekeeper-controller-manager")!;
+    expect(ctl.spec.replicas).toBe(1);
+    expect(ctl.spec.template.spec.containers[0].image).toBe("openpolicyagent/gatekeeper:v3.23.1");
+    expect(parseManifest(yaml)).not.toBe(parseManifest(yaml));
   });
 
   it("waits for templates and checks constraint kinds", () => {

@@ -10,7 +10,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { localGatekeeperManifest } from "../../../components/gatekeeperManifest";
-import { PROFILE_NAMES, PROFILES, siteTrackerReplicas } from "../../../components/profiles";
+import { PROFILE_NAMES, PROFILES } from "../../../config/profiles";
+import { siteTrackerReplicas } from "../../../components/profiles";
 import { installMocks, one, Registered, settle } from "./helpers";
 
 const registered: Registered[] = installMocks();
@@ -54,7 +55,7 @@ const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 
 describe("Tracker: the HPA owns replicas", () => {
   it("registers the Deployment with ignoreChanges on spec.replicas, and the HPA after it", async () => {
-    const p = PROFILES["factory-iiot"];
+    const p = PROFILES["factoryIiot"];
     const { seen, transformation } = recorder();
     new Tracker(
       "t",

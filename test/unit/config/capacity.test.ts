@@ -7,7 +7,7 @@ import * as fs from "fs";
 import { mayRunOn, podGroupOf, siteCapacity, tolerates, type PodGroup } from "../../../config/capacity";
 import { uniformEdgeNodes, type SchedulingNode } from "../../../config/edgeNodes";
 import { localGatekeeperManifest } from "../../../components/gatekeeperManifest";
-import { PROFILES } from "../../../components/profiles";
+import { PROFILES } from "../../../config/profiles";
 import { gatekeeperPodGroups, transformGatekeeper } from "../../../components/render/gatekeeper";
 import { planSite } from "../../../components/render/site";
 import { pulumiTypeOf, workloadOf } from "../../../policies/crossguard/lib/workload";
@@ -120,7 +120,7 @@ describe("per-node problems", () => {
 
 describe("Gatekeeper's pods, modelled from its arguments", () => {
   it("are exactly what the transformed upstream manifest's Deployments create", () => {
-    const a = planSite({ site: "s", profile: PROFILES["retail-city"], edgeNodes: 1 }).gatekeeper;
+    const a = planSite({ site: "s", profile: PROFILES["retailCity"], edgeNodes: 1 }).gatekeeper;
     const objs = transformGatekeeper(fs.readFileSync(localGatekeeperManifest(), "utf8"), {
       ...a,
       controllerReplicas: 2,

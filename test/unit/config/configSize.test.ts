@@ -44,7 +44,7 @@ describe("the engine's config ceiling (one environment variable, 128 KiB)", () =
     expect(result.problems).toEqual([]);
     const msg = result.tooLarge;
     expect(msg).toMatch(/^stack edge-general: its config \(\d+ hosts\) is \d+\.\d KiB of the 128\.0 KiB/);
-    expect(msg).toContain("split the region into several stacks");
+    expect(msg).toContain("move the hosts into an inventory file the stack names (edgefleet:inventory");
   });
 
   it("an import near the ceiling works and is warned; a small one is not", () => {

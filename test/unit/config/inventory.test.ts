@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { mergeInventory, parseCsv, parseInventory } from "../../../scripts/inventory/inventory";
+import { mergeInventory, mergeInventoryFile, parseCsv, parseInventory } from "../../../scripts/inventory/inventory";
 import { copySecret, hasSecret, pinArtifacts, sha256Hex } from "../../../scripts/inventory/stackEdit";
 import { parseStackFile } from "../../../config/stackFile";
 import { fakeHostKey } from "./helpers";
@@ -99,6 +99,41 @@ describe("import: hundreds of hosts from CSV", () => {
     const result = mergeInventory("retail-city", stackText(), rows);
     expect(result.replaced).toEqual(["hq"]);
     expect(result.spec!.sites[0].hosts.map((h) => h.name)).toEqual(["hq-s9"]);
+  });
+});
+
+describe("import --inventory: hosts into a file the stack names", () => {
+  const csv = readFileSync(FIXTURE, "utf8");
+  const noFiles = (f: string): string => {
+    throw new Error(`unexpected read of ${f}`);
+  };
+
+  it.each(["inventories/retail.csv", "inventories/retail.yaml"])(
+    "writes %s, names it in the stack, and the program reads the same stack back",
+    (file) => {
+      const { rows } = parseInventory(csv, "retail-cities.csv");
+      const inline = mergeInventory("retail-city", stackText(), rows).spec!;
+      const r = mergeInventoryFile("retail-city", stackText(), rows, file, noFiles);
+      expect(r.problems).toEqual([]);
+      expect(r.spec).toEqual(inline);
+      const cfg = parseStackFile(r.text).rawConfig;
+      expect(cfg["edgefleet:inventory"]).toEqual([file]);
+      expect(JSON.stringify(cfg["edgefleet:sites"])).not.toContain("c020-a1");
+      expect(r.text).toContain("# header comment that must survive");
+      expect(parseInventory(r.inventoryText, file).rows.map((x) => x.host)).toEqual(rows.map((x) => x.host));
+    },
+  );
+
+  it("keeps the stack unwritten when a row is bad, naming the row", () => {
+    const bad = csv.replace("192.0.2.3,", "192.0.2.300,");
+    const { rows } = parseInventory(bad, "retail-cities.csv");
+    const r = mergeInventoryFile("retail-city", stackText(), rows, "inventories/retail.csv", noFiles);
+    expect(r.spec).toBeUndefined();
+    expect(r.problems).toEqual([
+      expect.stringMatching(
+        /^inventories\/retail\.csv:3: edgefleet:sites\[\d+\]\.hosts\[1\]\.address: "192\.0\.2\.300"/,
+      ),
+    ]);
   });
 });
 

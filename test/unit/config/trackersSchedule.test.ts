@@ -17,12 +17,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseStackFile, stackNameOf } from "../../../config/stackFile";
 import { k3sClusterArgs, simulatedNodesShape } from "../../../config/hostLayer";
-import { parseImage } from "../../../config/siteLayer";
+import { parseImageRef, pinnedImage } from "../../../config/image";
 import { DEFAULT_TRACKER_IMAGE, siteResolveArgs } from "../../../config/siteModel";
 import type { SiteSpec, StackSpec } from "../../../config/schema";
-import { validate } from "../../../config/validate";
+import { validateStack } from "../../../config/inventory";
 import { localGatekeeperManifest } from "../../../components/gatekeeperManifest";
-import { imageRef } from "../../../components/render/common";
 import { transformGatekeeper } from "../../../components/render/gatekeeper";
 import { resolveSite, siteManifests } from "../../../components/render/site";
 import { k3sHostConfigs } from "../../../infra/k3sCluster";
@@ -188,15 +187,17 @@ function place(nodes: Node[], manifests: any[], replicas: number): Verdict {
 
 function siteCase(file: string) {
   const parsed = parseStackFile(fs.readFileSync(path.join(STACKS, file), "utf8"));
-  const spec = validate(stackNameOf(file), parsed.rawConfig, parsed.secretKeys);
+  // As the program loads it: inventory files named relative to the project folder.
+  const read = (f: string) => fs.readFileSync(path.resolve(STACKS, "..", f), "utf8");
+  const spec = validateStack(stackNameOf(file), parsed.rawConfig, parsed.secretKeys, read);
   return spec.sites.map((site, si) => ({ spec, site, si }));
 }
 
 function renderSite(spec: StackSpec, site: SiteSpec, si: number) {
   const resolved = resolveSite(siteResolveArgs(site, `edgefleet:sites[${si}]`));
   const image = site.overrides.tracker?.image
-    ? imageRef(parseImage(site.overrides.tracker.image))
-    : imageRef(DEFAULT_TRACKER_IMAGE);
+    ? pinnedImage(parseImageRef(site.overrides.tracker.image))
+    : pinnedImage(DEFAULT_TRACKER_IMAGE);
   const gatekeeper = transformGatekeeper(GATEKEEPER_YAML, {
     ...resolved.gatekeeper,
     version: `v${spec.gatekeeper.version}`,

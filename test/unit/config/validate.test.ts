@@ -35,8 +35,6 @@ describe("validate: the passing base", () => {
     expect(spec.region).toBe("cn-east");
     expect(spec.sites.map((s) => s.name)).toEqual(["hub-a", "hub-b"]);
     const [a, b] = spec.sites;
-    expect(a.datastore).toBe("etcd");
-    expect(b.datastore).toBe("sqlite");
     expect(a.serviceMode).toBe("systemd");
     expect(a.disableAgentOnServers).toBe(false);
     // Host SSH settings fall back to the stack's.
@@ -301,6 +299,22 @@ describe("validate: tracker requests and limits", () => {
     };
     expectProblem(cfg, "edgefleet:sites[1].overrides.tracker.image", /is not pinned/);
   });
+  it("fails on an image reference the runtime cannot read, saying why", () => {
+    const cfg = validConfig();
+    sites(cfg)[1].overrides = { tracker: { image: "registry.example.com/Logistics-System:1.4.2" } };
+    expectProblem(
+      cfg,
+      "edgefleet:sites[1].overrides.tracker.image",
+      /is not a valid image reference: repository "Logistics-System" must be lower-case/,
+    );
+  });
+  it("passes a Docker Hub name without a registry, as the runtime reads it", () => {
+    const cfg = validConfig();
+    // Docker Hub's edgefleet/logistics-system, which the stack must allow like any other registry's image.
+    cfg["edgefleet:allowedRegistries"] = ["docker.io/edgefleet"];
+    sites(cfg)[1].overrides = { tracker: { image: "edgefleet/logistics-system:1.4.2" } };
+    expect(validate("s", cfg, SECRET_KEYS).sites[1].overrides.tracker?.image).toBe("edgefleet/logistics-system:1.4.2");
+  });
   it("passes a tag or a digest", () => {
     const cfg = validConfig();
     sites(cfg)[1].overrides = {
@@ -345,14 +359,10 @@ describe("validate: what the host layer, the site layer and the policies would r
     expectProblem(cfg, "edgefleet:sites[1].hosts[1].taints[0]", /Kubernetes-reserved namespace/);
   });
 
-  it("refuses a memory size that is not a whole number of MiB (decimal units)", () => {
+  it("takes a memory size in decimal units as whole MiB, rounded down, as the kubelet reservations are written", () => {
     const cfg = validConfig();
     sites(cfg)[1].hosts[1].size = { cpu: 8, memory: "16G" };
-    expectProblem(
-      cfg,
-      "edgefleet:sites[1].hosts[1].size.memory",
-      /not a whole number of MiB.*\| write it with a binary suffix, for example "14Gi"/,
-    );
+    expect(validate("s", cfg, SECRET_KEYS).sites[1].hosts[1].size.class.capacity.memoryMiB).toBe(15258);
   });
 
   it("refuses zero tracker replicas, as the renderer would", () => {
@@ -398,12 +408,12 @@ describe("validate: allowed registries", () => {
       "edgefleet:sites[1].overrides.tracker.image",
       /"docker\.io\/library\/busybox:1\.36" \(docker\.io\/library\/busybox\) is not from an allowed registry.*\| allow its registry for the stack: pulumi config set --path 'edgefleet:allowedRegistries\[0\]' docker\.io\/library\/busybox/,
     );
-    // A short name the site layer cannot render is refused for that first, with the form it takes.
+    // A short name is Docker Hub's (config/image.ts reads it as the runtime does), and refused the same way.
     sites(cfg)[1].overrides = { tracker: { image: "busybox:1.36" } };
     expectProblem(
       cfg,
       "edgefleet:sites[1].overrides.tracker.image",
-      /names no registry.*\| write it as registry\/repository:tag/,
+      /"busybox:1\.36" \(docker\.io\/library\/busybox\) is not from an allowed registry.*'edgefleet:allowedRegistries\[0\]' docker\.io\/library\/busybox/,
     );
   });
 

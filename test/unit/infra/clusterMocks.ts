@@ -83,6 +83,8 @@ export function clusterArgs(name: string, hosts: ClusterHost[], extra: Partial<K
     hosts,
     privateKey: pulumi.secret("not-a-key"),
     version: "v1.34.2+k3s1",
+    arch: "amd64",
+    transport: "openssh",
     artifacts: { k3s: artifact, images: { ...artifact, fileName: "images.tar.zst" }, wasmShim: artifact },
     wasm: true,
     serviceMode: "systemd",

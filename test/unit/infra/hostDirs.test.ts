@@ -10,9 +10,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { getProfile } from "../../../components/profiles";
+import { PROFILE_NAMES, getProfile, type ProfileName } from "../../../config/profiles";
 import { TRACKER_UID } from "../../../components/render/tracker";
-import { PROFILE_NAMES } from "../../../config/profiles";
 import { K3sCluster } from "../../../infra/k3sCluster";
 import { renderHostDirectories, workloadHostDirectories } from "../../../infra/render/hostDirs";
 import { clusterArgs, clusterHost, installClusterMocks } from "./clusterMocks";
@@ -21,7 +20,7 @@ const FACTORY_DIRS = `0750 ${TRACKER_UID}:${TRACKER_UID} /var/lib/industrial-iot
 
 describe("workloadHostDirectories", () => {
   it("gives factory sites the tracker's SQLite directory, owned by the tracker, 0750", () => {
-    expect(getProfile("factory-iiot").extras.sqliteHostPath).toBe("/var/lib/industrial-iot");
+    expect(getProfile("factoryIiot").extras.sqliteHostPath).toBe("/var/lib/industrial-iot");
     expect(workloadHostDirectories("factoryIiot")).toEqual([
       { path: "/var/lib/industrial-iot", uid: 65532, gid: 65532, mode: "0750" },
     ]);
@@ -36,7 +35,7 @@ describe("workloadHostDirectories", () => {
   });
 
   it("refuses an unknown profile and paths or modes install.sh could misread", () => {
-    expect(() => workloadHostDirectories("factory")).toThrow(/unknown site profile "factory"/);
+    expect(() => workloadHostDirectories("factory" as ProfileName)).toThrow(/unknown site profile "factory"/);
     const d = { path: "/var/lib/x", uid: 1, gid: 1, mode: "0750" };
     for (const p of ["var/lib/x", "/var/lib/../etc", "/var/lib/a b", "/", "/var/lib/x\n0777 0:0 /etc"]) {
       expect(() => renderHostDirectories([{ ...d, path: p }])).toThrow(/must be an absolute path of plain names/);
@@ -50,7 +49,7 @@ describe("workloadHostDirectories", () => {
 
 const { registered, settle } = installClusterMocks();
 
-function cluster(name: string, profile: string): void {
+function cluster(name: string, profile: ProfileName): void {
   const hosts = (["server", "agent", "agent"] as const).map((role, i) => clusterHost(`${name}-h${i}`, i, role));
   new K3sCluster(name, clusterArgs(name, hosts, { profile, agentBatchSize: 2 }));
 }

@@ -48,7 +48,8 @@ describe("K3sCluster node labels", () => {
     for (const p of ps) expect(p.provider).toContain("pulumi:providers:kubernetes::full-k8s");
     // Taints are left to registration (an atomic list the node controller writes too).
     for (const p of ps) expect(p.inputs.spec).toBeUndefined();
-  });
+    // The first cluster under the mocks pays Pulumi's cold start: about 4 s alone on 2 cores, near jest's 5 s default.
+  }, 60_000);
 
   it("labels the servers of a site without agents node-type=edge: they run its trackers", async () => {
     new K3sCluster("solo", clusterArgs("solo", [clusterHost("s1", 0, "server")], { profile: "factoryIiot" }));

@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import { registriesContainSecrets, renderRegistries } from "../../../infra/render/registries";
+import { renderRegistries } from "../../../infra/render/registries";
 import { renderEnvFile, renderSupervisor, renderSystemdUnit, serviceName } from "../../../infra/render/service";
 
 describe("renderRegistries", () => {
@@ -23,13 +23,7 @@ describe("renderRegistries", () => {
     expect(doc.configs["mirror.site.local:5000"]).toEqual({ tls: { ca_file: "/etc/ssl/site-ca.pem" } });
   });
 
-  it("flags credentials as secret and rejects non-URLs", () => {
-    expect(registriesContainSecrets({ mirrors: {}, configs: { r: { auth: { username: "u", password: "p" } } } })).toBe(
-      true,
-    );
-    expect(registriesContainSecrets({ mirrors: {}, configs: { r: { tls: { insecureSkipVerify: true } } } })).toBe(
-      false,
-    );
+  it("rejects non-URLs and mirrors without endpoints", () => {
     expect(() => renderRegistries({ mirrors: { "docker.io": { endpoints: ["mirror:5000"] } } })).toThrow(
       /not an http\(s\) URL/,
     );

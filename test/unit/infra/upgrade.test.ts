@@ -1,4 +1,5 @@
-import { parseK3sVersion, upgradePlan, validateUpgrade } from "../../../infra/render/upgrade";
+import { parseK3sVersion } from "../../../config/k3sVersion";
+import { upgradePlan, validateUpgrade } from "../../../infra/render/upgrade";
 
 describe("validateUpgrade", () => {
   it.each([

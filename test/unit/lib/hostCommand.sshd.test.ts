@@ -8,6 +8,7 @@
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { makeProvider, SshConnectionInputs, UploadInputs } from "../../../lib/hostCommand";
 import { startSshd, Sshd } from "../../fixtures/sshd/sshd";
@@ -267,6 +268,49 @@ describe("host key pinning and connection errors", () => {
     expect(fs.existsSync(marker)).toBe(false);
     // The bastion let us through; the host itself was never logged into.
     expect(sshd.accepted() - before).toBe(1);
+  });
+});
+
+describe("hostile connection values (issue 14: no shell interprets a config value)", () => {
+  // Each would run `touch <marker>` on this machine if a shell saw it, or make
+  // ssh read an option; every one must be refused before any process starts.
+  const marker = path.join(os.tmpdir(), `edgefleet-hostile-${process.pid}`);
+  const payloads = [
+    `x; touch ${marker}`,
+    `$(touch ${marker})`,
+    `a\ntouch ${marker}`,
+    "-oProxyCommand=touch " + marker,
+    "a b",
+    "`id`",
+  ];
+  const fields: Array<[string, (v: string) => Partial<SshConnectionInputs>]> = [
+    ["host", (v) => ({ host: v })],
+    ["user", (v) => ({ user: v })],
+    ["port", (v) => ({ port: v as unknown as number })],
+    ["bastion host", (v) => ({ bastion: { host: v, port: sshd.port, user: sshd.user, hostKey: sshd.hostKey } })],
+    ["bastion user", (v) => ({ bastion: { host: sshd.host, port: sshd.port, user: v, hostKey: sshd.hostKey } })],
+    [
+      "bastion port",
+      (v) => ({ bastion: { host: sshd.host, port: v as unknown as number, user: sshd.user, hostKey: sshd.hostKey } }),
+    ],
+  ];
+  const cases = fields.flatMap(([field, make]) => payloads.map((v) => [field, v, make] as const));
+
+  it.each(cases)("refuses %s %j before ssh starts", async (field, value, make) => {
+    const before = sshd.accepted();
+    const msg = await failure(create({ connection: connection(make(value)), create: "true" }));
+    expect(msg).toContain(`SSH ${field} ${JSON.stringify(value)} is not plain; nothing was run`);
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(sshd.accepted()).toBe(before);
+  });
+
+  it("still reaches a host through a bastion whose parts are plain (the ProxyCommand is quoted)", async () => {
+    const done = fresh("quoted-proxy");
+    await create({
+      connection: connection({ bastion: { host: sshd.host, port: sshd.port, user: sshd.user, hostKey: sshd.hostKey } }),
+      create: `touch ${done}`,
+    });
+    expect(fs.existsSync(done)).toBe(true);
   });
 });
 

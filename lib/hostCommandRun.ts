@@ -1,0 +1,333 @@
+/**
+ * The part of HostCommand that talks to a host: OpenSSH with the pinned host
+ * key, uploads checked by sha256, the script and its secrets on stdin.
+ *
+ * It is not serialized into state with the provider (lib/hostCommand.ts): the
+ * provider process loads this file from the checkout when a step actually
+ * runs. That keeps each step's state to what reaches the host (16 KB of code
+ * per step and twice over, before), and a no-op preview or `up`, which only
+ * diffs, never loads it. Node built-ins only: the provider process transpiles
+ * this one file, nothing it imports.
+ */
+import * as cp from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { SshConnectionInputs, UploadInputs } from "./hostCommand";
+
+/**
+ * An SSH login name as useradd takes it (the stack schema holds users to it
+ * too). User, host and port go into ssh's argument vector and the bastion's
+ * ProxyCommand, which ssh hands to a shell: a leading "-" would be an ssh
+ * option, and spaces, quotes, `;`, `$()` or a newline would reach that shell.
+ */
+export const SSH_USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
+/** An IP literal or a DNS name; never starts with "-". */
+export const SSH_HOST = /^(?:[0-9a-fA-F:.]+|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/;
+
+/** The first value of a connection that is not plain, as "<field> <value>", or undefined. */
+export function unplainSshField(c: SshConnectionInputs): string | undefined {
+  const checks: Array<[string, unknown, (v: unknown) => boolean]> = [
+    ["host", c.host, (v) => typeof v === "string" && SSH_HOST.test(v)],
+    ["user", c.user ?? "root", (v) => typeof v === "string" && SSH_USER.test(v)],
+    ["port", c.port ?? 22, (v) => Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536],
+  ];
+  if (c.bastion) {
+    const b = c.bastion;
+    checks.push(
+      ["bastion host", b.host, (v) => typeof v === "string" && SSH_HOST.test(v)],
+      ["bastion user", b.user ?? c.user ?? "root", (v) => typeof v === "string" && SSH_USER.test(v)],
+      ["bastion port", b.port ?? 22, (v) => Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536],
+    );
+  }
+  const bad = checks.find(([, v, ok]) => !ok(v));
+  return bad ? `${bad[0]} ${JSON.stringify(bad[1])}` : undefined;
+}
+
+/**
+ * What a host step sends on the SSH session's stdin to `bash -s`, for both
+ * transports (infra/hostStep.ts): the script inside a function, its
+ * environment (secrets included) exported first, and the function's own stdin
+ * /dev/null so no command in the script can read the rest of the payload.
+ * Nothing of it is on a command line. `controllerEpoch` is the controller's
+ * clock when the step runs (preflight's skew check); the standard transport
+ * fixes its inputs at preview, so it has none.
+ */
+export function stepPayload(
+  script: string,
+  environment: Record<string, string> = {},
+  secretEnvironment: Record<string, string> = {},
+  controllerEpoch?: number,
+): string {
+  const q = (s: string) => `'${s.split("'").join(`'\\''`)}'`;
+  const exports = [...Object.entries(environment), ...Object.entries(secretEnvironment)].map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment name ${k}`);
+    return `export ${k}=${q(v)}`;
+  });
+  return [
+    "__edgefleet_step() {",
+    ...(controllerEpoch === undefined ? [] : [`export EDGEFLEET_CONTROLLER_EPOCH=${controllerEpoch}`]),
+    ...exports,
+    script,
+    "}",
+    "__edgefleet_step </dev/null",
+    "",
+  ].join("\n");
+}
+
+/** What a step needs to run: the resource's inputs as the provider receives them. */
+export interface StepInputs {
+  connection: SshConnectionInputs;
+  environment?: Record<string, string>;
+  secretEnvironment?: Record<string, string>;
+  uploads?: UploadInputs[];
+  timeoutSeconds?: number;
+}
+
+export async function runStep(inputs: StepInputs, script: string): Promise<string> {
+  const c = inputs.connection;
+  const unplain = unplainSshField(c);
+  if (unplain) {
+    // Before any process starts: the value must never reach ssh or a shell.
+    throw new Error(
+      `host ${JSON.stringify(c.hostName)}: SSH ${unplain} is not plain; nothing was run. Fix the host's entry in the stack config.`,
+    );
+  }
+  const port = c.port ?? 22;
+  const q = (s: string) => `'${s.split("'").join(`'\\''`)}'`;
+  const user = c.user ?? "root";
+  const secrets = Object.values(inputs.secretEnvironment ?? {}).filter((v) => v.length >= 4);
+  const redact = (s: string) => secrets.reduce((acc, v) => acc.split(v).join("[secret]"), s);
+  const where = `host ${c.hostName} (${user}@${c.host}:${port})`;
+
+  const dir: string = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-ssh-"));
+  fs.chmodSync(dir, 0o700);
+  // The backgrounded control master holds the connection (and, through fd
+  // passing, the stdout/stderr pipes of every step) until it is told to go:
+  // left alone it would outlive this call by ControlPersist, and a step's
+  // timeout could not return before the remote script ends.
+  const controlPath = path.join(dir, "cm");
+  const closeMaster = () =>
+    new Promise<void>((resolve) => {
+      if (!fs.existsSync(controlPath)) return resolve();
+      const k = cp.spawn(
+        "ssh",
+        ["-F", "/dev/null", "-o", `ControlPath=${controlPath}`, "-O", "exit", `${user}@${c.host}`],
+        { stdio: "ignore" },
+      );
+      const t = setTimeout(() => k.kill("SIGKILL"), 5000);
+      k.on("error", () => resolve());
+      k.on("exit", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+
+  try {
+    const keyFile = path.join(dir, "id");
+    fs.writeFileSync(keyFile, c.privateKey.endsWith("\n") ? c.privateKey : c.privateKey + "\n", { mode: 0o600 });
+    const knownHosts = path.join(dir, "known_hosts");
+    // Each pin is filed under its own alias (HostKeyAlias), so the host's and
+    // the bastion's keys cannot be confused even when their addresses collide,
+    // and ssh's error names which of the two failed.
+    let known = `edgefleet-host ${c.hostKey.trim()}\n`;
+    if (c.bastion) known += `edgefleet-bastion ${c.bastion.hostKey.trim()}\n`;
+    fs.writeFileSync(knownHosts, known, { mode: 0o600 });
+
+    const base = [
+      "-F",
+      "/dev/null",
+      "-i",
+      keyFile,
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      `UserKnownHostsFile=${knownHosts}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      `ConnectTimeout=${c.connectTimeoutSeconds ?? 10}`,
+      "-o",
+      "ServerAliveInterval=15",
+      "-o",
+      "LogLevel=ERROR",
+    ];
+    const common = [
+      ...base,
+      "-o",
+      "HostKeyAlias=edgefleet-host",
+      // One TCP connection and one login for all the steps of this call.
+      "-o",
+      "ControlMaster=auto",
+      "-o",
+      `ControlPath=${controlPath}`,
+      "-o",
+      "ControlPersist=30",
+    ];
+    if (c.bastion) {
+      const b = c.bastion;
+      const jump = [
+        "ssh",
+        ...base,
+        "-o",
+        "HostKeyAlias=edgefleet-bastion",
+        "-p",
+        String(b.port ?? 22),
+        "-W",
+        "%h:%p",
+        `${b.user ?? user}@${b.host}`,
+      ];
+      // ssh runs ProxyCommand through a shell: every part is quoted (and user,
+      // host and port were checked plain above). With ControlPersist, ssh sends
+      // the proxy's stderr to /dev/null; keep it for explain(), which needs the
+      // bastion's own error (e.g. its host key).
+      common.push("-o", `ProxyCommand=${jump.map(q).join(" ")} 2>>${q(path.join(dir, "proxy.err"))}`);
+    }
+    const target = [...common, "-p", String(port), `${user}@${c.host}`];
+
+    const explain = (stderr: string, code: number | null): string => {
+      let proxyErr = "";
+      try {
+        proxyErr = fs.readFileSync(path.join(dir, "proxy.err"), "utf8");
+      } catch {
+        // no bastion, or it wrote nothing
+      }
+      const e = redact((proxyErr + stderr).trim());
+      // Only ssh's own failures (exit 255) are connection problems; a script's
+      // stderr saying "Connection refused" or "Permission denied" is the step's.
+      if (code !== 255) {
+        return `${where}: step failed with exit code ${code}:\n${e.split("\n").slice(-25).join("\n")}`;
+      }
+      if (c.bastion && /host key (for|is known for) edgefleet-bastion/i.test(e)) {
+        return (
+          `${where}: the SSH host key of its bastion ${c.bastion.host}:${c.bastion.port ?? 22} does not match ` +
+          `the key pinned in the stack config. Nothing was sent to it. ` +
+          `If the bastion was reinstalled, verify its new key out of band and update the pin.`
+        );
+      }
+      if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* not known/i.test(e)) {
+        return (
+          `${where}: its SSH host key does not match the key pinned in the stack config` +
+          `${c.hostKeyConfigPath ? ` (${c.hostKeyConfigPath})` : ""}. Nothing was sent to it. ` +
+          `If the host was reinstalled, verify its new key out of band and update the pin.`
+        );
+      }
+      if (
+        /Connection timed out|No route to host|Connection refused|Could not resolve|Network is unreachable/i.test(e)
+      ) {
+        return (
+          `${where} is unreachable over SSH (${e.split("\n").pop()}). ` +
+          `Check its address and port in the stack config and that sshd runs on it.`
+        );
+      }
+      if (/Permission denied/i.test(e)) {
+        return (
+          `${where} refused the SSH key (${e.split("\n").pop()}). ` +
+          `Check edgefleet:ssh privateKey and the host's authorized_keys.`
+        );
+      }
+      return `${where}: step failed with exit code ${code}:\n${e.split("\n").slice(-25).join("\n")}`;
+    };
+
+    const ssh = (remote: string[], stdin: string | Buffer | { file: string }, timeoutMs: number) =>
+      new Promise<string>((resolve, reject) => {
+        const child = cp.spawn("ssh", [...target, "--", ...remote], { stdio: ["pipe", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        const timer = setTimeout(() => {
+          child.kill("SIGKILL");
+          void closeMaster();
+        }, timeoutMs);
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        child.on("error", (e: Error) => reject(new Error(`${where}: cannot run ssh: ${e.message}`)));
+        child.on("close", (code: number | null) => {
+          clearTimeout(timer);
+          if (code === 0) resolve(out);
+          else reject(new Error(code === null ? `${where}: timed out after ${timeoutMs / 1000}s` : explain(err, code)));
+        });
+        child.stdin.on("error", () => undefined);
+        if (typeof stdin === "object" && !Buffer.isBuffer(stdin)) {
+          fs.createReadStream(stdin.file).pipe(child.stdin);
+        } else {
+          child.stdin.end(stdin);
+        }
+      });
+
+    const timeoutMs = (inputs.timeoutSeconds ?? 900) * 1000;
+
+    // Every artifact is checked before anything is sent, so a wrong checksum
+    // leaves the host untouched (not just the uploads after it).
+    const uploads = inputs.uploads ?? [];
+    const sums: string[] = [];
+    for (const u of uploads) {
+      const local = await new Promise<string>((resolve, reject) => {
+        const h = crypto.createHash("sha256");
+        fs.createReadStream(u.localPath)
+          .on("error", reject)
+          .on("data", (d) => h.update(d))
+          .on("end", () => resolve(h.digest("hex")));
+      }).catch((e: Error) => {
+        throw new Error(`${where}: cannot read artifact ${u.localPath}: ${e.message}`);
+      });
+      if (local !== u.sha256.toLowerCase()) {
+        throw new Error(
+          `${where}: artifact ${u.localPath} has sha256 ${local}, but the stack config ` +
+            `pins ${u.sha256}. Nothing was uploaded. Fix the checksum in the stack config or replace the file.`,
+        );
+      }
+      if (!/^[0-7]{3,4}$/.test(u.mode ?? "0644")) {
+        throw new Error(`${where}: upload ${u.remotePath} has mode ${u.mode}; expected octal digits like "0755".`);
+      }
+      sums.push(local);
+    }
+    for (const [i, u] of uploads.entries()) {
+      const local = sums[i];
+      const mode = u.mode ?? "0644";
+      // Content already there: send nothing, but apply the mode, which may have changed.
+      const remoteSum = await ssh(
+        [
+          "bash",
+          "-c",
+          q(
+            `s=$(sha256sum ${q(u.remotePath)} 2>/dev/null | cut -d' ' -f1); ` +
+              `if [ "$s" = ${local} ]; then chmod ${mode} ${q(u.remotePath)}; fi; echo "$s"`,
+          ),
+        ],
+        "",
+        60000,
+      );
+      if (remoteSum.trim() === local) continue;
+      await ssh(
+        [
+          "bash",
+          "-c",
+          q(
+            `set -euo pipefail; mkdir -p "$(dirname ${q(u.remotePath)})"; ` +
+              `t=$(mktemp ${q(u.remotePath)}.XXXXXX); cat >"$t"; ` +
+              `echo "${local}  $t" | sha256sum -c --quiet - || { rm -f "$t"; echo "upload of ${u.remotePath} arrived corrupted" >&2; exit 1; }; ` +
+              `chmod ${mode} "$t"; mv -f "$t" ${q(u.remotePath)}`,
+          ),
+        ],
+        { file: u.localPath },
+        timeoutMs,
+      );
+    }
+
+    let payload: string;
+    try {
+      payload = stepPayload(script, inputs.environment, inputs.secretEnvironment, Math.floor(Date.now() / 1000));
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`);
+    }
+    return await ssh(["bash", "-s"], payload, timeoutMs);
+  } finally {
+    await closeMaster();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
