@@ -108,21 +108,39 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
   // left alone it would outlive this call by ControlPersist, and a step's
   // timeout could not return before the remote script ends.
   const controlPath = path.join(dir, "cm");
-  const closeMaster = () =>
-    new Promise<void>((resolve) => {
-      if (!fs.existsSync(controlPath)) return resolve();
+  const control = (op: "check" | "exit") =>
+    new Promise<string>((resolve) => {
       const k = cp.spawn(
         "ssh",
-        ["-F", "/dev/null", "-o", `ControlPath=${controlPath}`, "-O", "exit", `${user}@${c.host}`],
-        { stdio: "ignore" },
+        ["-F", "/dev/null", "-o", `ControlPath=${controlPath}`, "-O", op, `${user}@${c.host}`],
+        { stdio: ["ignore", "ignore", "pipe"] },
       );
+      let err = "";
+      k.stderr.on("data", (d: Buffer) => (err += d.toString()));
       const t = setTimeout(() => k.kill("SIGKILL"), 5000);
-      k.on("error", () => resolve());
+      k.on("error", () => resolve(""));
       k.on("exit", () => {
         clearTimeout(t);
-        resolve();
+        resolve(err);
       });
     });
+  // `-O exit` only asks the master to go; it leaves a moment later. Waiting
+  // for its pid to be gone makes "no ssh process outlives the step" hold when
+  // the call returns, not shortly after.
+  const closeMaster = async () => {
+    if (!fs.existsSync(controlPath)) return;
+    const pid = Number(/pid=(\d+)/.exec(await control("check"))?.[1] ?? 0);
+    await control("exit");
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; pid > 0 && alive() && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+  };
 
   try {
     const keyFile = path.join(dir, "id");

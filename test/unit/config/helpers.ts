@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ConfigError, validate } from "../../../config/validate";
 
 /** A well-formed ssh-ed25519 public key line derived from `seed` (not a real host's key). */
 export function fakeHostKey(seed: string): string {
@@ -63,3 +64,14 @@ export function validConfig(): Record<string, unknown> {
 }
 
 export const SECRET_KEYS = new Set(["edgefleet:ssh"]);
+
+/** The problems validate() reports for `cfg`, as "path: problem | fix" lines; [] when it passes. */
+export function problemsOf(cfg: Record<string, unknown>, secretKeys: ReadonlySet<string> = SECRET_KEYS): string[] {
+  try {
+    validate("test-stack", cfg, secretKeys);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.problems.map((p) => `${p.path}: ${p.problem} | ${p.fix}`);
+  }
+}

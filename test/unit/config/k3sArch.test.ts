@@ -1,19 +1,9 @@
 /** edgefleet:k3s.arch: what the artifacts are built for, which preflight holds every host to. */
-import { ConfigError, validate } from "../../../config/validate";
-import { SECRET_KEYS, validConfig } from "./helpers";
+import { validate } from "../../../config/validate";
+import { problemsOf, SECRET_KEYS, validConfig } from "./helpers";
 
 type Json = Record<string, unknown>;
 const k3s = (c: Json) => c["edgefleet:k3s"] as Json & { artifacts: Json & { images: Json } };
-
-function problemsOf(cfg: Json): string[] {
-  try {
-    validate("test-stack", cfg, SECRET_KEYS);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.problems.map((p) => `${p.path}: ${p.problem} | ${p.fix}`);
-  }
-}
 
 describe("edgefleet:k3s.arch", () => {
   it("defaults to amd64", () => {

@@ -3,8 +3,7 @@
  * into ssh's argument vector and a bastion's ProxyCommand, so validate()
  * refuses anything a shell or ssh's option parser could read as more.
  */
-import { ConfigError, validate } from "../../../config/validate";
-import { SECRET_KEYS, validConfig } from "./helpers";
+import { problemsOf, validConfig } from "./helpers";
 
 type Json = Record<string, unknown>;
 const HOSTILE = [
@@ -15,16 +14,6 @@ const HOSTILE = [
   "a b",
   "`id`",
 ];
-
-function problemsOf(cfg: Json): string[] {
-  try {
-    validate("test-stack", cfg, SECRET_KEYS);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.problems.map((p) => `${p.path}: ${p.problem} | ${p.fix}`);
-  }
-}
 
 const edits: Array<[string, (c: Json, v: string) => void]> = [
   ["edgefleet:ssh.user", (c, v) => ((c["edgefleet:ssh"] as Json).user = v)],

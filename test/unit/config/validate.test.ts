@@ -4,23 +4,12 @@ import { THRESHOLDS } from "../../../policies/thresholds";
 import { policyConfig } from "../../../scripts/inventory/policy-config";
 import { ConfigError, validate } from "../../../config/validate";
 import { resolveSite } from "../../../components/render/site";
-import { SECRET_KEYS, fakeHostKey, validConfig } from "./helpers";
+import { SECRET_KEYS, fakeHostKey, problemsOf, validConfig } from "./helpers";
 
 type Json = Record<string, unknown>;
 type Site = Json & { hosts: Json[]; overrides?: Json };
 
 const sites = (c: Json) => c["edgefleet:sites"] as Site[];
-
-/** The problems validate() reports for `cfg`, as "path: problem | fix" lines; [] when it passes. */
-function problemsOf(cfg: Json, secretKeys: ReadonlySet<string> = SECRET_KEYS): string[] {
-  try {
-    validate("test-stack", cfg, secretKeys);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.problems.map((p) => `${p.path}: ${p.problem} | ${p.fix}`);
-  }
-}
 
 function expectProblem(cfg: Json, path: string, text: RegExp, secretKeys?: ReadonlySet<string>): void {
   const ps = problemsOf(cfg, secretKeys);
