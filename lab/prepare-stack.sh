@@ -8,6 +8,9 @@
 # secret) go into a copy of it in the lab's own folder,
 # $EDGEFLEET_LAB_DIR/Pulumi.<stack>.yaml, which every lab command passes as
 # `--config-file`. So running the lab never changes a tracked file.
+# EDGEFLEET_HOST_TRANSPORT (openssh | command), when set, replaces the
+# stack's edgefleet:hostTransport in that copy: how `make test` runs the lab
+# through @pulumi/command where its plugins are installed.
 # The binaries are copied into the stack's artifacts.dir (under artifacts/,
 # which git ignores).
 set -euo pipefail
@@ -34,6 +37,14 @@ done
 
 ( umask 077 && cp "$stack_file" "$tmp_file" )
 bash scripts/inventory/run-ts.sh scripts/inventory/pin-artifacts.ts "$tmp_file" >/dev/null
+case "${EDGEFLEET_HOST_TRANSPORT:-}" in
+  "") ;;
+  openssh | command)
+    node -e 'const fs=require("fs"),{parseDocument}=require("yaml");const d=parseDocument(fs.readFileSync(process.argv[1],"utf8"));d.setIn(["config","edgefleet:hostTransport"],process.argv[2]);fs.writeFileSync(process.argv[1],d.toString({lineWidth:0}))' \
+      "$tmp_file" "$EDGEFLEET_HOST_TRANSPORT"
+    ;;
+  *) echo "prepare-stack: EDGEFLEET_HOST_TRANSPORT must be openssh or command, not '$EDGEFLEET_HOST_TRANSPORT'" >&2; exit 1 ;;
+esac
 
 # Host keys: each inventory host of the stack that the lab made gets its key.
 node - "$tmp_file" "$inventory" <<'JS'

@@ -6,6 +6,11 @@
 # the stack file that uses the built-in OpenSSH transport instead, for
 # previews on a machine without those plugins (this project's offline
 # toolchain cannot build them; tools/README.md), and prints that it did.
+# standard-transport.sh home <out dir>: when the plugin folder of an ordinary
+# Pulumi install (EDGEFLEET_STANDARD_PLUGIN_HOME, default ~/.pulumi) holds
+# those plugins, makes <out dir> a PULUMI_HOME with them and the toolchain's
+# own plugins (hard links: Pulumi skips symlinked plugin folders) and exits 0;
+# otherwise prints why not on stderr and exits 1.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -22,6 +27,28 @@ case "${1:-}" in
       grep -qx "$name $version" <<<"$installed" || exit 1
     done < <(versions)
     ;;
+  home)
+    [ $# -eq 2 ] || { echo "usage: standard-transport.sh home <out dir>" >&2; exit 2; }
+    src=${EDGEFLEET_STANDARD_PLUGIN_HOME:-$HOME/.pulumi}
+    : "${PULUMI_HOME:?run eval \"\$(tools/bootstrap.sh --env)\" first}"
+    missing=()
+    while read -r name version; do
+      [ -x "$src/plugins/resource-$name-v$version/pulumi-resource-$name" ] || missing+=("$name $version")
+    done < <(versions)
+    if [ ${#missing[@]} -gt 0 ]; then
+      echo "no $(printf '%s, ' "${missing[@]}" | sed 's/, $//') plugin in $src/plugins; install them with" \
+        "$(printf "'pulumi plugin install resource %s', " "${missing[@]}" | sed 's/, $//')" \
+        "or point EDGEFLEET_STANDARD_PLUGIN_HOME at a folder holding them" >&2
+      exit 1
+    fi
+    rm -rf "$2" && mkdir -p "$2/plugins"
+    for d in "$PULUMI_HOME"/plugins/resource-*; do
+      if [ -d "$d" ]; then cp -al "$d" "$2/plugins/"; fi
+    done
+    while read -r name version; do
+      cp -al "$src/plugins/resource-$name-v$version" "$2/plugins/"
+    done < <(versions)
+    ;;
   fallback)
     [ $# -eq 3 ] || { echo "usage: standard-transport.sh fallback <stack file> <out file>" >&2; exit 2; }
     node -e '
@@ -33,7 +60,7 @@ case "${1:-}" in
       "previewing $(basename "$2") with the built-in transport (edgefleet:hostTransport: openssh)"
     ;;
   *)
-    echo "usage: standard-transport.sh available | fallback <stack file> <out file>" >&2
+    echo "usage: standard-transport.sh available | home <out dir> | fallback <stack file> <out file>" >&2
     exit 2
     ;;
 esac

@@ -8,6 +8,12 @@
  * artifacts), then after a rotation of the deploy key, previews with
  * --expect-no-changes and a no-op `up` that opens no SSH session.
  *
+ * EDGEFLEET_HOST_TRANSPORT=command runs the same through @pulumi/command
+ * (scripts/test.sh does where its plugins are installed). One expectation
+ * differs, as README's "Host transports" says: remote.Command keeps the
+ * private key in its `connection` input, so a rotated key is an update of
+ * every host step, whose create scripts then run again (idempotently).
+ *
  * Runs as root (network namespaces). State goes to a throwaway local backend
  * so a person's own lab stack is never touched.
  */
@@ -23,6 +29,7 @@ const repo = path.resolve(__dirname, "..", "..");
 const labDir = fs.mkdtempSync(path.join("/var/lib", "edgefleet-lab-it-"));
 const backend = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-state-"));
 const stackName = "lab";
+const transport = process.env.EDGEFLEET_HOST_TRANSPORT ?? "openssh";
 const env = {
   ...process.env,
   EDGEFLEET_LAB_DIR: labDir,
@@ -69,6 +76,7 @@ beforeAll(
     sh("bash", ["lab/hosts.sh", "up", "1"]);
     configFile = sh("bash", ["lab/prepare-stack.sh", stackName]).trim();
     expect(configFile).toBe(path.join(labDir, `Pulumi.${stackName}.yaml`));
+    expect(fs.readFileSync(configFile, "utf8")).toMatch(new RegExp(`edgefleet:hostTransport: ${transport}\\b`));
     stack = await LocalWorkspace.selectStack({ stackName, workDir: repo }, { envVars: env as Record<string, string> });
   },
   20 * 60 * 1000,
@@ -191,6 +199,18 @@ describe("lab region", () => {
         ],
         { cwd: secondCheckout, env, input: fs.readFileSync(newKey), stdio: ["pipe", "ignore", "pipe"] },
       );
+      if (transport === "openssh") {
+        await unchangedFrom(other);
+        return;
+      }
+      // @pulumi/command: every remote.Command and CopyToRemote is an update (the
+      // connection changed), nothing is replaced or deleted; after that `up`
+      // the stack is a no-op again.
+      const pre = await other.preview({ configFile, onOutput: () => undefined });
+      expect(Object.keys(pre.changeSummary).filter((k) => k !== "same" && k !== "update")).toEqual([]);
+      expect(pre.changeSummary.update ?? 0).toBeGreaterThan(0);
+      const up = await other.up({ configFile, onOutput: () => undefined });
+      expect(Object.keys(up.summary.resourceChanges ?? {}).filter((k) => k !== "same" && k !== "update")).toEqual([]);
       await unchangedFrom(other);
     },
     30 * 60 * 1000,
