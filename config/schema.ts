@@ -9,6 +9,7 @@
  *   edgefleet:ssh:        { user, port, privateKey (secret), bastion? }
  *   edgefleet:registry:   { mirrors: { <registry>: { endpoint: [url, ...] } } }   (optional)
  *   edgefleet:upgrade:    { agentBatchSize }                                   (optional)
+ *   edgefleet:hostParallelism: 30                                              (optional; hosts per site preflighted and staged at once)
  *   edgefleet:gatekeeper: { version, sha256, file?, url? }                     (optional; default config/gatekeeperRelease.ts)
  *   edgefleet:allowedRegistries: [registry[/path], ...]                        (optional; beyond the site layer's own images)
  *   edgefleet:lab:        { hosts, kwokNodes, bridgeCidr }                     (lab stack only)
@@ -528,6 +529,22 @@ export const LabSchema = z.strictObject({
 export const HOST_TRANSPORTS = ["command", "openssh"] as const;
 export type HostTransport = (typeof HOST_TRANSPORTS)[number];
 
+/** As k0sctl's --concurrency default. */
+export const DEFAULT_HOST_PARALLELISM = 30;
+
+/**
+ * Hosts of one site whose preflight and artifact staging run at once; the
+ * install chain keeps its upgrade order whatever this says. Region-wide, the
+ * engine's own `pulumi up --parallel` bounds every operation.
+ * @default DEFAULT_HOST_PARALLELISM (30)
+ */
+export const HostParallelismSchema = z
+  .int({
+    error: (iss) =>
+      `${show(iss.input)} is not a whole number. Fix: set it to how many hosts of a site may be preflighted and staged at once, for example 30.`,
+  })
+  .min(1, { error: "must be at least 1. Fix: set it to 1 (one host at a time) or more." });
+
 export const StackConfigSchema = z.strictObject({
   [`${NAMESPACE}:region`]: dnsLabel("region name"),
   /** @default "openssh" */
@@ -540,6 +557,7 @@ export const StackConfigSchema = z.strictObject({
     error: "the stack has no sites. Fix: add at least one site under edgefleet:sites.",
   }),
   [`${NAMESPACE}:upgrade`]: UpgradeSchema.default({ agentBatchSize: 1 }),
+  [`${NAMESPACE}:hostParallelism`]: HostParallelismSchema.default(DEFAULT_HOST_PARALLELISM),
   [`${NAMESPACE}:gatekeeper`]: GatekeeperSchema.optional(),
   [`${NAMESPACE}:allowedRegistries`]: AllowedRegistriesSchema.default([]),
   [`${NAMESPACE}:lab`]: LabSchema.optional(),
@@ -636,6 +654,8 @@ export interface StackSpec {
   ssh: SshSpec;
   registry?: RegistrySpec;
   upgrade: { agentBatchSize: number };
+  /** Hosts per site preflighted and staged at once (edgefleet:hostParallelism). */
+  hostParallelism: number;
   /** Who carries host steps and makes generated secrets (edgefleet:hostTransport). */
   hostTransport: HostTransport;
   /** The Gatekeeper release manifest every site installs. */

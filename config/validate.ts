@@ -808,6 +808,7 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
     },
     upgrade: cfg[`${NAMESPACE}:upgrade`],
     hostTransport: cfg[`${NAMESPACE}:hostTransport`],
+    hostParallelism: cfg[`${NAMESPACE}:hostParallelism`],
     gatekeeper: gatekeeperRelease(cfg[`${NAMESPACE}:gatekeeper`]),
     allowedRegistries: cfg[`${NAMESPACE}:allowedRegistries`],
     sites,

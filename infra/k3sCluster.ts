@@ -2,10 +2,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { hostRunsTrackers, type NodeRuleSite } from "../config/edgeNodes";
 import { k3sServerCount } from "../config/k3sDatastore";
+import { DEFAULT_HOST_PARALLELISM } from "../config/schema";
 import type { ProfileName } from "../config/profiles";
 import type { HostAccess } from "./connection";
 import { generatedSecret } from "../lib/generatedSecret";
-import { hostStep, type HostTransport } from "./hostStep";
+import { hostStep, type HostStep, type HostTransport } from "./hostStep";
 import { K3sHost, preflightStep, uniqueHostnames, type K3sArtifacts } from "./k3sHost";
 import { workloadHostDirectories } from "./render/hostDirs";
 import { DEFAULT_TOKEN_FILE, nodeLabels, type K3sConfigArgs, type NodeTaint } from "./render/k3sConfig";
@@ -13,6 +14,7 @@ import type { RegistriesArgs } from "./render/registries";
 import type { ServiceMode } from "./render/service";
 import type { SizeSpec } from "./render/size";
 import { upgradePlan } from "./render/upgrade";
+import { laneOf, stageStep } from "./stageStep";
 import { VersionGuard } from "./versionGuard";
 
 export interface ClusterHost {
@@ -47,6 +49,11 @@ export interface K3sClusterArgs {
   agentBatchSize: number;
   /** Extra disabled packaged components, on top of the profile's k3sDisable. @default [] */
   disable?: string[];
+  /**
+   * Hosts whose preflight and staging run at once (edgefleet:hostParallelism);
+   * the install chain keeps its upgrade order. @default DEFAULT_HOST_PARALLELISM (30)
+   */
+  hostParallelism?: number;
 }
 
 /** The first server's API endpoint; an IPv6 literal goes in brackets, or the port would read as part of it. */
@@ -141,27 +148,48 @@ export class K3sCluster extends pulumi.ComponentResource {
     // Every host is checked before any host is changed: a host that cannot run
     // K3s (too small, ports taken, wrong host key...) must leave the site as it
     // was, not with its servers installed and its agents missing. The checks
-    // run side by side; each host's install waits for all of them.
-    const preflights = args.hosts.map((h) =>
-      preflightStep(
-        `${name}-${h.access.name}-preflight`,
-        {
-          transport: args.transport,
-          access: h.access,
-          privateKey: args.privateKey,
-          role: h.role,
-          size: h.size,
-          otherHostnames: names.filter((n) => n !== h.access.name),
-          expectedArch: args.arch,
-        },
-        // After the guard: a refused version change opens no SSH session.
-        { parent: this, dependsOn: [guard] },
-      ),
-    );
+    // run side by side, up to hostParallelism at once; each host's staging
+    // waits for all of them.
+    const width = args.hostParallelism ?? DEFAULT_HOST_PARALLELISM;
+    const preflights: pulumi.Resource[] = [];
+    args.hosts.forEach((h, i) => {
+      const lane = laneOf(preflights, i, width);
+      preflights.push(
+        preflightStep(
+          `${name}-${h.access.name}-preflight`,
+          {
+            transport: args.transport,
+            access: h.access,
+            privateKey: args.privateKey,
+            role: h.role,
+            size: h.size,
+            otherHostnames: names.filter((n) => n !== h.access.name),
+            expectedArch: args.arch,
+          },
+          // After the guard: a refused version change opens no SSH session.
+          { parent: this, dependsOn: lane ? [guard, lane] : [guard] },
+        ),
+      );
+    });
 
-    const checkedPreflights = pulumi.all(preflights.map((p) => p.stdout)).apply((outs) => {
+    const checkedPreflights = pulumi.all(preflights.map((p) => (p as HostStep).stdout)).apply((outs) => {
       uniqueHostnames(args.where, names, outs);
-      return preflights as pulumi.Resource[];
+      return preflights;
+    });
+
+    // The artifacts go to every host side by side, before and apart from the
+    // install chain, which goes host after host (infra/stageStep.ts).
+    const staged = new Map<string, pulumi.Resource>();
+    const stages: pulumi.Resource[] = [];
+    args.hosts.forEach((h, i) => {
+      const lane = laneOf(stages, i, width);
+      const stage = stageStep(
+        `${name}-${h.access.name}-stage`,
+        { transport: args.transport, access: h.access, privateKey: args.privateKey, artifacts: args.artifacts },
+        { parent: this, dependsOn: checkedPreflights.apply((p) => (lane ? [...p, lane] : p)) },
+      );
+      stages.push(stage);
+      staged.set(h.access.name, stage);
     });
 
     // Only the nodes that run trackers (config/edgeNodes.ts) need their directories.
@@ -188,7 +216,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             registries: args.registries,
             serviceMode: args.serviceMode,
             hostDirectories: config.runsTrackers ? workloadDirs : undefined,
-            sitePreflights: checkedPreflights,
+            staged: staged.get(hostName)!,
             controller: first.access,
             waitReady: !controlPlaneOnly,
             config,

@@ -8,6 +8,7 @@ import { renderRegistries, type RegistriesArgs } from "./render/registries";
 import { renderHostDirectories, type HostDirectory } from "./render/hostDirs";
 import { renderEnvFile, renderSupervisor, renderSystemdUnit, type ServiceMode } from "./render/service";
 import { resolveSize, type SizeSpec } from "./render/size";
+import { STAGING_DIR } from "./stageStep";
 
 export interface ArtifactFile {
   /** Path on the machine running Pulumi (the air-gap artifacts folder). */
@@ -39,11 +40,12 @@ export interface K3sHostArgs {
   /** Directories the node's workloads mount (hostPath), made by the install (workloadHostDirectories). */
   hostDirectories?: HostDirectory[];
   /**
-   * The preflight step of every host of the site (preflightStep), once their
-   * results passed the site-wide checks (uniqueHostnames). The install waits
-   * for all of them, so no host is changed unless every host passed.
+   * This host's staging step (infra/stageStep.ts), which waits for the
+   * preflight of every host of the site to pass the site-wide checks
+   * (uniqueHostnames): the install waits for it, so no host is changed
+   * unless every host passed, and finds its artifacts in place.
    */
-  sitePreflights: pulumi.Output<pulumi.Resource[]>;
+  staged: pulumi.Resource;
   /**
    * A server of the same cluster that stays, from which readiness is checked
    * and, on removal, this node is drained. Servers may pass themselves.
@@ -53,8 +55,6 @@ export interface K3sHostArgs {
   waitReady: boolean;
   readyTimeoutSeconds?: number;
 }
-
-const STAGING_DIR = "/var/lib/edgefleet/staging";
 
 export interface PreflightArgs {
   transport: HostTransport;
@@ -149,33 +149,11 @@ export class K3sHost extends pulumi.ComponentResource {
     const via = { transport: args.transport, access: args.access, privateKey: args.privateKey };
     const host = args.access.name;
 
-    const uploads = [
-      {
-        localPath: args.artifacts.k3s.localPath,
-        remotePath: `${STAGING_DIR}/k3s`,
-        sha256: args.artifacts.k3s.sha256,
-        mode: "0755",
-      },
-      {
-        localPath: args.artifacts.images.localPath,
-        remotePath: `${STAGING_DIR}/${args.artifacts.images.fileName}`,
-        sha256: args.artifacts.images.sha256,
-      },
-    ];
-    if (args.artifacts.wasmShim) {
-      uploads.push({
-        localPath: args.artifacts.wasmShim.localPath,
-        remotePath: `${STAGING_DIR}/containerd-shim-wasmedge-v1`,
-        sha256: args.artifacts.wasmShim.sha256,
-        mode: "0755",
-      });
-    }
     const hostDirs = renderHostDirectories(args.hostDirectories ?? []);
     const install = hostStep(
       `${name}-install`,
       {
         ...via,
-        uploads,
         create: hostScript("install"),
         delete: hostScript("uninstall"),
         environment: {
@@ -192,7 +170,7 @@ export class K3sHost extends pulumi.ComponentResource {
           STAGING_MODE: "link",
         },
       },
-      { parent: this, dependsOn: args.sitePreflights },
+      { parent: this, dependsOn: [args.staged] },
     );
 
     const configYaml = renderK3sConfig(args.config);

@@ -85,6 +85,38 @@ export interface StepInputs {
   timeoutSeconds?: number;
 }
 
+const hashes = new Map<string, Promise<string>>();
+
+/**
+ * A local file's sha256, computed once per file version in this process:
+ * every host of a site uploads the same artifacts side by side, and hashing
+ * hundreds of MB again per host would cost the controller a core per host.
+ * Keyed by inode, size and mtime, so a file replaced or rewritten in place is
+ * hashed again.
+ */
+export function localSha256(file: string): Promise<string> {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  let p = hashes.get(key);
+  if (!p) {
+    p = new Promise<string>((resolve, reject) => {
+      const h = crypto.createHash("sha256");
+      fs.createReadStream(file)
+        .on("error", reject)
+        .on("data", (d) => h.update(d))
+        .on("end", () => resolve(h.digest("hex")));
+    });
+    hashes.set(key, p);
+    p.catch(() => hashes.delete(key));
+  }
+  return p;
+}
+
 export async function runStep(inputs: StepInputs, script: string): Promise<string> {
   const c = inputs.connection;
   const unplain = unplainSshField(c);
@@ -284,13 +316,7 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
     const uploads = inputs.uploads ?? [];
     const sums: string[] = [];
     for (const u of uploads) {
-      const local = await new Promise<string>((resolve, reject) => {
-        const h = crypto.createHash("sha256");
-        fs.createReadStream(u.localPath)
-          .on("error", reject)
-          .on("data", (d) => h.update(d))
-          .on("end", () => resolve(h.digest("hex")));
-      }).catch((e: Error) => {
+      const local = await localSha256(u.localPath).catch((e: Error) => {
         throw new Error(`${where}: cannot read artifact ${u.localPath}: ${e.message}`);
       });
       if (local !== u.sha256.toLowerCase()) {

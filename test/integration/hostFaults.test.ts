@@ -10,8 +10,9 @@
  *       neither a script nor a secret reached it;
  *   (b) ef-3 declared far bigger than the machine: its preflight fails with one
  *       message naming the host and the reason; no host has anything installed;
- *   (c) a wrong sha256 pinned for the K3s binary: the install fails with a
- *       message naming the host, the file and the fix, before any upload.
+ *   (c) a wrong sha256 pinned for the K3s binary: staging the artifacts
+ *       (infra/stageStep.ts, every host at once) fails with a message naming
+ *       the host, the file and the fix, before any upload.
  *
  * In every case the hosts that are not at fault pass preflight (asserted from
  * the engine's events): that they get nothing installed is the site's
@@ -42,16 +43,15 @@
  * `flock /run/edgefleet-lab.lock`. State goes to a throwaway file backend;
  * the generated stack file is removed afterwards.
  */
-import { execFileSync, spawn, type ChildProcess } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
+import { K3sLab, type LabHost } from "../../lab/k3sPath";
 
 const repo = path.resolve(__dirname, "..", "..");
-const LAB_LOCK = "/run/edgefleet-lab.lock";
 // Not under /tmp or /var/tmp: every lab host gets a fresh tmpfs there.
 const labDir = fs.mkdtempSync(path.join("/var/lib", "edgefleet-lab-it-faults-"));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-it-faults-"));
@@ -71,121 +71,10 @@ const env = {
   PULUMI_NODEJS_TRANSPILE_ONLY: "true",
 } as Record<string, string>;
 
-function sh(cmd: string, args: string[], input?: string): string {
-  return execFileSync(cmd, args, {
-    cwd: repo,
-    env,
-    input,
-    encoding: "utf8",
-    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    maxBuffer: 64 << 20,
-  });
-}
-
-// ---------------------------------------------------------------------------
-// The lab lock
-
-/** True when this process or one of its ancestors has the lab lock file open (`flock` around the test run). */
-function lockHeldByAncestor(): boolean {
-  let pid = process.pid;
-  while (pid > 1) {
-    try {
-      for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-        try {
-          if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === LAB_LOCK) return true;
-        } catch {
-          // fd closed meanwhile
-        }
-      }
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
-
-/** Holds the lab lock through a `flock` child until release(); its stdin closing (our exit) releases it too. */
-async function takeLabLock(): Promise<{ release: () => void }> {
-  if (lockHeldByAncestor()) return { release: () => undefined };
-  const holder: ChildProcess = spawn("flock", [LAB_LOCK, "sh", "-c", "echo locked; read _"], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    holder.on("error", reject);
-    holder.on("exit", (code) => reject(new Error(`flock ${LAB_LOCK} exited with ${code}`)));
-    holder.stdout!.on("data", (d: Buffer) => {
-      if (d.toString().includes("locked")) resolve();
-    });
-  });
-  return { release: () => holder.stdin!.end() };
-}
-
-/** A lab someone else made (its bridge or hosts); `hosts.sh up` would take it over, so it must be gone first. */
-function otherLab(): string | undefined {
-  const links = sh("ip", ["-o", "link", "show"]);
-  if (/^\d+: efbr0[:@]/m.test(links)) return "bridge efbr0";
-  const ns = sh("ip", ["netns", "list"])
-    .split("\n")
-    .map((l) => l.split(" ")[0])
-    .filter((n) => /^ef-\d+$/.test(n));
-  return ns.length > 0 ? `network namespaces ${ns.join(", ")}` : undefined;
-}
-
-/**
- * The lab lock, once no other lab is up. A lab left behind by a failed run
- * outside the lock is not this test's to remove: wait for its owner, without
- * holding the lock (their `hosts.sh down` may need it), then give up naming it.
- */
-async function takeLabWhenFree(timeoutMs: number): Promise<{ release: () => void }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const held = await takeLabLock();
-    const other = otherLab();
-    if (!other) return held;
-    held.release();
-    if (Date.now() > deadline) {
-      throw new Error(
-        `another lab is up on this machine (${other}) though no one holds ${LAB_LOCK}; ` +
-          "the lab is one per machine: its owner must run lab/hosts.sh down (with its EDGEFLEET_LAB_DIR)",
-      );
-    }
-    await new Promise((r) => setTimeout(r, 15_000));
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Lab hosts
-
-interface LabHost {
-  name: string;
-  address: string;
-  hostKey: string;
-  sshdLog: string;
-  fsRoot: string;
-  netns: string;
-}
-interface LabInventory {
-  privateKeyPath: string;
-  hosts: LabHost[];
-}
-const inventory = (): LabInventory => JSON.parse(fs.readFileSync(path.join(labDir, "inventory.json"), "utf8"));
-
-/** Runs a command inside a lab host's namespaces, as its sshd sessions see the machine. */
-function onHost(h: LabHost, args: string[], input?: string): string {
-  return sh(
-    "nsenter",
-    [
-      `--mount=${labDir}/ns/${h.name}.mnt`,
-      `--uts=${labDir}/ns/${h.name}.uts`,
-      `--net=/run/netns/${h.netns}`,
-      "--",
-      ...args,
-    ],
-    input,
-  );
-}
+const lab = new K3sLab(repo, labDir, env);
+const sh = (cmd: string, args: string[], input?: string) => lab.sh(cmd, args, input);
+const inventory = () => lab.inventory();
+const onHost = (h: LabHost, args: string[], input?: string) => lab.onHost(h, args, input);
 
 /**
  * Every file of a host, as type, mode and content hash: its private paths
@@ -365,7 +254,7 @@ const hostSteps = (o: Outcome, suffix: string) => o.created.filter((n) => n.ends
 function expectNothingInstalled(o: Outcome): void {
   // A lab host's /etc is the machine's: configure.sh would write here and apply it to the shared kernel.
   expect(fs.existsSync("/etc/sysctl.d/90-edgefleet-k3s.conf")).toBe(false);
-  for (const step of ["-install", "-configure", "-service", "-ready", "-kubeconfig"]) {
+  for (const step of ["-stage", "-install", "-configure", "-service", "-ready", "-kubeconfig"]) {
     expect([step, hostSteps(o, step)]).toEqual([step, []]);
   }
   for (const h of hosts) {
@@ -391,38 +280,15 @@ beforeAll(
     if (process.getuid?.() !== 0)
       throw new Error("the host-fault integration test needs root (network namespaces, sshd)");
     // Benchmarks may hold the lab for up to ~20 minutes.
-    lock = await takeLabWhenFree(30 * 60 * 1000);
+    lock = await lab.takeWhenFree(30 * 60 * 1000);
     labMade = true;
     sh("bash", ["lab/hosts.sh", "up", "3"]);
     hosts = inventory().hosts;
 
     // Is cgroup v2 the only check a bare lab host fails? Anything else is a
     // lab fault this test does not mean to test, and stops it here.
-    const h1 = hosts[0];
-    let bare = "";
-    try {
-      onHost(
-        h1,
-        ["env", `HOST_NAME=${h1.name}`, "ROLE=server", "MIN_CPU_MILLIS=2000", "MIN_MEMORY_MIB=4096", "bash", "-s"],
-        fs.readFileSync(path.join(repo, "infra/scripts/preflight.sh"), "utf8"),
-      );
-    } catch (e) {
-      bare = String((e as { stderr?: string }).stderr ?? e).trim();
-    }
-    if (bare) {
-      const reasons = bare.replace(`preflight failed on ${h1.name}: `, "").split("; ");
-      const notCgroup = reasons.filter((r) => !/^cgroup v2 /.test(r));
-      if (notCgroup.length > 0) throw new Error(`a bare lab host fails preflight for a lab reason: ${bare}`);
-      console.info(`this machine: "${bare}"; each lab host gets a stand-in /sys/fs/cgroup`);
-      for (const h of hosts) {
-        onHost(h, [
-          "sh",
-          "-c",
-          "mount -t tmpfs -o size=64k,mode=755 edgefleet-it-cgroup /sys/fs/cgroup && " +
-            "echo 'cpuset cpu io memory hugetlb pids' >/sys/fs/cgroup/cgroup.controllers",
-        ]);
-      }
-    }
+    const standIn = lab.cgroupStandIn(hosts);
+    if (standIn) console.info(`this machine: "${standIn}"; each lab host gets a stand-in /sys/fs/cgroup`);
 
     fs.mkdirSync(artifactsDir);
     for (const [key, a] of Object.entries(artifacts)) {
@@ -549,9 +415,8 @@ describe("K3s path: host faults through the engine", () => {
   );
 
   test(
-    "(c) a wrong sha256 for the K3s binary: the install fails naming host, file and fix; nothing uploaded or installed",
+    "(c) a wrong sha256 for the K3s binary: staging fails naming host, file and fix; nothing uploaded or installed",
     async () => {
-      const [h1] = hosts;
       const wrong = crypto.createHash("sha256").update("some other k3s build").digest("hex");
       writeStack(labEntries(), { ...artifacts, k3s: { ...artifacts.k3s, sha256: wrong } });
       const before = hosts.map((h) => sessions(sshdLog(h)));
@@ -559,13 +424,17 @@ describe("K3s path: host faults through the engine", () => {
       const o = await failingUp({ continueOnError: false });
 
       expect(o.stackErrors).toEqual(["update failed"]);
-      expect(o.resourceErrors).toHaveLength(1);
-      expect(o.resourceErrors[0].name).toBe(`${SITE}-${h1.name}-install`);
-      expect(o.resourceErrors[0].message).toContain(
-        `host ${h1.name} (root@${h1.address}:22): artifact ${path.join(artifactsDir, "k3s")} has sha256 ` +
-          `${artifacts.k3s.sha256}, but the stack config pins ${wrong}. Nothing was uploaded. ` +
-          `Fix the checksum in the stack config or replace the file.`,
-      );
+      // The hosts stage side by side, so each one in flight reports for itself.
+      expect(o.resourceErrors.length).toBeGreaterThanOrEqual(1);
+      for (const e of o.resourceErrors) {
+        const h = hosts.find((x) => e.name === `${SITE}-${x.name}-stage`);
+        expect([e.name, h !== undefined]).toEqual([e.name, true]);
+        expect(e.message).toContain(
+          `host ${h!.name} (root@${h!.address}:22): artifact ${path.join(artifactsDir, "k3s")} has sha256 ` +
+            `${artifacts.k3s.sha256}, but the stack config pins ${wrong}. Nothing was uploaded. ` +
+            `Fix the checksum in the stack config or replace the file.`,
+        );
+      }
       // All three passed preflight: the checksum, not a host, stopped the site.
       expect(hostSteps(o, "-preflight")).toEqual(hosts.map((h) => `${SITE}-${h.name}-preflight`).sort());
       expectNothingInstalled(o);

@@ -1,5 +1,5 @@
 /**
- * A site installs only when every host passed preflight: K3sCluster's
+ * A site is sent its artifacts and installs only when every host passed preflight: K3sCluster's
  * registrations under Pulumi mocks, with each preflight held open by the
  * mock until the test lets it finish. What is checked is when the SDK
  * registers each step, i.e. when the engine would run it. A failed preflight
@@ -35,19 +35,25 @@ describe("K3sCluster preflight gate", () => {
     await settle();
     // All three are in flight together: none waits for another host's install.
     expect(steps("-preflight")).toEqual(["site-a1-preflight", "site-a2-preflight", "site-s1-preflight"]);
+    expect(steps("-stage")).toEqual([]);
     expect(steps("-install")).toEqual([]);
 
     held.get("site-s1-preflight")!.finish();
     held.get("site-a1-preflight")!.finish();
     await settle();
-    // Two of three passed, the server among them: still nothing installed.
+    // Two of three passed, the server among them: still nothing sent, nothing installed.
+    expect(steps("-stage")).toEqual([]);
     expect(steps("-install")).toEqual([]);
 
     held.get("site-a2-preflight")!.finish();
     await settle();
-    // Then the plan's order: the server, and the agents only after its node step.
+    // Then every host's artifacts at once, and the installs in the plan's
+    // order: the server, and the agents only after its node step.
+    expect(steps("-stage")).toEqual(["site-a1-stage", "site-a2-stage", "site-s1-stage"]);
     expect(steps("-install")).toEqual(["site-a1-install", "site-a2-install", "site-s1-install"]);
     const at = (n: string) => registered.indexOf(n);
+    for (const h of ["s1", "a1", "a2"]) expect(at(`site-${h}-stage`)).toBeLessThan(at(`site-${h}-install`));
+    expect(at("site-a2-stage")).toBeLessThan(at("site-s1-install"));
     expect(at("site-s1-install")).toBeLessThan(at("site-s1-ready"));
     expect(at("site-s1-ready")).toBeLessThan(at("site-a1-install"));
     expect(at("site-a1-ready")).toBeLessThan(at("site-a2-install"));
