@@ -29,8 +29,8 @@ summarize() { # summarize <dir>: details after all rows, since a Markdown table 
     echo "No preview left a summary; see the workflow log."
     return
   fi
-  echo "| stack | state | result | changes |"
-  echo "|---|---|---|---|"
+  echo "| stack | state | result | wall | changes |"
+  echo "|---|---|---|---|---|"
   for f in "${files[@]}"; do head -n 1 "$f"; done
   for f in "${files[@]}"; do tail -n +2 "$f"; done
 }

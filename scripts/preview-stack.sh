@@ -37,6 +37,7 @@ log="$work/preview.log"
 echo "== preview $stack"
 rc=0
 # Every step checks its own status: errexit is off inside a `{ } || rc=$?` group.
+started=$SECONDS
 {
   # The stack file first: a YAML error or an oversized config is named here
   # (file, line, column), before any backend is touched.
@@ -81,7 +82,7 @@ if [ -n "${SUMMARY_DIR:-}" ]; then
   changes=$(sed -n '/^Resources:/,/^$/p' "$log" | { grep -E '^\s+[-+~]?\s*[0-9]+ ' || true; } | sed -E 's/^\s+//' | paste -sd ';' - | sed 's/;/; /g')
   if [ "$rc" -eq 0 ]; then result=passed; else result="**failed**"; fi
   {
-    echo "| \`$stack\` | $state | $result | ${changes:-n/a} |"
+    echo "| \`$stack\` | $state | $result | $((SECONDS - started)) s | ${changes:-n/a} |"
     if [ "$rc" -ne 0 ]; then
       echo
       echo "<details><summary>$stack: last lines</summary>"
