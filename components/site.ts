@@ -18,7 +18,7 @@ import { logShipperPeer } from "./render/logShipper";
 import { lokiUrl } from "./render/loki";
 import { OPA_PORT } from "./render/opa";
 import { REDIS_AUTH_SECRET } from "./render/redis";
-import { resolveSite, ResolvedSite, SiteOverrides } from "./render/site";
+import { prometheusRules, prometheusTargets, resolveSite, ResolvedSite, SiteOverrides } from "./render/site";
 import { Tracker } from "./tracker";
 import { WasmEdgeRuntimeClass } from "./wasmEdgeRuntimeClass";
 
@@ -156,14 +156,9 @@ export class Site extends pulumi.ComponentResource {
         profile: profile.name,
         namespace: s.monitoringNamespace,
         ephemeralStorage: args.ephemeralStorage,
-        targets: {
-          appNamespace: s.appNamespace,
-          redis: !!s.redis,
-          rabbitmq: !!s.rabbitmq,
-          logShipperNamespace: s.logShipper ? s.monitoringNamespace : undefined,
-        },
+        targets: prometheusTargets(s),
         ...s.prometheus,
-        rules: { profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq, logShipper: !!s.logShipper },
+        rules: prometheusRules(s),
       },
       inMon,
     );

@@ -350,15 +350,10 @@ function platformManifests(
         site: s.site,
         profile: s.profile.name,
         namespace: s.monitoringNamespace,
-        targets: {
-          appNamespace: s.appNamespace,
-          redis: !!s.redis,
-          rabbitmq: !!s.rabbitmq,
-          logShipperNamespace: s.logShipper ? s.monitoringNamespace : undefined,
-        },
+        targets: prometheusTargets(s),
         ...s.prometheus,
       },
-      renderRules({ profile: s.profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq, logShipper: !!s.logShipper }),
+      renderRules(prometheusRules(s)),
     ).statefulSet,
   );
   if (s.grafana) {
@@ -490,3 +485,18 @@ export function nodeAllocatable(p: Profile): Resources {
 
 /** What the platform footprint depends on: a resolved site minus its trackers. */
 export type PlatformSpec = Omit<ResolvedSite, "tracker" | "capacity">;
+
+/** What the site's Prometheus scrapes: the same for the rendered check and the declared site. */
+export function prometheusTargets(s: PlatformSpec) {
+  return {
+    appNamespace: s.appNamespace,
+    redis: !!s.redis,
+    rabbitmq: !!s.rabbitmq,
+    logShipperNamespace: s.logShipper ? s.monitoringNamespace : undefined,
+  };
+}
+
+/** Which alert rules the site's Prometheus gets. */
+export function prometheusRules(s: PlatformSpec) {
+  return { profile: s.profile, redis: !!s.redis, rabbitmq: !!s.rabbitmq, logShipper: !!s.logShipper };
+}
