@@ -129,7 +129,12 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
   const port = c.port ?? 22;
   const q = (s: string) => `'${s.split("'").join(`'\\''`)}'`;
   const user = c.user ?? "root";
-  const secrets = Object.values(inputs.secretEnvironment ?? {}).filter((v) => v.length >= 4);
+  // Every secret input, whole and line by line (a tool may print one line of a
+  // key or a kubeconfig): the secret environment, and the SSH key itself.
+  const secretInputs = [...Object.values(inputs.secretEnvironment ?? {}), c.privateKey ?? ""];
+  const secrets = [
+    ...new Set(secretInputs.flatMap((v) => [v, ...v.split("\n").map((l) => l.trim())]).filter((v) => v.length >= 4)),
+  ].sort((a, b) => b.length - a.length);
   const redact = (s: string) => secrets.reduce((acc, v) => acc.split(v).join("[secret]"), s);
   const where = `host ${c.hostName} (${user}@${c.host}:${port})`;
 

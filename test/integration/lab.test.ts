@@ -48,7 +48,35 @@ function sh(cmd: string, args: string[]): string {
 }
 
 interface LabInventory {
+  privateKeyPath: string;
   hosts: { name: string; address: string; sshdLog: string; fsRoot: string }[];
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Every secret value in a `stack export --show-secrets` deployment: each string leaf of each secret. */
+function secretValues(node: unknown, out: Set<string> = new Set()): Set<string> {
+  const leaves = (v: unknown): void => {
+    if (typeof v === "string") out.add(v);
+    else if (Array.isArray(v)) v.forEach(leaves);
+    else if (v && typeof v === "object") Object.values(v).forEach(leaves);
+  };
+  if (Array.isArray(node)) node.forEach((n) => secretValues(n, out));
+  else if (node && typeof node === "object") {
+    const o = node as Record<string, unknown>;
+    if (o[SECRET_SIG] !== undefined && typeof o.plaintext === "string") leaves(JSON.parse(o.plaintext));
+    else Object.values(o).forEach((v) => secretValues(v, out));
+  }
+  return out;
+}
+
+/** Every file below a folder, as [path, text]. */
+function filesBelow(dir: string): [string, string][] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).flatMap((e) => {
+    const p = path.join(e.parentPath, e.name);
+    return e.isFile() ? [[p, fs.readFileSync(p, "latin1")] as [string, string]] : [];
+  });
 }
 const inventory = (): LabInventory => JSON.parse(fs.readFileSync(path.join(labDir, "inventory.json"), "utf8"));
 const sshLogins = () =>
@@ -58,6 +86,9 @@ const sshLogins = () =>
   }, 0);
 
 let stack: Stack;
+// Everything the engine printed in this file's runs, for the secrets audit.
+const engineOutput: string[] = [];
+const keep = (out: string) => void engineOutput.push(out);
 let secondCheckout: string | undefined;
 let kubeconfigFile: string;
 const kubectl = (...args: string[]) => sh("kubectl", ["--kubeconfig", kubeconfigFile, ...args]);
@@ -100,7 +131,7 @@ describe("lab region", () => {
   test(
     "pulumi up builds the site: API answers, nodes Ready with labels, site layer objects present",
     async () => {
-      const up = await stack.up({ configFile, onOutput: () => undefined });
+      const up = await stack.up({ configFile, onOutput: keep });
       expect(up.summary.result).toBe("succeeded");
       expect(fs.readFileSync(stackFile, "utf8")).toBe(stackFileBefore);
       const sites = up.outputs.sites.value as Record<string, { kubeconfig: string; trackerReplicas: number }>;
@@ -145,7 +176,7 @@ describe("lab region", () => {
     "a second up changes nothing and opens no SSH session",
     async () => {
       const before = sshLogins();
-      const up = await stack.up({ configFile, onOutput: () => undefined });
+      const up = await stack.up({ configFile, onOutput: keep });
       const changes = up.summary.resourceChanges ?? {};
       expect(Object.keys(changes).filter((k) => k !== "same")).toEqual([]);
       expect(sshLogins()).toBe(before);
@@ -156,9 +187,9 @@ describe("lab region", () => {
   /** preview --expect-no-changes, then a no-op up, from the other checkout: nothing changes, nobody logs in. */
   async function unchangedFrom(other: Stack): Promise<void> {
     const before = sshLogins();
-    const pre = await other.preview({ configFile, expectNoChanges: true, onOutput: () => undefined });
+    const pre = await other.preview({ configFile, expectNoChanges: true, onOutput: keep });
     expect(Object.keys(pre.changeSummary).filter((k) => k !== "same")).toEqual([]);
-    const up = await other.up({ configFile, expectNoChanges: true, onOutput: () => undefined });
+    const up = await other.up({ configFile, expectNoChanges: true, onOutput: keep });
     expect(Object.keys(up.summary.resourceChanges ?? {}).filter((k) => k !== "same")).toEqual([]);
     expect(sshLogins()).toBe(before);
   }
@@ -206,10 +237,10 @@ describe("lab region", () => {
       // @pulumi/command: every remote.Command and CopyToRemote is an update (the
       // connection changed), nothing is replaced or deleted; after that `up`
       // the stack is a no-op again.
-      const pre = await other.preview({ configFile, onOutput: () => undefined });
+      const pre = await other.preview({ configFile, onOutput: keep });
       expect(Object.keys(pre.changeSummary).filter((k) => k !== "same" && k !== "update")).toEqual([]);
       expect(pre.changeSummary.update ?? 0).toBeGreaterThan(0);
-      const up = await other.up({ configFile, onOutput: () => undefined });
+      const up = await other.up({ configFile, onOutput: keep });
       expect(Object.keys(up.summary.resourceChanges ?? {}).filter((k) => k !== "same" && k !== "update")).toEqual([]);
       await unchangedFrom(other);
     },
@@ -217,9 +248,41 @@ describe("lab region", () => {
   );
 
   test(
+    "secrets audit: no secret value in the exported state, the engine's output or any host log",
+    () => {
+      const shown = JSON.parse(sh("pulumi", ["stack", "export", "--show-secrets", "--stack", stackName]));
+      const secrets = secretValues(shown);
+      // The deploy keys as files, and each line of their base64 body, which a log would show cut.
+      for (const key of [inventory().privateKeyPath, path.join(labDir, "rotated_ed25519")].filter(fs.existsSync)) {
+        const text = fs.readFileSync(key, "utf8");
+        secrets.add(text.trim());
+        for (const line of text.split("\n")) if (line.length >= 40 && !line.startsWith("-----")) secrets.add(line);
+      }
+      // Short values (a port, "true") would match by accident; generated secrets are long.
+      const audited = [...secrets].filter((v) => v.length >= 12);
+      // The stack holds at least the SSH key, the kubeconfig and the site layer's passwords.
+      expect(audited.length).toBeGreaterThanOrEqual(4);
+
+      const places: [string, string][] = [
+        ["exported state", sh("pulumi", ["stack", "export", "--stack", stackName])],
+        ["engine output", engineOutput.join("")],
+        ...inventory().hosts.flatMap((h) => filesBelow(path.join(h.fsRoot, "var", "log"))),
+        ...inventory().hosts.map(
+          (h) => [h.sshdLog, fs.existsSync(h.sshdLog) ? fs.readFileSync(h.sshdLog, "latin1") : ""] as [string, string],
+        ),
+      ];
+      const found = places.flatMap(([where, text]) =>
+        audited.filter((v) => text.includes(v)).map((v) => `${where}: ${v.slice(0, 6)}... (${v.length} chars)`),
+      );
+      expect(found).toEqual([]);
+    },
+    5 * 60 * 1000,
+  );
+
+  test(
     "destroy leaves the lab host clean",
     async () => {
-      const res = await stack.destroy({ configFile, onOutput: () => undefined });
+      const res = await stack.destroy({ configFile, onOutput: keep });
       expect(res.summary.result).toBe("succeeded");
       const host = inventory().hosts[0];
       for (const p of [

@@ -363,6 +363,25 @@ describe("secrets", () => {
     expect(msg).not.toContain(secret);
     expect(msg).toMatch(/exit code 4/);
   });
+
+  it("redact the SSH key, whole or a line of it, and each line of a multi-line secret", async () => {
+    const key = connection().privateKey!;
+    const keyLine = key.split("\n")[1];
+    const kubeconfig = `apiVersion: v1\nclient-key-data: ${crypto.randomBytes(24).toString("base64")}\n`;
+    const keyLineOfConfig = kubeconfig.split("\n")[1];
+    const msg = await failure(
+      create({
+        connection: connection(),
+        create: `echo ${JSON.stringify(keyLine)} >&2\necho ${JSON.stringify(keyLineOfConfig)} >&2\nexit 3`,
+        secretEnvironment: { KUBECONFIG_TEXT: kubeconfig },
+      }),
+    );
+    expect(keyLine.length).toBeGreaterThan(20);
+    expect(msg).not.toContain(keyLine);
+    expect(msg).not.toContain(keyLineOfConfig);
+    expect(msg.match(/\[secret\]/g)).toHaveLength(2);
+    expect(msg).toMatch(/exit code 3/);
+  });
 });
 
 describe("uploads", () => {
