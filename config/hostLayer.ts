@@ -63,6 +63,7 @@ export function k3sClusterArgs(
     disableAgentOnServers: site.disableAgentOnServers,
     registries: spec.registry,
     agentBatchSize: spec.upgrade.agentBatchSize,
+    agentTokenGeneration: site.agentTokenGeneration,
   };
 }
 
