@@ -64,6 +64,7 @@ export function k3sClusterArgs(
     registries: spec.registry,
     agentBatchSize: spec.upgrade.agentBatchSize,
     hostParallelism: spec.hostParallelism,
+    agentTokenGeneration: site.agentTokenGeneration,
   };
 }
 

@@ -330,6 +330,12 @@ export const SiteSchema = z.strictObject({
    * for places without a K3s build at hand such as the lab.
    */
   distribution: z.enum(["k3s", "upstream"]).default("k3s"),
+  /**
+   * Raise by one to rotate the site's agent token (K3s sites): a new secret,
+   * the servers' agent-token-file and then the agents' token files rewritten,
+   * each host restarted in the upgrade order. README "Join tokens, and rotating the agent token".
+   */
+  agentTokenGeneration: z.int().min(0).default(0),
   /** Simulated edge nodes registered by KWOK (lab and scale runs). */
   kwok: z.strictObject({ nodes: z.int().min(0).max(2000), size: size.optional() }).optional(),
   overrides: OverridesSchema.default({}),
@@ -625,6 +631,8 @@ export interface SiteSpec {
   profile: ProfileName;
   serviceMode: "systemd" | "supervise";
   disableAgentOnServers: boolean;
+  /** Raised by one to rotate the site's agent token. */
+  agentTokenGeneration: number;
   kwok?: KwokSpec;
   /** The stack file's overrides block, as written (OverridesSchema); siteLayerArgs turns it into SiteOverrides. */
   overrides: z.output<typeof OverridesSchema>;

@@ -773,6 +773,7 @@ function normalizeSite(s: RawSite, ssh: { port: number; user: string }): SiteSpe
     profile: s.profile,
     serviceMode: s.serviceMode,
     disableAgentOnServers: s.disableAgentOnServers,
+    agentTokenGeneration: s.agentTokenGeneration,
     overrides: s.overrides,
     hosts,
   };

@@ -5,7 +5,7 @@ import { k3sServerCount } from "../config/k3sDatastore";
 import { DEFAULT_HOST_PARALLELISM } from "../config/schema";
 import type { ProfileName } from "../config/profiles";
 import type { HostAccess } from "./connection";
-import { generatedSecret } from "../lib/generatedSecret";
+import { caHashFrom, caHashStep, hostTokenFiles, saveBootstrapStep, siteTokens } from "./clusterTokens";
 import { hostStep, type HostStep, type HostTransport } from "./hostStep";
 import { K3sHost, preflightStep, uniqueHostnames, type K3sArtifacts } from "./k3sHost";
 import { workloadHostDirectories } from "./render/hostDirs";
@@ -54,6 +54,8 @@ export interface K3sClusterArgs {
    * the install chain keeps its upgrade order. @default DEFAULT_HOST_PARALLELISM (30)
    */
   hostParallelism?: number;
+  /** Raise by one to rotate the site's agent token (infra/clusterTokens.ts). @default 0 */
+  agentTokenGeneration?: number;
 }
 
 /** The first server's API endpoint; an IPv6 literal goes in brackets, or the port would read as part of it. */
@@ -113,7 +115,7 @@ export function k3sHostConfigs(
 }
 
 /**
- * One site's K3s cluster: a join token, a preflight of every host, then
+ * One site's K3s cluster: its join secrets (infra/clusterTokens.ts), a preflight of every host, then
  * servers one at a time (the first with cluster-init when the site runs
  * embedded etcd: config/k3sDatastore.ts), then agents in batches, each step waiting for its
  * node to be Ready at the version before the next starts. The same order is
@@ -136,7 +138,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     this.apiServerUrl = apiServerUrlOf(first.access.address);
 
     const guard = new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this });
-    const token = generatedSecret(args.transport, `${name}-token`, 48, { parent: this });
+    const tokens = siteTokens(args.transport, name, args.agentTokenGeneration ?? 0, { parent: this });
 
     const byName = new Map(args.hosts.map((h) => [h.access.name, h]));
     const names = args.hosts.map((h) => h.access.name);
@@ -197,6 +199,8 @@ export class K3sCluster extends pulumi.ComponentResource {
     const configs = k3sHostConfigs(args);
 
     let previous: pulumi.Resource[] = [guard];
+    // Set once the first server runs (it is the plan's first step): what joining hosts pin.
+    let caHash: pulumi.Output<string> | undefined;
     const kubelets: { host: K3sHost; config: K3sConfigArgs }[] = [];
     for (const step of plan) {
       const done: pulumi.Resource[] = [];
@@ -212,7 +216,8 @@ export class K3sCluster extends pulumi.ComponentResource {
             privateKey: args.privateKey,
             version: args.version,
             artifacts: args.artifacts,
-            token,
+            tokens: hostTokenFiles(h.role, h === first, tokens, caHash),
+            tokenEpoch: tokens.epoch,
             registries: args.registries,
             serviceMode: args.serviceMode,
             hostDirectories: config.runsTrackers ? workloadDirs : undefined,
@@ -225,9 +230,23 @@ export class K3sCluster extends pulumi.ComponentResource {
         );
         done.push(node);
         if (!controlPlaneOnly) kubelets.push({ host: node, config });
+        if (h === first) {
+          const via = { transport: args.transport, access: h.access, privateKey: args.privateKey };
+          caHash = caHashFrom(caHashStep(`${name}-ca-hash`, via, { parent: this, dependsOn: [node] }), hostName);
+        }
       }
       previous = done;
     }
+
+    // Once every server runs with the current agent token (servers go one at a
+    // time, so the last in inventory order restarted last).
+    const last = servers[servers.length - 1];
+    saveBootstrapStep(
+      `${name}-bootstrap-save`,
+      { transport: args.transport, access: last.access, privateKey: args.privateKey },
+      tokens,
+      { parent: this, dependsOn: previous },
+    );
 
     const fetch = hostStep(
       `${name}-kubeconfig`,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostAccess } from "./connection";
 import { hostStep, type HostStep, type HostTransport } from "./hostStep";
 import { hostScript } from "./scripts";
+import type { HostTokenFiles } from "./render/joinTokens";
 import { renderK3sConfig, renderKubeletSysctls, type K3sConfigArgs, type NodeRole } from "./render/k3sConfig";
 import { renderRegistries, type RegistriesArgs } from "./render/registries";
 import { renderHostDirectories, type HostDirectory } from "./render/hostDirs";
@@ -34,7 +35,10 @@ export interface K3sHostArgs {
   /** The K3s version the artifacts are, e.g. v1.34.2+k3s1. */
   version: string;
   artifacts: K3sArtifacts;
-  token: pulumi.Input<string>;
+  /** What token-file and (servers) agent-token-file hold (infra/clusterTokens.ts hostTokenFiles); secret. */
+  tokens: pulumi.Input<HostTokenFiles>;
+  /** Changes when a token file's content changes for a new agent token: the service restarts on it. */
+  tokenEpoch: string;
   registries?: RegistriesArgs;
   serviceMode: ServiceMode;
   /** Directories the node's workloads mount (hostPath), made by the install (workloadHostDirectories). */
@@ -186,7 +190,10 @@ export class K3sHost extends pulumi.ComponentResource {
           REGISTRIES_YAML: registriesYaml,
           SYSCTL_CONF: args.config.protectKernelDefaults === false ? "" : renderKubeletSysctls(),
         },
-        secretEnvironment: { EDGEFLEET_TOKEN: args.token },
+        secretEnvironment: pulumi.output(args.tokens).apply((t) => ({
+          EDGEFLEET_TOKEN: t.token,
+          ...(t.agentToken !== undefined ? { EDGEFLEET_AGENT_TOKEN: t.agentToken } : {}),
+        })),
       },
       { parent: this, dependsOn: [install] },
     );
@@ -202,6 +209,7 @@ export class K3sHost extends pulumi.ComponentResource {
           args.artifacts.wasmShim?.sha256 ?? "",
           configYaml,
           registriesYaml,
+          args.tokenEpoch,
         ]),
       )
       .digest("hex");

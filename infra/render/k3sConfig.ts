@@ -40,6 +40,11 @@ export interface K3sConfigArgs {
   wasm: boolean;
   /** Root-only file holding the join token (written by configure.sh). @default DEFAULT_TOKEN_FILE */
   tokenFile?: string;
+  /**
+   * Servers: root-only file holding the agent token, the password agents join
+   * with (written by configure.sh). Not an agent flag. @default DEFAULT_AGENT_TOKEN_FILE
+   */
+  agentTokenFile?: string;
   /** https://<server>:6443 for every node that joins an existing cluster. */
   serverUrl?: string;
   /** First server of an embedded-etcd HA cluster. */
@@ -59,6 +64,7 @@ export interface K3sConfigArgs {
 }
 
 export const DEFAULT_TOKEN_FILE = "/etc/rancher/k3s/edgefleet-token";
+export const DEFAULT_AGENT_TOKEN_FILE = "/etc/rancher/k3s/edgefleet-agent-token";
 
 /** K3s's bundled RuntimeClasses (manifests/runtimes.yaml, incl. `wasmedge`); Pulumi owns ours instead. */
 export const RUNTIMES_ADDON = "runtimes";
@@ -174,6 +180,7 @@ function validate(args: K3sConfigArgs): void {
     if (args.disableAgent) serverOnly.push("disableAgent");
     if (args.tlsSan?.length) serverOnly.push("tlsSan");
     if (args.disable?.length) serverOnly.push("disable");
+    if (args.agentTokenFile !== undefined) serverOnly.push("agentTokenFile");
     if (serverOnly.length) {
       throw new Error(
         `${where}: ${serverOnly.join(", ")} apply to servers only; k3s agent refuses unknown flags and would not start`,
@@ -184,6 +191,15 @@ function validate(args: K3sConfigArgs): void {
   }
   if (args.tokenFile !== undefined && !args.tokenFile.startsWith("/")) {
     throw new Error(`${where}: tokenFile must be an absolute path`);
+  }
+  if (args.agentTokenFile !== undefined && !args.agentTokenFile.startsWith("/")) {
+    throw new Error(`${where}: the agent token file must be an absolute path`);
+  }
+  if (
+    args.role === "server" &&
+    (args.agentTokenFile ?? DEFAULT_AGENT_TOKEN_FILE) === (args.tokenFile ?? DEFAULT_TOKEN_FILE)
+  ) {
+    throw new Error(`${where}: tokenFile and agentTokenFile must be different files`);
   }
   for (const t of args.taints ?? []) {
     checkLabelKey(t.key, where);
@@ -205,8 +221,10 @@ function validate(args: K3sConfigArgs): void {
 export function k3sConfigDocument(args: K3sConfigArgs): Record<string, YamlValue> {
   validate(args);
   const doc: Record<string, YamlValue> = {};
-  // The token stays in a root-only file; config.yaml holds no secret and can sit in plain state.
+  // The tokens stay in root-only files; config.yaml holds no secret and can sit in plain state.
   doc["token-file"] = args.tokenFile ?? DEFAULT_TOKEN_FILE;
+  // Servers only: `k3s agent` has no such flag and would refuse to start.
+  if (args.role === "server") doc["agent-token-file"] = args.agentTokenFile ?? DEFAULT_AGENT_TOKEN_FILE;
   if (args.serverUrl) doc["server"] = args.serverUrl;
   if (args.role === "server" && args.clusterInit) doc["cluster-init"] = true;
   doc["node-name"] = args.nodeName;

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # configure.sh: write K3s's config files, each only when its content changed.
-# The join token goes to the root-only file named by `token-file` in
-# CONFIG_YAML; it is never echoed, logged or put on a command line.
+# The tokens go to the root-only files named by `token-file` and (servers)
+# `agent-token-file` in CONFIG_YAML; they are never echoed, logged or put on a
+# command line. infra/render/joinTokens.ts renders what each host's files hold.
 #
 # Environment (inputs):
 #   HOST_NAME        required  inventory name, used in every message
-#   CONFIG_YAML      required  rendered /etc/rancher/k3s/config.yaml (renderK3sConfig); must set token-file
-#   EDGEFLEET_TOKEN  secret    the join token (HostCommand secretEnvironment). If unset and TOKEN_STDIN=1,
-#                              the first line of stdin is the token. If neither, the token file is left
-#                              as it is and must already exist.
-#   TOKEN_STDIN      optional  1 = read the token from stdin (for running the file directly)
+#   CONFIG_YAML      required  rendered /etc/rancher/k3s/config.yaml (renderK3sConfig); must set token-file;
+#                              a server's also sets agent-token-file (an agent's never does)
+#   EDGEFLEET_TOKEN  secret    what token-file holds (HostCommand secretEnvironment): the bare server token on
+#                              the first server, K10<ca-hash>::server:<token> on a joining server,
+#                              K10<ca-hash>::node:<agent-token> on an agent
+#   EDGEFLEET_AGENT_TOKEN secret what agent-token-file holds (servers): the bare agent token on the first server,
+#                              K10<ca-hash>::node:<agent-token> on a joining one
+#                              If a token is unset and TOKEN_STDIN=1, stdin gives it (line 1 the token, line 2
+#                              the agent token). If neither, its file is left as it is and must already exist.
+#   TOKEN_STDIN      optional  1 = read the tokens from stdin (for running the file directly)
 #   REGISTRIES_YAML  optional  rendered registries.yaml; unset = leave as is, empty = remove
 #   SYSCTL_CONF      optional  kubelet sysctls (renderKubeletSysctls); unset = leave, empty = remove
 #   APPLY_SYSCTL     optional  1 = `sysctl -p` the file whenever the running values differ from it
@@ -49,26 +55,79 @@ put_file() {
   return 0
 }
 
-# token-file from the rendered config decides where the token lives
-token_rel=$(printf '%s\n' "$CONFIG_YAML" | sed -n 's/^token-file: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' | head -n1)
+# config_path <key>: the absolute path CONFIG_YAML gives for <key>, or empty
+config_path() {
+  local rel
+  rel=$(printf '%s\n' "$CONFIG_YAML" | sed -n "s/^$1: *\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\} *\$/\\1/p" | head -n1)
+  case "$rel" in
+    '' | /*) printf '%s' "$rel" ;;
+    *) fail "$1 must be an absolute path, got '$rel'" ;;
+  esac
+}
+
+# token-file (and agent-token-file) from the rendered config decide where the tokens live
+token_rel=$(config_path token-file)
 [ -n "$token_rel" ] || fail "CONFIG_YAML has no token-file entry; the token must live in a root-only file"
-case "$token_rel" in /*) ;; *) fail "token-file must be an absolute path, got '$token_rel'" ;; esac
-token_path="$ROOT$token_rel"
+agent_rel=$(config_path agent-token-file)
+[ "$agent_rel" != "$token_rel" ] || fail "token-file and agent-token-file name the same file"
 
 token=""
-if [ -n "${EDGEFLEET_TOKEN:-}" ]; then
-  token=$EDGEFLEET_TOKEN
-elif [ "${TOKEN_STDIN:-0}" = 1 ]; then
-  IFS= read -r token || true
+agent_token=""
+if [ "${TOKEN_STDIN:-0}" = 1 ]; then
+  IFS= read -r stdin_token || true
+  IFS= read -r stdin_agent_token || true
 fi
-unset EDGEFLEET_TOKEN
+token=${EDGEFLEET_TOKEN:-${stdin_token:-}}
+agent_token=${EDGEFLEET_AGENT_TOKEN:-${stdin_agent_token:-}}
+unset EDGEFLEET_TOKEN EDGEFLEET_AGENT_TOKEN stdin_token stdin_agent_token
+
+# token_shape <value> <users>: the bare secret, or K10<64 hex>::<user>:<secret> with <user>
+# one of <users> (a regex alternative). Nothing here prints the value.
+token_shape() {
+  case "$1" in *[[:space:]]*) return 1 ;; esac
+  if [[ "$1" =~ ^K10[0-9a-f]{64}::($2):[^:]+$ ]]; then return 0; fi
+  [[ "$1" != *:* ]]
+}
+# secret_of <value>: the secret part (what K3s keeps as the password)
+secret_of() { printf '%s' "${1##*:}"; }
+
+if [ -n "$agent_rel" ]; then
+  # A server: the server token joins servers, the agent token (K3s's `node` user) agents.
+  token_users=server
+else
+  # An agent never holds the server token in the form that pins the CA; the bare form
+  # is a stack from before agent tokens (infra/K3S-NOTES.md §8), replaced on its next up.
+  token_users=node
+fi
+
+# Every check before any write: a refused token leaves the host as it was.
 if [ -n "$token" ]; then
-  case "$token" in *[[:space:]]*) fail "the join token must be one line without whitespace" ;; esac
-  if put_file "$token_path" 0600 "$token"$'\n'; then changed+=(token); fi
-elif [ ! -s "$token_path" ]; then
+  token_shape "$token" "$token_users" ||
+    fail "the join token for token-file must be one line: the bare secret, or K10<sha256 of the cluster CA>::$token_users:<secret>"
+elif [ ! -s "$ROOT$token_rel" ]; then
   fail "no join token given (EDGEFLEET_TOKEN) and none present at $token_rel"
 fi
+if [ -n "$agent_rel" ]; then
+  if [ -n "$agent_token" ]; then
+    token_shape "$agent_token" node ||
+      fail "the agent token for agent-token-file must be one line: the bare secret, or K10<sha256 of the cluster CA>::node:<secret>"
+    server_token=$token
+    if [ -z "$server_token" ] && [ -s "$ROOT$token_rel" ]; then IFS= read -r server_token <"$ROOT$token_rel" || true; fi
+    if [ -n "$server_token" ] && [ "$(secret_of "$server_token")" = "$(secret_of "$agent_token")" ]; then
+      fail "the agent token must differ from the server token: an agent holding it could join as a server"
+    fi
+  elif [ ! -s "$ROOT$agent_rel" ]; then
+    fail "no agent token given (EDGEFLEET_AGENT_TOKEN) and none present at $agent_rel"
+  fi
+elif [ -n "$agent_token" ]; then
+  fail "an agent token was given but CONFIG_YAML has no agent-token-file (agents join with token-file only)"
+fi
+
+if [ -n "$token" ] && put_file "$ROOT$token_rel" 0600 "$token"$'\n'; then changed+=(token); fi
+if [ -n "$agent_token" ] && put_file "$ROOT$agent_rel" 0600 "$agent_token"$'\n'; then changed+=(agent-token); fi
 token=""
+agent_token=""
+server_token=""
 
 if put_file "$CONF_D/config.yaml" 0600 "$CONFIG_YAML"; then changed+=(config); fi
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # service.sh: run K3s as a service and restart it only when something it
-# reads changed (binary, config, token, registries, shim, unit/env or
+# reads changed (binary, config, tokens, registries, shim, unit/env or
 # supervisor). A fingerprint of those files is kept in
 # /var/lib/edgefleet/<service>.applied; a re-run with nothing new is a no-op.
 #
@@ -72,10 +72,12 @@ fingerprint_lines() {
 fingerprint() {
   fingerprint_lines "$@" | sha256sum | cut -d' ' -f1
 }
-# token-file may point elsewhere; include it too
-token_rel=$(sed -n 's/^token-file: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$ROOT/etc/rancher/k3s/config.yaml" 2>/dev/null | head -n1 || true)
+# token-file and (servers) agent-token-file may point elsewhere; include them too
 extra=()
-if [ -n "$token_rel" ]; then extra+=("$ROOT$token_rel"); fi
+for key in token-file agent-token-file; do
+  rel=$(sed -n "s/^$key: *\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\} *\$/\\1/p" "$ROOT/etc/rancher/k3s/config.yaml" 2>/dev/null | head -n1 || true)
+  if [ -n "$rel" ]; then extra+=("$ROOT$rel"); fi
+done
 
 applied_file="$STATE_DIR/$svc.applied"
 action=none

@@ -254,7 +254,16 @@ const hostSteps = (o: Outcome, suffix: string) => o.created.filter((n) => n.ends
 function expectNothingInstalled(o: Outcome): void {
   // A lab host's /etc is the machine's: configure.sh would write here and apply it to the shared kernel.
   expect(fs.existsSync("/etc/sysctl.d/90-edgefleet-k3s.conf")).toBe(false);
-  for (const step of ["-stage", "-install", "-configure", "-service", "-ready", "-kubeconfig"]) {
+  for (const step of [
+    "-stage",
+    "-install",
+    "-configure",
+    "-service",
+    "-ready",
+    "-ca-hash",
+    "-bootstrap-save",
+    "-kubeconfig",
+  ]) {
     expect([step, hostSteps(o, step)]).toEqual([step, []]);
   }
   for (const h of hosts) {
@@ -366,8 +375,8 @@ describe("K3s path: host faults through the engine", () => {
       expect(hostSteps(o, "-preflight")).toEqual([`${SITE}-${h1.name}-preflight`, `${SITE}-${h3.name}-preflight`]);
       expectNothingInstalled(o);
       // ef-2: the client connected and hung up before authenticating, so no
-      // session, script or environment (the join token travels only with
-      // configure, which never ran) reached it.
+      // session, script or environment (the join tokens travel only with
+      // configure and the bootstrap save, which never ran) reached it.
       const log2 = sshdLog(h2).slice(logBefore.length);
       expect(log2).toMatch(/Connection from 198\.18\.0\.1 port \d+ on /);
       expect(log2).not.toMatch(/publickey|session opened|Starting session/i);

@@ -6,9 +6,13 @@ source "$(dirname "$0")/lib.sh"
 ROOT=$(new_root)
 trap 'rm -rf "$ROOT"' EXIT
 CONFIG=$(strip_x "$(rendered config-agent.yaml)")
+SERVER_CONFIG=$(strip_x "$(rendered config-server.yaml)")
 REG=$(strip_x "$(rendered registries.yaml)")
-TOKEN='K10abc::server:s3cr3t-Token-Value'
+HASH=$(printf '%s' cluster-ca | sha256sum | cut -d' ' -f1)
+# What an agent's token-file holds: the agent token, pinned to the cluster CA.
+TOKEN="K10$HASH::node:s3cr3tAgentTokenValue"
 token_file="$ROOT/etc/rancher/k3s/edgefleet-token"
+agent_token_file="$ROOT/etc/rancher/k3s/edgefleet-agent-token"
 
 t "a first run without any token fails and writes nothing"
 run_script configure.sh ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML="$CONFIG"
@@ -102,5 +106,116 @@ t "a multi-line token is refused without echoing it"
 run_script configure.sh ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML="$CONFIG" EDGEFLEET_TOKEN=$'line1 s3cr3t\nline2'
 assert_eq "$STATUS" 1
 assert_not_contains "$ERR" "s3cr3t"
+
+t "an agent refuses the server token in the pinned form, without echoing it"
+run_script configure.sh ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML="$CONFIG" EDGEFLEET_TOKEN="K10$HASH::server:s3cr3tServerToken"
+assert_eq "$STATUS" 1
+assert_eq "$ERR" "configure failed on edge-a1: the join token for token-file must be one line: the bare secret, or K10<sha256 of the cluster CA>::node:<secret>"
+assert_eq "$(cat "$token_file")" rotated-token "token file after the refusal"
+
+t "a token whose CA hash is not a sha256 is refused"
+for bad in "K10abc::node:s3cr3tAgentTokenValue" "K10${HASH:1}::node:s3cr3tAgentTokenValue" "K10${HASH^^}::node:s3cr3tAgentTokenValue" \
+  "K10$HASH::node:" "K10$HASH:node:s3cr3tAgentTokenValue" "s3cr3t:AgentTokenValue"; do
+  run_script configure.sh ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML="$CONFIG" EDGEFLEET_TOKEN="$bad"
+  assert_eq "$STATUS" 1 "status for a malformed token"
+  assert_not_contains "$ERR" "s3cr3t"
+done
+
+t "an agent is given no agent token: its config has no agent-token-file"
+run_script configure.sh ROOT="$ROOT" HOST_NAME=edge-a1 CONFIG_YAML="$CONFIG" EDGEFLEET_TOKEN="$TOKEN" EDGEFLEET_AGENT_TOKEN=s3cr3tAgentToken2
+assert_eq "$STATUS" 1
+assert_eq "$ERR" "configure failed on edge-a1: an agent token was given but CONFIG_YAML has no agent-token-file (agents join with token-file only)"
+assert_absent "$agent_token_file"
+
+# A server: the first server holds the bare secrets, a joining one the pinned forms.
+SROOT=$(new_root)
+trap 'rm -rf "$ROOT" "$SROOT"' EXIT
+s_token_file="$SROOT/etc/rancher/k3s/edgefleet-token"
+s_agent_file="$SROOT/etc/rancher/k3s/edgefleet-agent-token"
+SERVER_TOKEN=s3cr3tServerTokenValue
+AGENT_TOKEN=s3cr3tAgentTokenValue
+SPY="$SROOT/fakes"
+
+t "a first server gets both files, 0600, and no token in any output, config.yaml or command line"
+argv_spy "$SPY/bin" "$SPY/argv" stat cmp mkdir dirname mktemp chmod mv sed head tr rm
+run_script configure.sh PATH="$SPY/bin:$PATH" ROOT="$SROOT" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG" \
+  EDGEFLEET_TOKEN="$SERVER_TOKEN" EDGEFLEET_AGENT_TOKEN="$AGENT_TOKEN"
+assert_eq "$STATUS" 0 "exit status ($ERR)"
+assert_eq "$OUT" 'EDGEFLEET_RESULT {"script":"configure","host":"edge-s1","changed":true,"files":["token","agent-token","config"]}'
+assert_eq "$(cat "$s_token_file")" "$SERVER_TOKEN"
+assert_eq "$(cat "$s_agent_file")" "$AGENT_TOKEN"
+assert_mode "$s_token_file" 600
+assert_mode "$s_agent_file" 600
+assert_contains "$(cat "$SROOT/etc/rancher/k3s/config.yaml")" 'agent-token-file: "/etc/rancher/k3s/edgefleet-agent-token"'
+assert_not_contains "$(cat "$SROOT/etc/rancher/k3s/config.yaml")" "s3cr3t" "a token in config.yaml"
+assert_not_contains "$OUT$ERR" "s3cr3t" "a token in the output"
+assert_contains "$(cat "$SPY/argv")" "mktemp " "the argv spy saw no call"
+assert_not_contains "$(cat "$SPY/argv")" "s3cr3t" "a token on a command line"
+
+t "the same tokens again change nothing, not even mtimes"
+before=$(snapshot "$SROOT")
+run_script configure.sh ROOT="$SROOT" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG" \
+  EDGEFLEET_TOKEN="$SERVER_TOKEN" EDGEFLEET_AGENT_TOKEN="$AGENT_TOKEN"
+assert_eq "$OUT" 'EDGEFLEET_RESULT {"script":"configure","host":"edge-s1","changed":false,"files":[]}'
+assert_eq "$(snapshot "$SROOT")" "$before" "tree after re-run"
+
+t "a joining server takes both tokens pinned to the CA; a new agent token rewrites only its file"
+run_script configure.sh ROOT="$SROOT" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG" \
+  EDGEFLEET_TOKEN="K10$HASH::server:$SERVER_TOKEN" EDGEFLEET_AGENT_TOKEN="K10$HASH::node:$AGENT_TOKEN"
+assert_eq "$STATUS" 0 "exit status ($ERR)"
+assert_contains "$OUT" '"files":["token","agent-token"]'
+assert_eq "$(cat "$s_agent_file")" "K10$HASH::node:$AGENT_TOKEN"
+run_script configure.sh ROOT="$SROOT" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG" \
+  EDGEFLEET_TOKEN="K10$HASH::server:$SERVER_TOKEN" EDGEFLEET_AGENT_TOKEN="K10$HASH::node:s3cr3tAgentTokenRotated"
+assert_eq "$OUT" 'EDGEFLEET_RESULT {"script":"configure","host":"edge-s1","changed":true,"files":["agent-token"]}'
+assert_eq "$(cat "$s_agent_file")" "K10$HASH::node:s3cr3tAgentTokenRotated"
+
+t "without tokens a server keeps both files"
+run_script configure.sh ROOT="$SROOT" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG"
+assert_eq "$STATUS" 0 "exit status ($ERR)"
+assert_contains "$OUT" '"changed":false'
+
+t "a server refuses an agent token equal to the server token, in either form, and writes nothing"
+before=$(snapshot "$SROOT")
+for pair in "$SERVER_TOKEN $SERVER_TOKEN" "K10$HASH::server:$SERVER_TOKEN K10$HASH::node:$SERVER_TOKEN"; do
+  read -r tok agent <<<"$pair"
+  run_script configure.sh ROOT="$SROOT" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG" EDGEFLEET_TOKEN="$tok" EDGEFLEET_AGENT_TOKEN="$agent"
+  assert_eq "$STATUS" 1
+  assert_eq "$ERR" "configure failed on edge-s1: the agent token must differ from the server token: an agent holding it could join as a server"
+done
+run_script configure.sh ROOT="$SROOT" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG" EDGEFLEET_AGENT_TOKEN="K10$HASH::node:$SERVER_TOKEN"
+assert_eq "$STATUS" 1 "an agent token equal to the server token already on the host"
+assert_eq "$(snapshot "$SROOT")" "$before" "tree after the refusals"
+
+t "a server refuses the server token as its agent token (the server form in agent-token-file)"
+run_script configure.sh ROOT="$SROOT" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG" \
+  EDGEFLEET_TOKEN="K10$HASH::server:$SERVER_TOKEN" EDGEFLEET_AGENT_TOKEN="K10$HASH::server:s3cr3tOther"
+assert_eq "$STATUS" 1
+assert_eq "$ERR" "configure failed on edge-s1: the agent token for agent-token-file must be one line: the bare secret, or K10<sha256 of the cluster CA>::node:<secret>"
+
+t "a server with no agent token given and none present fails and writes no config"
+S2=$(new_root)
+run_script configure.sh ROOT="$S2" HOST_NAME=edge-s2 CONFIG_YAML="$SERVER_CONFIG" EDGEFLEET_TOKEN="$SERVER_TOKEN"
+assert_eq "$STATUS" 1
+assert_eq "$ERR" "configure failed on edge-s2: no agent token given (EDGEFLEET_AGENT_TOKEN) and none present at /etc/rancher/k3s/edgefleet-agent-token"
+assert_absent "$S2/etc/rancher/k3s/config.yaml"
+rm -rf "$S2"
+
+t "both tokens can come from stdin, one a line"
+S3=$(new_root)
+set +e
+OUT=$(printf '%s\n%s\n' "$SERVER_TOKEN" "$AGENT_TOKEN" | env -i PATH="$PATH" ROOT="$S3" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG" TOKEN_STDIN=1 bash "$SCRIPTS/configure.sh")
+STATUS=$?
+set -e
+assert_eq "$STATUS" 0
+assert_eq "$(cat "$S3/etc/rancher/k3s/edgefleet-token")" "$SERVER_TOKEN"
+assert_eq "$(cat "$S3/etc/rancher/k3s/edgefleet-agent-token")" "$AGENT_TOKEN"
+rm -rf "$S3"
+
+t "one file for both tokens is refused"
+run_script configure.sh ROOT="$SROOT" HOST_NAME=edge-s1 CONFIG_YAML="${SERVER_CONFIG//edgefleet-agent-token/edgefleet-token}" \
+  EDGEFLEET_TOKEN="$SERVER_TOKEN" EDGEFLEET_AGENT_TOKEN="$AGENT_TOKEN"
+assert_eq "$STATUS" 1
+assert_eq "$ERR" "configure failed on edge-s1: token-file and agent-token-file name the same file"
 
 done_tests

@@ -82,3 +82,18 @@ rendered() {
   printf x # keep trailing newlines through $(...)
 }
 strip_x() { printf '%s' "${1%x}"; }
+
+# argv_spy <dir> <log> <command>...: wrappers in <dir> (put it first on PATH)
+# that append each call's command line to <log> and run the real command. A
+# test then reads <log> for what a secret must never be part of: an argv.
+argv_spy() {
+  local dir=$1 log=$2 cmd real
+  shift 2
+  mkdir -p "$dir"
+  : >"$log"
+  for cmd in "$@"; do
+    real=$(command -v "$cmd") || fail_test "argv_spy: no $cmd on PATH"
+    printf '#!/bin/sh\nprintf "%%s\\n" "%s $*" >>"%s"\nexec "%s" "$@"\n' "$cmd" "$log" "$real" >"$dir/$cmd"
+    chmod +x "$dir/$cmd"
+  done
+}

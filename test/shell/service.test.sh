@@ -16,6 +16,7 @@ mkdir -p "$ROOT/fakes" "$ROOT/etc/rancher/k3s"
 cp "$FAKES/k3s" "$ROOT/usr/local/bin/k3s"
 strip_x "$(rendered config-server.yaml)" >"$ROOT/etc/rancher/k3s/config.yaml"
 printf 'tok\n' >"$ROOT/etc/rancher/k3s/edgefleet-token"
+printf 'agenttok\n' >"$ROOT/etc/rancher/k3s/edgefleet-agent-token"
 UNIT=$(strip_x "$(rendered unit-server)")
 ENVF=$(strip_x "$(rendered env)")
 sysd=(ROOT="$ROOT" HOST_NAME=edge-s1 ROLE=server SERVICE_MODE=systemd UNIT_CONTENT="$UNIT" ENV_CONTENT="$ENVF"
@@ -47,6 +48,16 @@ run_script service.sh "${sysd[@]}"
 assert_contains "$OUT" '"action":"restarted"'
 assert_eq "$(grep -c . "$SCD/calls")" "$(grep -c -e 'is-enabled' -e 'is-active' -e 'restart' "$SCD/calls")" "only checks and a restart"
 assert_not_contains "$(cat "$SCD/calls")" "daemon-reload"
+
+t "systemd: a new agent token (agent-token-file, written by configure.sh) restarts; the same one again does not"
+printf 'agenttok2\n' >"$ROOT/etc/rancher/k3s/edgefleet-agent-token"
+: >"$SCD/calls"
+run_script service.sh "${sysd[@]}"
+assert_contains "$OUT" '"action":"restarted"'
+: >"$SCD/calls"
+run_script service.sh "${sysd[@]}"
+assert_contains "$OUT" '"action":"none"'
+assert_not_contains "$(cat "$SCD/calls")" "restart"
 
 t "systemd: a stopped service is started even when nothing changed"
 rm -f "$SCD/k3s.active"

@@ -29,7 +29,8 @@ run_script install.sh ROOT="$ROOT" HOST_NAME=edge-s1 K3S_SHA256="$(sha "$stage/k
   IMAGES_SHA256="$(sha "$stage/images.tar")" WASM_SHIM_SHA256="$(sha "$stage/containerd-shim-wasmedge-v1")"
 [ "$STATUS" = 0 ] || fail_test "install: $ERR"
 run_script configure.sh ROOT="$ROOT" HOST_NAME=edge-s1 CONFIG_YAML="$(strip_x "$(rendered config-server.yaml)")" \
-  REGISTRIES_YAML="$(strip_x "$(rendered registries.yaml)")" SYSCTL_CONF="$(strip_x "$(rendered sysctl.conf)")" EDGEFLEET_TOKEN=tok
+  REGISTRIES_YAML="$(strip_x "$(rendered registries.yaml)")" SYSCTL_CONF="$(strip_x "$(rendered sysctl.conf)")" EDGEFLEET_TOKEN=tok \
+  EDGEFLEET_AGENT_TOKEN=agenttok
 [ "$STATUS" = 0 ] || fail_test "configure: $ERR"
 SUP=$(strip_x "$(rendered supervisor-server)")
 run_script service.sh ROOT="$ROOT" HOST_NAME=edge-s1 ROLE=server SERVICE_MODE=supervise SUPERVISOR_CONTENT="${SUP//\/__ROOT__/$ROOT}" \

@@ -490,6 +490,46 @@ const THROWS: Array<{ file: string; match: string; cases?: string[]; unreachable
     unreachable: "k3sHostConfigs sets cluster-init on the first server only",
   },
   { file: "infra/render/k3sConfig.ts", match: "tokenFile must be an absolute path", unreachable: "DEFAULT_TOKEN_FILE" },
+  {
+    file: "infra/render/k3sConfig.ts",
+    match: "the agent token file must be an absolute path",
+    unreachable: "DEFAULT_AGENT_TOKEN_FILE",
+  },
+  {
+    file: "infra/render/k3sConfig.ts",
+    match: "tokenFile and agentTokenFile must be different files",
+    unreachable: "the two defaults differ and k3sHostConfigs sets no other",
+  },
+  {
+    file: "infra/clusterTokens.ts",
+    match: "agentTokenGeneration must be a whole number",
+    unreachable: "the schema takes whole numbers of at least 0 (config/schema.ts SiteSchema)",
+  },
+  {
+    file: "infra/clusterTokens.ts",
+    match: "a joining host needs the cluster CA hash",
+    unreachable: "the first server is the upgrade plan's first step, so its CA hash exists before any joining host",
+  },
+  {
+    file: "infra/render/joinTokens.ts",
+    match: "must be 16-256 letters and digits",
+    unreachable: "generatedSecret makes 48 letters and digits",
+  },
+  {
+    file: "infra/render/joinTokens.ts",
+    match: "must be 64 lowercase hex digits",
+    unreachable: "caHashOf checks the hash before any token is built from it",
+  },
+  {
+    file: "infra/render/joinTokens.ts",
+    match: "the agent token must differ from the server token",
+    unreachable: "two secrets generated apart (infra/clusterTokens.ts siteTokens)",
+  },
+  {
+    file: "infra/render/joinTokens.ts",
+    match: "reported no cluster CA hash",
+    unreachable: "the ca-hash step's stdout, known only once it ran on the host (scripts/ca-hash.sh fails first)",
+  },
   { file: "infra/render/k3sConfig.ts", match: "taint effect", cases: ["a taint with an unknown effect"] },
   {
     file: "infra/render/k3sConfig.ts",
@@ -598,8 +638,10 @@ pulumi.runtime.setMocks(
       registered.push({ type: args.type, name: args.name, inputs: args.inputs });
       const state: Json = { ...args.inputs };
       if (args.type.startsWith("pulumi-nodejs:dynamic")) state.result = SECRET_PLACEHOLDER;
-      if (args.name.endsWith("-token")) state.result = "MockToken0123456789abcdefghijklmnopqrstuvwxyzAB";
+      if (args.name.endsWith("-agent-token")) state.result = "MockAgentToken0123456789abcdefghijklmnopqrstuvwx";
+      else if (args.name.endsWith("-token")) state.result = "MockToken0123456789abcdefghijklmnopqrstuvwxyzAB";
       if (args.name.endsWith("-kubeconfig")) state.stdout = "clusters: []\n";
+      if (args.name.endsWith("-ca-hash")) state.stdout = `EDGEFLEET_RESULT {"caHash":"${"c0ffee".padEnd(64, "0")}"}\n`;
       return { id: `${args.name}-id`, state };
     },
     call: (args) => args.inputs,

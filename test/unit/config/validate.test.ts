@@ -802,3 +802,20 @@ describe("validate: registry mirrors", () => {
     expectProblem(cfg, 'edgefleet:registry.mirrors["docker.io"].endpoint[0]', /not a valid url/);
   });
 });
+
+describe("validate: agentTokenGeneration", () => {
+  it("defaults to 0 and reaches the cluster's args as written", async () => {
+    const { k3sClusterArgs } = await import("../../../config/hostLayer");
+    const cfg = validConfig();
+    sites(cfg)[1].agentTokenGeneration = 3;
+    const spec = validate("test-stack", cfg, SECRET_KEYS);
+    expect(spec.sites.map((s) => s.agentTokenGeneration)).toEqual([0, 3]);
+    expect(k3sClusterArgs(spec, spec.sites[1], 1, "key", "/").agentTokenGeneration).toBe(3);
+  });
+
+  it.each([-1, 1.5, "1"])("refuses %p, at the site's path", (g) => {
+    const cfg = validConfig();
+    sites(cfg)[0].agentTokenGeneration = g;
+    expectProblem(cfg, "edgefleet:sites[0].agentTokenGeneration", /./);
+  });
+});

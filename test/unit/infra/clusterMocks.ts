@@ -1,7 +1,7 @@
 /**
  * Pulumi mocks for K3sCluster tests: records every registration (type, name,
- * inputs, provider) in order, gives the token and kubeconfig steps the
- * outputs the cluster reads, and can hold chosen steps open until a test lets
+ * inputs, provider) in order, gives the generated secrets, the ca-hash and
+ * kubeconfig steps the outputs the cluster reads, and can hold chosen steps open until a test lets
  * them finish (what the engine would see as a step still running).
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -23,6 +23,11 @@ export interface ClusterMocks {
   settle: () => Promise<void>;
 }
 
+/** What the mocks give the generated secrets and the ca-hash step. */
+export const MOCK_SERVER_TOKEN = "MockServerToken0123456789abcdefghijklmnopqrstuvw";
+export const MOCK_AGENT_TOKEN = "MockAgentToken0123456789abcdefghijklmnopqrstuvwx";
+export const MOCK_CA_HASH = "c0ffee".padEnd(64, "0");
+
 export function installClusterMocks(hold: (name: string) => boolean = () => false): ClusterMocks {
   const registered: Registered[] = [];
   const held = new Map<string, { finish: () => void }>();
@@ -31,8 +36,13 @@ export function installClusterMocks(hold: (name: string) => boolean = () => fals
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
         const state: Record<string, unknown> = { ...args.inputs };
-        if (args.name.endsWith("-token")) state.result = "MockToken0123456789abcdefghijklmnopqrstuvwxyzAB";
+        // Each generated secret gets its own value (48 letters and digits, as generatedSecret makes).
+        if (args.name.endsWith("-agent-token")) state.result = MOCK_AGENT_TOKEN;
+        else if (args.name.endsWith("-token")) state.result = MOCK_SERVER_TOKEN;
         if (args.name.endsWith("-kubeconfig")) state.stdout = "clusters: []\n";
+        if (args.name.endsWith("-ca-hash")) {
+          state.stdout = `EDGEFLEET_RESULT {"script":"ca-hash","host":"x","changed":false,"caHash":"${MOCK_CA_HASH}"}\n`;
+        }
         const done = { id: `${args.name}-id`, state };
         if (!hold(args.name)) return done;
         return new Promise((resolve) => held.set(args.name, { finish: () => resolve(done) }));

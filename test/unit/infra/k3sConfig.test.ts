@@ -1,5 +1,6 @@
 import { parse } from "yaml";
 import {
+  DEFAULT_AGENT_TOKEN_FILE,
   DEFAULT_TOKEN_FILE,
   kubeletArgs,
   renderK3sConfig,
@@ -41,6 +42,7 @@ describe("renderK3sConfig", () => {
       [
         "# Managed by Edgefleet (Pulumi). Local edits are overwritten.",
         `token-file: "${DEFAULT_TOKEN_FILE}"`,
+        `agent-token-file: "${DEFAULT_AGENT_TOKEN_FILE}"`,
         "cluster-init: true",
         'node-name: "retail-s1"',
         "node-label:",
@@ -65,6 +67,19 @@ describe("renderK3sConfig", () => {
       ].join("\n"),
     );
     expect(text).not.toMatch(/^token:/m);
+    expect(text).not.toMatch(/^agent-token:/m);
+  });
+
+  it("names the agent token's file on every server and never on an agent (k3s agent has no such flag)", () => {
+    const joining = parse(renderK3sConfig({ ...firstServer, clusterInit: false, serverUrl: "https://10.0.0.10:6443" }));
+    expect(joining["agent-token-file"]).toBe(DEFAULT_AGENT_TOKEN_FILE);
+    expect(parse(renderK3sConfig({ ...firstServer, disableAgent: true }))["agent-token-file"]).toBe(
+      DEFAULT_AGENT_TOKEN_FILE,
+    );
+    expect(parse(renderK3sConfig(agent))["agent-token-file"]).toBeUndefined();
+    expect(parse(renderK3sConfig({ ...firstServer, agentTokenFile: "/etc/k3s/agent" }))["agent-token-file"]).toBe(
+      "/etc/k3s/agent",
+    );
   });
 
   it("keeps write-kubeconfig-mode a string a YAML 1.1 parser cannot read as octal", () => {
@@ -178,8 +193,22 @@ describe("renderK3sConfig", () => {
     ["bad label value", { labels: { zone: "has space" } }, /not a valid label value/],
     ["bad node name", { nodeName: "Retail_A1" }, /lowercase DNS label/],
     ["relative token file", { tokenFile: "token" }, /absolute path/],
+    [
+      "an agent token file on an agent",
+      { agentTokenFile: "/etc/rancher/k3s/a" },
+      /agentTokenFile apply to servers only/,
+    ],
   ])("refuses %s", (_name, patch, msg) => {
     expect(() => renderK3sConfig({ ...agent, ...patch })).toThrow(msg);
+  });
+
+  it("refuses one file for both tokens, and a relative agent token file", () => {
+    expect(() => renderK3sConfig({ ...firstServer, agentTokenFile: DEFAULT_TOKEN_FILE })).toThrow(
+      /tokenFile and agentTokenFile must be different files/,
+    );
+    expect(() => renderK3sConfig({ ...firstServer, agentTokenFile: "agent" })).toThrow(
+      /the agent token file must be an absolute path/,
+    );
   });
 
   it("refuses cluster-init together with a server URL", () => {

@@ -54,6 +54,8 @@ describe("shellcheck", () => {
       "wait-ready.sh",
       "drain.sh",
       "uninstall.sh",
+      "ca-hash.sh",
+      "save-bootstrap.sh",
     ]) {
       expect(files).toContain(path.join(repo, "infra/scripts", s));
     }
