@@ -252,6 +252,13 @@ const CASES: Case[] = [
     key: 'edgefleet:registry.mirrors["docker.io"].endpoint[0]',
   },
   {
+    name: "a host parallelism of 0",
+    raw: (c) => (c["edgefleet:hostParallelism"] = 0),
+    spec: (s) => (s.hostParallelism = 0),
+    later: { layers: /parallelism must be a whole number >= 1/ },
+    key: "edgefleet:hostParallelism",
+  },
+  {
     name: "an agent batch size of 0",
     raw: (c) => (c["edgefleet:upgrade"] = { agentBatchSize: 0 }),
     spec: (s) => (s.upgrade = { agentBatchSize: 0 }),
@@ -572,6 +579,7 @@ const THROWS: Array<{ file: string; match: string; cases?: string[]; unreachable
       "VersionGuard's check against the deployed version: state, not config; refused at preview before any host step",
   })),
   { file: "infra/render/upgrade.ts", match: "upgrade batch size must be", cases: ["an agent batch size of 0"] },
+  { file: "infra/stageStep.ts", match: "parallelism must be a whole number", cases: ["a host parallelism of 0"] },
   {
     file: "infra/render/upgrade.ts",
     match: "appears twice in the upgrade inventory",
