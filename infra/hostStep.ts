@@ -18,6 +18,10 @@
  *   install: for air-gapped controllers and the lab, where the command
  *   provider cannot be built or downloaded.
  *
+ * On the host, both run the step under the same wrapper (lib/hostStep.sh,
+ * sent at the head of the payload): in a session of its own, stopped at its
+ * deadline or when the connection closes, under the host's lock.
+ *
  * Differences an operator sees (README "Host transports"): with "command" a
  * rotated deploy key is an update of every step (the key is part of its
  * connection input), which re-runs each idempotent script once; and the
@@ -26,12 +30,12 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { HostCommand } from "../lib/hostCommand";
-import { stepPayload } from "../lib/hostCommandRun";
+import { HostCommand, type HostLock } from "../lib/hostCommand";
+import { controllerTimeoutSeconds, stepPayload, type StepGuard } from "../lib/hostCommandRun";
 import type { HostTransport } from "../config/schema";
 import { connectionFor, type HostAccess } from "./connection";
 
-export type { HostTransport };
+export type { HostTransport, HostLock };
 
 export interface HostUpload {
   /** Path on the machine running Pulumi; only its content reaches the host. */
@@ -61,8 +65,17 @@ export interface HostStepArgs {
   captureStdout?: boolean;
   /** Mark stdout secret (a kubeconfig). @default false */
   secretStdout?: boolean;
-  /** @default 900 */
+  /**
+   * The step's whole time on the host, the wait for the host lock included:
+   * the host stops every process of it there (lib/hostStep.sh). @default 900
+   */
   timeoutSeconds?: number;
+  /**
+   * The host lock it takes: "exclusive" (it changes the host), "shared" (it
+   * only reads it), "none" (it runs there on behalf of another host).
+   * @default "exclusive"
+   */
+  lock?: HostLock;
 }
 
 /** A declared step: depend on it, read its stdout. */
@@ -115,6 +128,13 @@ export function hostStep(name: string, args: HostStepArgs, opts: pulumi.CustomRe
   if (args.delete !== undefined && args.secretEnvironment !== undefined) {
     throw new Error(`host step ${name}: a step with a delete script carries no secret environment`);
   }
+  // What the host-side wrapper is told, the same on both transports; fixed at
+  // preview (the standard transport stores it in its stdin).
+  const guard: StepGuard = {
+    step: `${pulumi.getStack()}/${name}`,
+    lock: args.lock,
+    timeoutSeconds: args.timeoutSeconds,
+  };
   if (args.transport === "openssh") {
     return new HostCommand(
       name,
@@ -129,6 +149,8 @@ export function hostStep(name: string, args: HostStepArgs, opts: pulumi.CustomRe
         captureStdout: args.captureStdout,
         secretStdout: args.secretStdout,
         timeoutSeconds: args.timeoutSeconds,
+        step: guard.step,
+        lock: args.lock,
       },
       opts,
     );
@@ -164,13 +186,16 @@ export function hostStep(name: string, args: HostStepArgs, opts: pulumi.CustomRe
   const hasSecrets = args.secretEnvironment !== undefined;
   const stdin = pulumi
     .output(args.secretEnvironment ?? {})
-    .apply((secret) => stepPayload(script, args.environment, secret as Record<string, string>));
+    .apply((secret) => stepPayload(script, args.environment, secret as Record<string, string>, guard));
   // The delete script has no secrets: it travels in the command itself, as a here-document.
   const deleteCommand =
     args.delete === undefined
       ? undefined
-      : `bash -s <<'__EDGEFLEET_DELETE__'\n${stepPayload(args.delete, args.environment)}__EDGEFLEET_DELETE__\n`;
-  const timeout = `${args.timeoutSeconds ?? 900}s`;
+      : `bash -s <<'__EDGEFLEET_DELETE__'\n${stepPayload(args.delete, args.environment, {}, guard)}__EDGEFLEET_DELETE__\n`;
+  // The engine's timeout is a backstop past the host's own deadline, as the
+  // built-in transport's (controllerTimeoutSeconds): the host stops the step
+  // and says so; the engine gives up only on a host that stopped answering.
+  const timeout = `${controllerTimeoutSeconds(args.timeoutSeconds ?? 900)}s`;
   const step = new command.remote.Command(
     name,
     {

@@ -255,6 +255,8 @@ export class K3sCluster extends pulumi.ComponentResource {
         access: first.access,
         privateKey: args.privateKey,
         create: "cat /etc/rancher/k3s/k3s.yaml",
+        // A read: it waits for a change of the server under way, not for readers.
+        lock: "shared",
         captureStdout: true,
         secretStdout: true,
         // After an upgrade the API server's certificate may be new.

@@ -102,6 +102,10 @@ export function preflightStep(name: string, args: PreflightArgs, opts?: pulumi.C
       },
       // Its EDGEFLEET_RESULT line carries the host's real hostname (uniqueHostnames).
       captureStdout: true,
+      // It reads the host: it waits for another run's change of it (and
+      // refuses, naming that run, if the change goes on), so a second run
+      // stops here, before it changes any host of the site.
+      lock: "shared",
     },
     opts,
   );
@@ -243,6 +247,10 @@ export class K3sHost extends pulumi.ComponentResource {
           // Removal: drain and delete the Node from a server that stays, before
           // this host's install step is deleted (which uninstalls K3s).
           delete: hostScript("drain"),
+          // It runs on the controller server for this node, side by side with
+          // the other nodes' readiness and drains, and changes nothing of
+          // that server: no lock, or they would queue behind each other.
+          lock: "none",
           environment: {
             HOST_NAME: args.controller.name,
             NODE_NAME: node,

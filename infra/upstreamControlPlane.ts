@@ -97,6 +97,8 @@ export class UpstreamControlPlane extends pulumi.ComponentResource {
       {
         ...via,
         create: "cat /etc/kubernetes/admin.kubeconfig",
+        // A read: it waits for a change of the server under way, not for readers.
+        lock: "shared",
         captureStdout: true,
         secretStdout: true,
         triggers: [args.version],

@@ -15,6 +15,9 @@ import * as pulumi from "@pulumi/pulumi";
  * - secrets never touch a command line: the script, its environment and its
  *   secret environment travel on ssh's stdin, wrapped in a function whose own
  *   stdin is /dev/null; the remote command line is only `bash -s`;
+ * - on the host, each step runs under lib/hostStep.sh: in a session of its
+ *   own with a deadline, stopped when the connection closes, and under the
+ *   host's lock;
  * - files are uploaded only when the host's sha256 differs from the local one;
  * - diffs are computed locally, so `pulumi up` with no changes opens no SSH
  *   session at all.
@@ -53,6 +56,15 @@ export interface UploadInputs {
   mode?: string;
 }
 
+/**
+ * Which host lock a step takes (lib/hostStep.sh): "exclusive" for a step that
+ * changes the host it runs on; "shared" for one that only reads it, which
+ * waits for a change under way but not for other readers; "none" for one that
+ * runs on a host on behalf of another (readiness and drain on a server), which
+ * must not queue behind its siblings.
+ */
+export type HostLock = "exclusive" | "shared" | "none";
+
 export interface HostCommandArgs {
   connection: pulumi.Input<{ [K in keyof SshConnectionInputs]: pulumi.Input<SshConnectionInputs[K]> }>;
   /** Script run on create. */
@@ -71,7 +83,15 @@ export interface HostCommandArgs {
   captureStdout?: boolean;
   /** Mark stdout secret (e.g. a kubeconfig). */
   secretStdout?: boolean;
+  /**
+   * The step's whole time on the host, the wait for its lock included: the
+   * host stops it there (lib/hostStep.sh). @default 900
+   */
   timeoutSeconds?: number;
+  /** Who the step is, in the host's lock records and messages: "<stack>/<resource name>". */
+  step?: string;
+  /** @default "exclusive" */
+  lock?: HostLock;
 }
 
 interface Inputs {
@@ -85,6 +105,8 @@ interface Inputs {
   triggers?: unknown[];
   captureStdout?: boolean;
   timeoutSeconds?: number;
+  step?: string;
+  lock?: HostLock;
 }
 
 interface Outputs extends Inputs {
@@ -102,12 +124,14 @@ interface Outputs extends Inputs {
  *   checkout only when a step runs; a no-op, which only diffs, never loads it.
  *   The provider process has no TypeScript loader, so it transpiles that one
  *   file with the project's typescript (every Pulumi TypeScript program has
- *   it) and keeps the result for the life of the process.
+ *   it) and keeps the result for the life of the process. It reads the
+ *   host-side wrapper, lib/hostStep.sh, next to it.
  * - diff: only what reaches the host counts: the host it is (address, port,
  *   user, pinned keys), scripts, environment and the uploads' remote paths,
  *   modes and digests. Where the checkout lives (upload local paths), which
- *   deploy key opens the session, timeouts and the texts of error messages do
- *   not, so a second operator, a CI runner or a rotated key sees no change.
+ *   deploy key opens the session, timeouts, the step's name and lock mode
+ *   (how a step runs there, not what it does) and the texts of error messages
+ *   do not, so a second operator, a CI runner or a rotated key sees no change.
  *   Nor does `__provider` (this code): a new Edgefleet release must not re-run
  *   every step on every host.
  */

@@ -14,7 +14,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { SshConnectionInputs, UploadInputs } from "./hostCommand";
+import type { HostLock, SshConnectionInputs, UploadInputs } from "./hostCommand";
 
 /**
  * An SSH login name as useradd takes it (the stack schema holds users to it
@@ -45,35 +45,120 @@ export function unplainSshField(c: SshConnectionInputs): string | undefined {
   return bad ? `${bad[0]} ${JSON.stringify(bad[1])}` : undefined;
 }
 
+/** What the host-side wrapper needs to know of a step; the same on both transports. */
+export interface StepGuard {
+  /** Who the step is, in the holder record and messages: "<stack>/<resource name>". */
+  step?: string;
+  /** @default "exclusive" */
+  lock?: HostLock;
+  /** The step's whole time on the host, the wait for the lock included. @default 900 */
+  timeoutSeconds?: number;
+}
+
+/** What only the built-in transport knows, since it builds the payload when the step runs. */
+export interface RunFacts {
+  /** The controller's clock (preflight's skew check). */
+  controllerEpoch?: number;
+  /** Who runs the step, for the holder record: "<hostname> (user <u>, pid <p>)". */
+  controller?: string;
+}
+
+/** How long a step may wait for its host lock: a bounded wait, then a refusal naming the holder. */
+export const LOCK_WAIT_SECONDS = 60;
+
+/** Between TERM and KILL when a step times out on the host: a tenth of its timeout, 1 to 10 s. */
+export function killAfterSeconds(timeoutSeconds: number): number {
+  return Math.min(10, Math.max(1, Math.ceil(timeoutSeconds / 10)));
+}
+
+/**
+ * How long the controller waits for a step before it gives up on the host
+ * (closes the connection): after the host's own deadline and kill, plus slack
+ * for the connection. The host ends a step by itself; this only bounds a host
+ * or network that stopped answering.
+ */
+export function controllerTimeoutSeconds(timeoutSeconds: number): number {
+  return timeoutSeconds + killAfterSeconds(timeoutSeconds) + 15;
+}
+
+let wrapperText: string | undefined;
+
+/**
+ * lib/hostStep.sh without its comment and blank lines (the file has no
+ * heredoc or multi-line string, so no such line is data): sent with every
+ * step, and stored with every step of the standard transport.
+ */
+export function hostWrapper(): string {
+  if (wrapperText === undefined) {
+    const file = path.join(__dirname, "hostStep.sh");
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+      throw new Error(`host steps: cannot read their host-side wrapper ${file}: ${(e as Error).message}`);
+    }
+    wrapperText = text
+      .split("\n")
+      .filter((l) => !/^\s*(#|$)/.test(l))
+      .join("\n");
+    wrapperText += "\n";
+  }
+  return wrapperText;
+}
+
+const HOST_LOCKS: readonly HostLock[] = ["exclusive", "shared", "none"];
+
 /**
  * What a host step sends on the SSH session's stdin to `bash -s`, for both
- * transports (infra/hostStep.ts): the script inside a function, its
- * environment (secrets included) exported first, and the function's own stdin
- * /dev/null so no command in the script can read the rest of the payload.
- * Nothing of it is on a command line. `controllerEpoch` is the controller's
- * clock when the step runs (preflight's skew check); the standard transport
- * fixes its inputs at preview, so it has none.
+ * transports (infra/hostStep.ts), in three parts (lib/hostStep.sh says how
+ * they run): the wrapper's settings, the wrapper, and the step. The step is
+ * its script inside a function, its environment (secrets included) exported
+ * first, and the function's own stdin /dev/null so no command in the script
+ * can read the rest of the payload; only the step's own shell reads that part.
+ * Nothing of it is on a command line. `run` holds what the built-in transport
+ * adds when the step runs (the controller's clock and name); the standard
+ * transport fixes its inputs at preview, so it has none: an input that changed
+ * on every run would re-run the step every time.
  */
 export function stepPayload(
   script: string,
   environment: Record<string, string> = {},
   secretEnvironment: Record<string, string> = {},
-  controllerEpoch?: number,
+  guard: StepGuard = {},
+  run: RunFacts = {},
 ): string {
   const q = (s: string) => `'${s.split("'").join(`'\\''`)}'`;
-  const exports = [...Object.entries(environment), ...Object.entries(secretEnvironment)].map(([k, v]) => {
+  // The holder record is one line per field: no control characters in its values.
+  const line = (s: string) => s.replace(/[^ -~\u0080-\uffff]/g, "?");
+  // Not `exports`: in the CommonJS this file becomes, that name is the module's.
+  const exported = [...Object.entries(environment), ...Object.entries(secretEnvironment)].map(([k, v]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment name ${k}`);
     return `export ${k}=${q(v)}`;
   });
+  const timeout = guard.timeoutSeconds ?? 900;
+  if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`invalid timeoutSeconds ${timeout}`);
+  const lock = guard.lock ?? "exclusive";
+  if (!HOST_LOCKS.includes(lock)) throw new Error(`invalid host lock ${JSON.stringify(lock)}`);
   return [
-    "__edgefleet_step() {",
-    ...(controllerEpoch === undefined ? [] : [`export EDGEFLEET_CONTROLLER_EPOCH=${controllerEpoch}`]),
-    ...exports,
+    `EDGEFLEET_STEP=${q(line(guard.step ?? "unnamed step"))}`,
+    `EDGEFLEET_LOCK=${lock}`,
+    `EDGEFLEET_TIMEOUT=${timeout}`,
+    `EDGEFLEET_KILL_AFTER=${killAfterSeconds(timeout)}`,
+    `EDGEFLEET_LOCK_WAIT=${LOCK_WAIT_SECONDS}`,
+    ...(run.controller === undefined ? [] : [`EDGEFLEET_CONTROLLER=${q(line(run.controller))}`]),
+    hostWrapper() + "__edgefleet_step() {",
+    ...(run.controllerEpoch === undefined ? [] : [`export EDGEFLEET_CONTROLLER_EPOCH=${run.controllerEpoch}`]),
+    ...exported,
     script,
     "}",
     "__edgefleet_step </dev/null",
     "",
   ].join("\n");
+}
+
+/** The wrapper's view of a step's inputs, as the provider receives them. */
+export function guardOf(inputs: Pick<StepInputs, "step" | "lock" | "timeoutSeconds">): StepGuard {
+  return { step: inputs.step, lock: inputs.lock, timeoutSeconds: inputs.timeoutSeconds };
 }
 
 /** What a step needs to run: the resource's inputs as the provider receives them. */
@@ -83,6 +168,20 @@ export interface StepInputs {
   secretEnvironment?: Record<string, string>;
   uploads?: UploadInputs[];
   timeoutSeconds?: number;
+  /** "<stack>/<resource name>" (infra/hostStep.ts). */
+  step?: string;
+  lock?: HostLock;
+}
+
+/** This controller, as a host's lock holder record names it. */
+function controllerName(): string {
+  let user = "?";
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // no passwd entry (a container's arbitrary uid)
+  }
+  return `${os.hostname()} (user ${user}, pid ${process.pid})`;
 }
 
 const hashes = new Map<string, Promise<string>>();
@@ -253,6 +352,18 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
         // no bastion, or it wrote nothing
       }
       const e = redact((proxyErr + stderr).trim());
+      // The host-side wrapper's own refusals and its timeout (lib/hostStep.sh):
+      // its message, and for a timeout what the step wrote last.
+      const wrapper = /^edgefleet: .*$/m.exec(e);
+      if (wrapper && (code === 124 || code === 75 || code === 70)) {
+        const before = e.slice(0, wrapper.index).trimEnd();
+        const own = e.slice(wrapper.index).replace(/^edgefleet: /, "");
+        if (code === 124) {
+          const tail = before.split("\n").slice(-20).join("\n");
+          return `${where}: ${own}${tail ? `\nThe step's last output:\n${tail}` : ""}`;
+        }
+        return `${where}: ${own}`;
+      }
       // Only ssh's own failures (exit 255) are connection problems; a script's
       // stderr saying "Connection refused" or "Permission denied" is the step's.
       if (code !== 255) {
@@ -289,22 +400,41 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
       return `${where}: step failed with exit code ${code}:\n${e.split("\n").slice(-25).join("\n")}`;
     };
 
+    const timeoutSeconds = inputs.timeoutSeconds ?? 900;
+    const timeoutMs = timeoutSeconds * 1000;
+    const scriptTimeoutMs = controllerTimeoutSeconds(timeoutSeconds) * 1000;
+    const gaveUp = (ms: number) =>
+      ms === scriptTimeoutMs
+        ? `timed out after ${timeoutSeconds}s, and the host did not report it within ${ms / 1000 - timeoutSeconds}s more; ` +
+          `the connection was closed, which stops the step on the host if it still runs there`
+        : `timed out after ${ms / 1000}s`;
+
     const ssh = (remote: string[], stdin: string | Buffer | { file: string }, timeoutMs: number) =>
       new Promise<string>((resolve, reject) => {
         const child = cp.spawn("ssh", [...target, "--", ...remote], { stdio: ["pipe", "pipe", "pipe"] });
         let out = "";
         let err = "";
+        // Giving up closes the connection: the mux client is killed and the
+        // master told to go, so the host's sshd session ends, and the wrapper's
+        // watcher (lib/hostStep.sh) stops what is left of the step there. For
+        // the script this fires only after the host's own deadline (see
+        // controllerTimeoutSeconds), i.e. when the host or the network stopped
+        // answering.
+        let timedOut = false;
         const timer = setTimeout(() => {
+          timedOut = true;
           child.kill("SIGKILL");
           void closeMaster();
         }, timeoutMs);
         child.stdout.on("data", (d: Buffer) => (out += d.toString()));
         child.stderr.on("data", (d: Buffer) => (err += d.toString()));
         child.on("error", (e: Error) => reject(new Error(`${where}: cannot run ssh: ${e.message}`)));
-        child.on("close", (code: number | null) => {
+        child.on("close", (code: number | null, signal: string | null) => {
           clearTimeout(timer);
           if (code === 0) resolve(out);
-          else reject(new Error(code === null ? `${where}: timed out after ${timeoutMs / 1000}s` : explain(err, code)));
+          else if (timedOut) reject(new Error(`${where}: ${gaveUp(timeoutMs)}`));
+          else if (code === null) reject(new Error(`${where}: ssh was killed (${signal}) before the step ended`));
+          else reject(new Error(explain(err, code)));
         });
         child.stdin.on("error", () => undefined);
         if (typeof stdin === "object" && !Buffer.isBuffer(stdin)) {
@@ -313,8 +443,6 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
           child.stdin.end(stdin);
         }
       });
-
-    const timeoutMs = (inputs.timeoutSeconds ?? 900) * 1000;
 
     // Every artifact is checked before anything is sent, so a wrong checksum
     // leaves the host untouched (not just the uploads after it).
@@ -370,11 +498,14 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
 
     let payload: string;
     try {
-      payload = stepPayload(script, inputs.environment, inputs.secretEnvironment, Math.floor(Date.now() / 1000));
+      payload = stepPayload(script, inputs.environment, inputs.secretEnvironment, guardOf(inputs), {
+        controllerEpoch: Math.floor(Date.now() / 1000),
+        controller: controllerName(),
+      });
     } catch (e) {
       throw new Error(`${where}: ${(e as Error).message}`);
     }
-    return await ssh(["bash", "-s"], payload, timeoutMs);
+    return await ssh(["bash", "-s"], payload, scriptTimeoutMs);
   } finally {
     await closeMaster();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -9,10 +9,17 @@
  * own (lib/hostCommand.sshd.test.ts; the lab's integration tests).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { stepPayload } from "../../../lib/hostCommandRun";
+import {
+  controllerTimeoutSeconds,
+  guardOf,
+  hostWrapper,
+  killAfterSeconds,
+  stepPayload,
+} from "../../../lib/hostCommandRun";
+import { K3sCluster } from "../../../infra/k3sCluster";
 import type { HostAccess } from "../../../infra/connection";
 import { hostStep, uploadChecks, type HostStepArgs, type HostTransport } from "../../../infra/hostStep";
-import { installClusterMocks } from "./clusterMocks";
+import { clusterArgs, clusterHost, installClusterMocks } from "./clusterMocks";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const mocks = installClusterMocks();
@@ -60,6 +67,15 @@ const cases: Record<string, Omit<HostStepArgs, "transport">> = {
     environment: { HOST_NAME: "edge-a1" },
     triggers: ["v1.34.2+k3s1"],
   },
+  "a read step with its own timeout": {
+    access,
+    privateKey: KEY,
+    create: "cat /etc/rancher/k3s/k3s.yaml",
+    captureStdout: true,
+    secretStdout: true,
+    lock: "shared",
+    timeoutSeconds: 120,
+  },
 };
 
 /** What reaches the host, as each transport's registrations say it. */
@@ -82,7 +98,8 @@ function leaksOutsideSecrets(v: unknown): boolean {
 
 async function effectOf(transport: HostTransport, label: string): Promise<Effect> {
   mocks.registered.length = 0;
-  hostStep(`${transport}-${label.length}`, { ...cases[label], transport });
+  // One name for both: it is part of what reaches the host (the step's name in the host lock).
+  hostStep(`step-${label.length}`, { ...cases[label], transport });
   await mocks.settle();
   const regs = mocks.registered;
   if (transport === "openssh") {
@@ -91,13 +108,15 @@ async function effectOf(transport: HostTransport, label: string): Promise<Effect
     const c = reveal(i.connection);
     return {
       connection: { host: c.host, port: c.port, user: c.user, hostKey: c.hostKey, bastion: c.bastion },
-      payload: stepPayload(i.create, i.environment, reveal(i.secretEnvironment)),
+      // As the runtime builds it (lib/hostCommandRun.ts runStep), minus what
+      // only it adds when the step runs (the controller's clock and name).
+      payload: stepPayload(i.create, i.environment, reveal(i.secretEnvironment), guardOf(i)),
       uploads: (i.uploads ?? []).map((u: Any) => ({
         remotePath: u.remotePath,
         sha256: u.sha256.toLowerCase(),
         mode: u.mode ?? "0644",
       })),
-      delete: i.delete === undefined ? undefined : stepPayload(i.delete, i.environment),
+      delete: i.delete === undefined ? undefined : stepPayload(i.delete, i.environment, {}, guardOf(i)),
       triggers: i.triggers,
       secretsOnlyInSecrets: !regs.some((x) => leaksOutsideSecrets(x.inputs)),
     };
@@ -145,6 +164,85 @@ describe.each(Object.keys(cases))("%s", (label) => {
     expect(builtIn.secretsOnlyInSecrets).toBe(true);
     expect(builtIn.connection.host).toBe(access.address);
   });
+});
+
+describe("the host-side wrapper (lib/hostStep.sh)", () => {
+  it("is in both transports' payloads, the create and the delete, with the step's name, lock and timeout", async () => {
+    const wrapper = hostWrapper();
+    // Its own settings and its last line: a truncated or reordered wrapper fails here.
+    expect(wrapper).toContain("set -euo pipefail");
+    expect(wrapper.trimEnd().endsWith("ef_main; exit")).toBe(true);
+    for (const label of Object.keys(cases)) {
+      const c = cases[label];
+      const timeout = c.timeoutSeconds ?? 900;
+      const settings = [
+        `EDGEFLEET_STEP='unit/step-${label.length}'`,
+        `EDGEFLEET_LOCK=${c.lock ?? "exclusive"}`,
+        `EDGEFLEET_TIMEOUT=${timeout}`,
+        `EDGEFLEET_KILL_AFTER=${killAfterSeconds(timeout)}`,
+      ].join("\n");
+      for (const transport of ["openssh", "command"] as const) {
+        const e = await effectOf(transport, label);
+        for (const payload of [e.payload, e.delete].filter((p): p is string => p !== undefined)) {
+          expect(payload.startsWith(`${settings}\n`)).toBe(true);
+          expect(payload).toContain(`\n${wrapper}__edgefleet_step() {\n`);
+          // The step (its secrets with it) comes after the wrapper's last line:
+          // the shell that runs the wrapper never reads it.
+          const end = payload.indexOf(wrapper) + wrapper.length;
+          if (payload.includes(SECRET)) expect(payload.indexOf(SECRET)).toBeGreaterThan(end);
+          expect(payload.indexOf(`${c.create}\n`, end) > 0 || payload.indexOf(`${c.delete}\n`, end) > 0).toBe(true);
+        }
+      }
+    }
+  });
+
+  it("gives the controller's own timeout room past the host's deadline and kill", () => {
+    for (const t of [1, 5, 60, 900, 3600]) {
+      expect(killAfterSeconds(t)).toBeGreaterThanOrEqual(1);
+      expect(killAfterSeconds(t)).toBeLessThanOrEqual(10);
+      expect(controllerTimeoutSeconds(t)).toBeGreaterThanOrEqual(t + killAfterSeconds(t) + 10);
+    }
+  });
+
+  it("refuses a lock mode or a timeout the wrapper does not know", () => {
+    expect(() => stepPayload("true", {}, {}, { lock: "sometimes" as never })).toThrow(/invalid host lock/);
+    expect(() => stepPayload("true", {}, {}, { timeoutSeconds: 0 })).toThrow(/invalid timeoutSeconds/);
+    expect(() => stepPayload("true", {}, {}, { timeoutSeconds: 1.5 })).toThrow(/invalid timeoutSeconds/);
+  });
+
+  it.each(["openssh", "command"] as const)(
+    "gives each step of a cluster its lock through %s: changes exclusive, reads shared, readiness none",
+    async (transport) => {
+      mocks.registered.length = 0;
+      new K3sCluster(
+        "site",
+        clusterArgs("site", [clusterHost("s1", 0, "server"), clusterHost("a1", 1, "agent")], { transport }),
+      );
+      await mocks.settle();
+      const lockOf = (suffix: string): string => {
+        // The step itself: a HostCommand or a remote.Command (not its uploads' -dirs step).
+        const r = mocks.registered.find((x) => x.name.endsWith(suffix) && x.inputs.create !== undefined);
+        if (!r) throw new Error(`no step ${suffix}`);
+        if (transport === "openssh") return r.inputs.lock ?? "exclusive";
+        return /^EDGEFLEET_LOCK=(\w+)$/m.exec(reveal(r.inputs.stdin))![1];
+      };
+      expect({
+        preflight: lockOf("-a1-preflight"),
+        install: lockOf("-a1-install"),
+        configure: lockOf("-a1-configure"),
+        service: lockOf("-a1-service"),
+        ready: lockOf("-a1-ready"),
+        kubeconfig: lockOf("-kubeconfig"),
+      }).toEqual({
+        preflight: "shared",
+        install: "exclusive",
+        configure: "exclusive",
+        service: "exclusive",
+        ready: "none",
+        kubeconfig: "shared",
+      });
+    },
+  );
 });
 
 describe("the standard transport", () => {

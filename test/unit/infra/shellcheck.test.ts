@@ -21,10 +21,10 @@ function shellFiles(dir: string): string[] {
   return out;
 }
 
-// Host scripts and their tests, and the scripts that set up and run the
+// The host-step wrapper, host scripts and their tests, and the scripts that set up and run the
 // project (toolchain, lab, inventory, benchmarks, CI).
 const files = [
-  ...["infra/scripts", "test/shell", "test/toolchain", "test/lab", "lab", "scripts", "bench"].flatMap((d) =>
+  ...["lib", "infra/scripts", "test/shell", "test/toolchain", "test/lab", "lab", "scripts", "bench"].flatMap((d) =>
     shellFiles(path.join(repo, d)).filter((f) => !f.includes(`${path.sep}results${path.sep}`)),
   ),
   ...fs
@@ -59,6 +59,8 @@ describe("shellcheck", () => {
     ]) {
       expect(files).toContain(path.join(repo, "infra/scripts", s));
     }
+    // The host side of every step (lib/hostStep.sh), sent with each of them.
+    expect(files).toContain(path.join(repo, "lib/hostStep.sh"));
   });
 
   it.each(files.map((f) => [path.relative(repo, f)]))("%s is clean", (rel) => {

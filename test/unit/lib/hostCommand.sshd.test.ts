@@ -680,3 +680,258 @@ describe("the script wrapper", () => {
     expect(sshClients()).toEqual([]);
   });
 });
+
+/** The session id of a process (field 6 of /proc/<pid>/stat), or undefined once it is gone. */
+function sessionOf(pid: number | string): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every live process of session `sid`, with its process group: [pid, pgid, argv]. */
+function sessionMembers(sid: number): Array<[number, number, string]> {
+  const out: Array<[number, number, string]> = [];
+  for (const p of processes()) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p.pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(f[3]) === sid && f[0] !== "Z") out.push([Number(p.pid), Number(f[2]), p.argv.join(" ")]);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+const readSid = (file: string) => Number(fs.readFileSync(file, "utf8").trim());
+// The step's own shell writes its session id: the session lib/hostStep.sh made for it.
+const writeSid = (file: string) => `cut -d' ' -f6 /proc/$$/stat > ${file}`;
+
+describe("the host side of a step (lib/hostStep.sh): deadline, lost connection, host lock", () => {
+  it("a step that times out leaves no process of it on the host, not even one that ignores TERM or left its process group", async () => {
+    const sidFile = fresh("sid");
+    const t0 = Date.now();
+    const running = create({
+      connection: connection(),
+      timeoutSeconds: 2,
+      create: [
+        writeSid(sidFile),
+        // Ignores TERM: only the KILL after the grace period ends it.
+        `(trap '' TERM; exec sleep 3601) &`,
+        // timeout(1) puts its command in a process group of its own.
+        `timeout 300 sleep 3602 &`,
+        `sleep 3603`,
+      ].join("\n"),
+    });
+    await waitFor(() => fs.existsSync(sidFile) && fs.readFileSync(sidFile, "utf8").includes("\n"), 20000, "the step");
+    const sid = readSid(sidFile);
+    await waitFor(() => sessionMembers(sid).some(([, , a]) => a === "sleep 3602"), 10000, "the step's processes");
+    const members = sessionMembers(sid);
+    // The test means something only if the step's session spans several process groups.
+    expect(new Set(members.map(([, g]) => g)).size).toBeGreaterThan(1);
+    expect(members.map(([, , a]) => a)).toEqual(expect.arrayContaining(["sleep 3601", "sleep 3602", "sleep 3603"]));
+
+    const msg = await failure(running);
+    expect(msg).toContain("edge-test-01");
+    expect(msg).toMatch(/timed out after 2s on .*every process of it was stopped \(TERM, then KILL after 1s\)/);
+    // When the failure is reported, nothing of the step runs on the host any more.
+    expect(sessionMembers(sid)).toEqual([]);
+    expect(processes().filter((p) => /^sleep 36\d\d$/.test(p.argv.join(" ")))).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(15000);
+  });
+
+  it("when the controller's connection closes mid-step, the host stops the step and frees the lock", async () => {
+    const sidFile = fresh("sid-drop");
+    const running = create({
+      connection: connection(),
+      timeoutSeconds: 120,
+      create: `${writeSid(sidFile)}\nsleep 3604`,
+    });
+    await waitFor(() => fs.existsSync(sidFile) && fs.readFileSync(sidFile, "utf8").includes("\n"), 20000, "the step");
+    const sid = readSid(sidFile);
+    expect(sessionMembers(sid).map(([, , a]) => a)).toContain("sleep 3604");
+    // The controller dies: its ssh client and control master are gone, the
+    // TCP connection closes. No hangup reaches a session without a PTY.
+    for (const p of sshClients()) process.kill(Number(p.pid), "SIGKILL");
+    await failure(running);
+    await waitFor(() => sessionMembers(sid).length === 0, 10000, "the host to stop the step").catch(() => undefined);
+    expect(sessionMembers(sid)).toEqual([]);
+    // And the lock is free: the next step runs at once.
+    const t0 = Date.now();
+    const { outs } = await create({
+      connection: connection(),
+      create: "echo next",
+      timeoutSeconds: 30,
+      captureStdout: true,
+    });
+    expect(outs.stdout).toBe("next\n");
+    expect(Date.now() - t0).toBeLessThan(8000);
+  });
+
+  it("two steps against the same host run one after the other", async () => {
+    const log = fresh("serial");
+    const a = create({
+      connection: connection(),
+      timeoutSeconds: 60,
+      create: `echo a-start >> ${log}\nsleep 2\necho a-end >> ${log}`,
+    });
+    await waitFor(() => fs.existsSync(log), 20000, "the first step");
+    const b = create({
+      connection: connection(),
+      timeoutSeconds: 60,
+      create: `echo b-start >> ${log}\necho b-end >> ${log}`,
+    });
+    await Promise.all([a, b]);
+    expect(fs.readFileSync(log, "utf8")).toBe("a-start\na-end\nb-start\nb-end\n");
+  });
+
+  it("a step that cannot get the lock in time fails naming the holder and the fix, without running", async () => {
+    const sidFile = fresh("sid-holder");
+    const release = fresh("release-holder");
+    const marker = fresh("never-ran");
+    const holder = create({
+      connection: connection(),
+      timeoutSeconds: 60,
+      step: "prod/edge-a1-install",
+      create: `${writeSid(sidFile)}\nfor _ in $(seq 600); do [ -e ${release} ] && break; sleep 0.1; done`,
+    });
+    try {
+      await waitFor(() => fs.existsSync(sidFile) && fs.readFileSync(sidFile, "utf8").includes("\n"), 20000, "holder");
+      const sid = readSid(sidFile);
+      const t0 = Date.now();
+      const msg = await failure(
+        create({
+          connection: connection(),
+          timeoutSeconds: 3,
+          step: "prod/edge-a1-configure",
+          create: `touch ${marker}`,
+        }),
+      );
+      const waited = Date.now() - t0;
+      expect(msg).toContain("edge-test-01");
+      expect(msg).toMatch(/is being changed by another run: the host lock \S+host\.lock was not free after [34]s/);
+      expect(msg).toContain("wanted exclusive for step prod/edge-a1-configure");
+      expect(msg).toContain("held (exclusive) by step prod/edge-a1-install");
+      expect(msg).toContain(`controller ${os.hostname()} (user ${os.userInfo().username}, pid ${process.pid})`);
+      expect(msg).toContain(`connected from 127.0.0.1`);
+      expect(msg).toContain(`step session ${sid} (to end it now: pkill -s ${sid})`);
+      expect(msg).toMatch(/Do not delete \S+host\.lock/);
+      expect(fs.existsSync(marker)).toBe(false);
+      expect(waited).toBeGreaterThanOrEqual(2500);
+      expect(waited).toBeLessThan(15000);
+    } finally {
+      fs.writeFileSync(release, "");
+    }
+    await expect(holder).resolves.toBeDefined();
+  });
+
+  it("readers share the lock, and a step without a lock does not wait for a holder", async () => {
+    const aStarted = fresh("reader-a");
+    const bStarted = fresh("reader-b");
+    // Each reader waits for the other to be running: they finish only if they overlap.
+    const a = create({
+      connection: connection(),
+      timeoutSeconds: 30,
+      lock: "shared",
+      create: `touch ${aStarted}\nfor _ in $(seq 200); do [ -e ${bStarted} ] && exit 0; sleep 0.1; done\nexit 9`,
+    });
+    await waitFor(() => fs.existsSync(aStarted), 20000, "the first reader");
+    const b = create({
+      connection: connection(),
+      timeoutSeconds: 30,
+      lock: "shared",
+      create: `touch ${bStarted}\n[ -e ${aStarted} ]`,
+    });
+    await Promise.all([a, b]);
+
+    const started = fresh("excl-started");
+    const release = fresh("excl-release");
+    const holder = create({
+      connection: connection(),
+      timeoutSeconds: 60,
+      create: `touch ${started}\nfor _ in $(seq 600); do [ -e ${release} ] && break; sleep 0.1; done`,
+    });
+    try {
+      await waitFor(() => fs.existsSync(started), 20000, "the holder");
+      const { outs } = await create({
+        connection: connection(),
+        timeoutSeconds: 5,
+        lock: "none",
+        create: "echo unlocked",
+        captureStdout: true,
+      });
+      expect(outs.stdout).toBe("unlocked\n");
+      // A reader does wait for the change under way, and is refused.
+      const msg = await failure(
+        create({ connection: connection(), timeoutSeconds: 2, lock: "shared", create: "true" }),
+      );
+      expect(msg).toMatch(/wanted shared for step/);
+    } finally {
+      fs.writeFileSync(release, "");
+    }
+    await holder;
+  });
+
+  it("a lock whose holder was killed does not block the next run, and its stale record goes", async () => {
+    const sidFile = fresh("sid-killed");
+    const running = create({
+      connection: connection(),
+      timeoutSeconds: 120,
+      step: "prod/killed",
+      create: `${writeSid(sidFile)}\nsleep 3605`,
+    });
+    await waitFor(() => fs.existsSync(sidFile) && fs.readFileSync(sidFile, "utf8").includes("\n"), 20000, "the step");
+    const records = fs.readdirSync(sshd.lockDir).filter((f) => f.startsWith("holder."));
+    expect(records).toHaveLength(1);
+    const outer = Number(/^pid=(\d+)$/m.exec(fs.readFileSync(path.join(sshd.lockDir, records[0]), "utf8"))![1]);
+    // kill -9 of everything the holder has on the host (an OOM kill, an
+    // operator's kill -9): the wrapper, its watcher, the step. None cleans up.
+    const victims = [...sessionMembers(sessionOf(outer)!), ...sessionMembers(readSid(sidFile))].map(([p]) => p);
+    expect(victims).toContain(outer);
+    for (const p of victims) process.kill(p, "SIGKILL");
+    await failure(running);
+    expect(fs.existsSync(path.join(sshd.lockDir, records[0]))).toBe(true);
+
+    const t0 = Date.now();
+    const { outs } = await create({
+      connection: connection(),
+      create: "echo after",
+      timeoutSeconds: 20,
+      captureStdout: true,
+    });
+    expect(outs.stdout).toBe("after\n");
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(fs.readdirSync(sshd.lockDir).filter((f) => f.startsWith("holder."))).toEqual([]);
+  });
+
+  it("a daemon the step starts (setsid) outlives the step, without holding the host lock", async () => {
+    const { outs } = await create({
+      connection: connection(),
+      timeoutSeconds: 10,
+      create: "setsid sleep 3606 </dev/null >/dev/null 2>&1 &\necho started",
+      captureStdout: true,
+    });
+    expect(outs.stdout).toBe("started\n");
+    const daemon = processes().find((p) => p.argv.join(" ") === "sleep 3606");
+    try {
+      expect(daemon).toBeDefined();
+      const lockFile = path.join(sshd.lockDir, "host.lock");
+      const fds = fs.readdirSync(`/proc/${daemon!.pid}/fd`).map((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/${daemon!.pid}/fd/${fd}`);
+        } catch {
+          return "";
+        }
+      });
+      expect(fds).not.toContain(lockFile);
+      const t0 = Date.now();
+      await create({ connection: connection(), create: "true", timeoutSeconds: 20 });
+      expect(Date.now() - t0).toBeLessThan(8000);
+    } finally {
+      if (daemon) process.kill(Number(daemon.pid), "SIGKILL");
+    }
+  });
+});
