@@ -63,6 +63,8 @@ export function k3sClusterArgs(
     disableAgentOnServers: site.disableAgentOnServers,
     registries: spec.registry,
     agentBatchSize: spec.upgrade.agentBatchSize,
+    acknowledgedServerRemovals: site.acknowledgeServerRemoval,
+    acknowledgeServerRemovalPath: `edgefleet:sites[${siteIndex}].acknowledgeServerRemoval`,
   };
 }
 

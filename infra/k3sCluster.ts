@@ -13,6 +13,7 @@ import type { RegistriesArgs } from "./render/registries";
 import type { ServiceMode } from "./render/service";
 import type { SizeSpec } from "./render/size";
 import { upgradePlan } from "./render/upgrade";
+import { ServerSetGuard } from "./serverSetGuard";
 import { VersionGuard } from "./versionGuard";
 
 export interface ClusterHost {
@@ -47,6 +48,13 @@ export interface K3sClusterArgs {
   agentBatchSize: number;
   /** Extra disabled packaged components, on top of the profile's k3sDisable. @default [] */
   disable?: string[];
+  /**
+   * Servers whose removal the stack acknowledges, past what ServerSetGuard
+   * lets one change remove (edgefleet:sites[i].acknowledgeServerRemoval). @default []
+   */
+  acknowledgedServerRemovals?: string[];
+  /** That key's path, for the guard's fix. @default "acknowledgeServerRemoval" */
+  acknowledgeServerRemovalPath?: string;
 }
 
 /** The first server's API endpoint; an IPv6 literal goes in brackets, or the port would read as part of it. */
@@ -110,7 +118,11 @@ export function k3sHostConfigs(
  * servers one at a time (the first with cluster-init when the site runs
  * embedded etcd: config/k3sDatastore.ts), then agents in batches, each step waiting for its
  * node to be Ready at the version before the next starts. The same order is
- * the rolling-upgrade order.
+ * the rolling-upgrade order. Two guards come first, judging the change
+ * against state at preview: VersionGuard (no downgrade, no skipped minor)
+ * and ServerSetGuard (no majority of the servers, nor the last one, removed
+ * at once). A server removed from the inventory leaves the cluster before it
+ * is uninstalled, its etcd member with it (K3sHost, scripts/leave.sh).
  */
 export class K3sCluster extends pulumi.ComponentResource {
   /** Admin kubeconfig, server address rewritten to the first server; secret. */
@@ -128,7 +140,22 @@ export class K3sCluster extends pulumi.ComponentResource {
     const first = servers[0];
     this.apiServerUrl = apiServerUrlOf(first.access.address);
 
-    const guard = new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this });
+    // Both guards judge the change against state at preview; every host step
+    // depends on them, so a refused change opens no SSH session.
+    const guards: pulumi.Resource[] = [
+      new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this }),
+      new ServerSetGuard(
+        `${name}-servers`,
+        {
+          where: args.where,
+          servers: servers.map((h) => h.access.name),
+          acknowledged: args.acknowledgedServerRemovals ?? [],
+          controlPlaneOnly: !!args.disableAgentOnServers,
+          acknowledgePath: args.acknowledgeServerRemovalPath ?? "acknowledgeServerRemoval",
+        },
+        { parent: this },
+      ),
+    ];
     const token = generatedSecret(args.transport, `${name}-token`, 48, { parent: this });
 
     const byName = new Map(args.hosts.map((h) => [h.access.name, h]));
@@ -154,8 +181,8 @@ export class K3sCluster extends pulumi.ComponentResource {
           otherHostnames: names.filter((n) => n !== h.access.name),
           expectedArch: args.arch,
         },
-        // After the guard: a refused version change opens no SSH session.
-        { parent: this, dependsOn: [guard] },
+        // After the guards: a refused change opens no SSH session.
+        { parent: this, dependsOn: guards },
       ),
     );
 
@@ -168,7 +195,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     const workloadDirs = workloadHostDirectories(args.profile);
     const configs = k3sHostConfigs(args);
 
-    let previous: pulumi.Resource[] = [guard];
+    let previous: pulumi.Resource[] = guards;
     const kubelets: { host: K3sHost; config: K3sConfigArgs }[] = [];
     for (const step of plan) {
       const done: pulumi.Resource[] = [];
@@ -191,6 +218,10 @@ export class K3sCluster extends pulumi.ComponentResource {
             sitePreflights: checkedPreflights,
             controller: first.access,
             waitReady: !controlPlaneOnly,
+            peerApiUrls:
+              h.role === "server"
+                ? servers.filter((o) => o !== h).map((o) => apiServerUrlOf(o.access.address))
+                : undefined,
             config,
           },
           { parent: this, dependsOn: previous },
