@@ -65,6 +65,8 @@ export function k3sClusterArgs(
     agentBatchSize: spec.upgrade.agentBatchSize,
     hostParallelism: spec.hostParallelism,
     agentTokenGeneration: site.agentTokenGeneration,
+    acknowledgedServerRemovals: site.acknowledgeServerRemoval,
+    acknowledgeServerRemovalPath: `edgefleet:sites[${siteIndex}].acknowledgeServerRemoval`,
   };
 }
 

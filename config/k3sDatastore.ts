@@ -3,7 +3,8 @@
  * servers keep the cluster's state in. The one definition, for validation
  * (config/validate.ts), the cluster (infra/k3sCluster.ts: who starts with
  * --cluster-init) and CrossGuard's ha-servers-odd
- * (policies/crossguard/rules/cluster.ts).
+ * (policies/crossguard/rules/cluster.ts); and how many servers one change may
+ * take away (k3sServerRemoval, asked by infra/serverSetGuard.ts at preview).
  *
  * What K3s does (docs.k3s.io/datastore, /datastore/ha-embedded):
  * - one server keeps the state in SQLite through kine, and starts without
@@ -69,4 +70,105 @@ export function k3sServerCount(servers: number): ServerCount {
     };
   }
   return { verdict: "runs", datastore: "etcd", clusterInit: true };
+}
+
+/**
+ * The verdict on a change to a site's server set (infra/serverSetGuard.ts
+ * asks it at preview, against the servers recorded in state).
+ */
+export type ServerRemoval =
+  | { verdict: "allowed"; removed: string[] }
+  | {
+      verdict: "refused";
+      removed: string[];
+      /** What is wrong, to follow "<stack>/<site>: ". */
+      problem: string;
+      fix: string;
+    };
+
+export interface ServerRemovalArgs {
+  /** The site's servers as last deployed (state), by inventory name. */
+  before: string[];
+  /** The site's servers now declared. */
+  after: string[];
+  /** Servers the stack acknowledges removing (edgefleet:sites[i].acknowledgeServerRemoval). */
+  acknowledged?: string[];
+  /** The servers ran no kubelet (disableAgentOnServers), so they have no Node object. */
+  controlPlaneOnly?: boolean;
+  /** The acknowledgement key's path, for the fix. */
+  acknowledgePath?: string;
+}
+
+const names = (ns: string[]): string => ns.join(", ");
+
+/**
+ * Whether one `up` may take servers out of a site. Removing servers takes
+ * their members out of the site's embedded etcd, one after another, and etcd
+ * commits each of those changes only with a majority of its members. So a
+ * change may remove fewer than half of the servers (removed < ceil(before/2):
+ * replacing one of three, or 5 -> 3, two of five), never a majority
+ * (3 -> 1, 5 -> 2) and never the last one (the site's cluster, with every
+ * object in it, would go with it). A server whose role changes to agent
+ * counts as removed: its member goes just the same. A site whose servers run no kubelet has
+ * no Node objects, through which K3s removes members (pkg/etcd/member_controller.go,
+ * infra/K3S-NOTES.md section 10): removing any of them is refused too.
+ *
+ * Every refusal can be overridden, server by server, by acknowledging the
+ * removal: a deliberate shrink (3 -> 1, which has no odd count in between),
+ * or members removed by hand.
+ */
+export function k3sServerRemoval(args: ServerRemovalArgs): ServerRemoval {
+  const after = new Set(args.after);
+  const removed = args.before.filter((n) => !after.has(n));
+  if (removed.length === 0) return { verdict: "allowed", removed };
+  const acknowledged = new Set(args.acknowledged ?? []);
+  const unacknowledged = removed.filter((n) => !acknowledged.has(n));
+  if (unacknowledged.length === 0) return { verdict: "allowed", removed };
+
+  const before = args.before.length;
+  const key = args.acknowledgePath ?? "acknowledgeServerRemoval";
+  const acknowledge = `list ${names(unacknowledged)} in ${key} and run again`;
+  const what = `this change removes ${removed.length === 1 ? "server" : "servers"} ${names(removed)}`;
+  if (removed.length === before) {
+    return {
+      verdict: "refused",
+      removed,
+      problem:
+        `${what}, ${before === 1 ? "the site's only server" : `all ${before} of the site's servers`}: ` +
+        "the cluster's datastore (every Kubernetes object of the site) would go with " +
+        (before === 1 ? "it" : "them") +
+        ", and the servers left would start an empty cluster",
+      fix:
+        "keep at least one of the site's servers in the inventory; to rebuild the site's cluster from nothing on purpose, " +
+        `${acknowledge}.`,
+    };
+  }
+  if (removed.length >= Math.ceil(before / 2)) {
+    return {
+      verdict: "refused",
+      removed,
+      problem:
+        `${what}, ${removed.length} of the site's ${before}: a majority. The servers run embedded etcd, ` +
+        "which commits a change of its members only with a majority of them, and losing a majority at once loses quorum",
+      fix:
+        `take out at most ${Math.ceil(before / 2) - 1} of the ${before} servers per \`pulumi up\`, keeping an odd count ` +
+        `(replace a server by removing it and adding its successor in the same change` +
+        `${before >= 5 ? `; ${before} -> ${before - 2} is one change` : ""}); to shrink on purpose past that ` +
+        `(3 -> 1 has no odd count between), ${acknowledge}.`,
+    };
+  }
+  if (args.controlPlaneOnly && before > 1) {
+    return {
+      verdict: "refused",
+      removed,
+      problem:
+        `${what}, whose servers run no kubelet (disableAgentOnServers) and so have no Node object; ` +
+        "K3s removes a server's etcd member only when its Node is deleted, so the member would stay behind, dead, " +
+        "and count against quorum",
+      fix:
+        "remove the server's etcd member by hand first (etcdctl member remove, infra/K3S-NOTES.md section 10), " +
+        `then ${acknowledge}.`,
+    };
+  }
+  return { verdict: "allowed", removed };
 }

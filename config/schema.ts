@@ -342,6 +342,15 @@ export const SiteSchema = z.strictObject({
   hosts: z.array(HostSchema).min(1, {
     error: "a site has no hosts. Fix: list at least one host with role: server.",
   }),
+  /**
+   * Servers this change removes on purpose although `pulumi preview` would
+   * refuse it (infra/serverSetGuard.ts): a majority of the site's servers at
+   * once (3 -> 1), its last one (the cluster is rebuilt from nothing), or a
+   * server without a kubelet whose etcd member was removed by hand. Names of
+   * servers no longer in hosts; README "Remove a server".
+   * @default []
+   */
+  acknowledgeServerRemoval: z.array(dnsLabel("server name")).default([]),
 });
 export type RawSite = z.output<typeof SiteSchema>;
 
@@ -638,6 +647,8 @@ export interface SiteSpec {
   overrides: z.output<typeof OverridesSchema>;
   /** In inventory order. */
   hosts: HostSpec[];
+  /** Servers whose removal the stack acknowledges (infra/serverSetGuard.ts). */
+  acknowledgeServerRemoval: string[];
 }
 
 /** Shaped like infra/render/registries.ts's RegistriesArgs.mirrors. */

@@ -550,6 +550,32 @@ function checkTrackerImage(site: RawSite, at: string, allowed: string[], problem
   });
 }
 
+/**
+ * acknowledgeServerRemoval names servers being removed: never a host the site
+ * still lists (the acknowledgement would let a later removal of it through
+ * unasked), and only on K3s sites (the guard is K3s's).
+ */
+function checkAcknowledgedRemovals(site: RawSite, at: string, problems: ConfigProblem[]): void {
+  const hosts = new Map(site.hosts.map((h) => [h.name, h]));
+  site.acknowledgeServerRemoval.forEach((name, k) => {
+    const host = hosts.get(name);
+    if (host) {
+      problems.push({
+        path: `${at}.acknowledgeServerRemoval[${k}]`,
+        problem: `names ${show(name)}, which site ${site.name} still lists as a host (role: ${host.role})`,
+        fix: "list only servers this change removes from hosts; once they are gone, delete the entry before a host of that name is added again.",
+      });
+    }
+  });
+  if (site.distribution !== "k3s" && site.acknowledgeServerRemoval.length > 0) {
+    problems.push({
+      path: `${at}.acknowledgeServerRemoval`,
+      problem: `site ${site.name} runs the upstream control plane, whose single server is not guarded`,
+      fix: "remove acknowledgeServerRemoval from the site; it applies to distribution: k3s.",
+    });
+  }
+}
+
 function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
   const tracker = site.overrides.tracker;
   const base = PROFILES[site.profile].tracker.resources;
@@ -586,6 +612,7 @@ function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
   }
 
   checkHosts(site, at, problems);
+  checkAcknowledgedRemovals(site, at, problems);
   if (site.kwok && site.kwok.nodes > 0) {
     if (site.distribution !== "upstream") {
       problems.push({
@@ -776,6 +803,7 @@ function normalizeSite(s: RawSite, ssh: { port: number; user: string }): SiteSpe
     agentTokenGeneration: s.agentTokenGeneration,
     overrides: s.overrides,
     hosts,
+    acknowledgeServerRemoval: s.acknowledgeServerRemoval,
   };
   if (s.kwok)
     site.kwok = {

@@ -2,8 +2,8 @@
  * The host-step contract: one script run on one host over SSH, with its
  * environment, secret environment, checksummed uploads, triggers, delete
  * script and timeout, and the host key pinned before anything is sent. Every
- * step of the host layer (preflight, install, configure, service, readiness,
- * kubeconfig) is declared through hostStep(), and the stack setting
+ * step of the host layer (preflight, install, configure, service, a server's
+ * leave, readiness, kubeconfig) is declared through hostStep(), and the stack setting
  * edgefleet:hostTransport chooses who carries it:
  *
  * - "command": `@pulumi/command`'s remote.Command and

@@ -15,6 +15,7 @@ import type { ServiceMode } from "./render/service";
 import type { SizeSpec } from "./render/size";
 import { upgradePlan } from "./render/upgrade";
 import { laneOf, stageStep } from "./stageStep";
+import { ServerSetGuard } from "./serverSetGuard";
 import { VersionGuard } from "./versionGuard";
 
 export interface ClusterHost {
@@ -56,6 +57,13 @@ export interface K3sClusterArgs {
   hostParallelism?: number;
   /** Raise by one to rotate the site's agent token (infra/clusterTokens.ts). @default 0 */
   agentTokenGeneration?: number;
+  /**
+   * Servers whose removal the stack acknowledges, past what ServerSetGuard
+   * lets one change remove (edgefleet:sites[i].acknowledgeServerRemoval). @default []
+   */
+  acknowledgedServerRemovals?: string[];
+  /** That key's path, for the guard's fix. @default "acknowledgeServerRemoval" */
+  acknowledgeServerRemovalPath?: string;
 }
 
 /** The first server's API endpoint; an IPv6 literal goes in brackets, or the port would read as part of it. */
@@ -119,7 +127,11 @@ export function k3sHostConfigs(
  * servers one at a time (the first with cluster-init when the site runs
  * embedded etcd: config/k3sDatastore.ts), then agents in batches, each step waiting for its
  * node to be Ready at the version before the next starts. The same order is
- * the rolling-upgrade order.
+ * the rolling-upgrade order. Two guards come first, judging the change
+ * against state at preview: VersionGuard (no downgrade, no skipped minor)
+ * and ServerSetGuard (no majority of the servers, nor the last one, removed
+ * at once). A server removed from the inventory leaves the cluster before it
+ * is uninstalled, its etcd member with it (K3sHost, scripts/leave.sh).
  */
 export class K3sCluster extends pulumi.ComponentResource {
   /** Admin kubeconfig, server address rewritten to the first server; secret. */
@@ -137,7 +149,22 @@ export class K3sCluster extends pulumi.ComponentResource {
     const first = servers[0];
     this.apiServerUrl = apiServerUrlOf(first.access.address);
 
-    const guard = new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this });
+    // Both guards judge the change against state at preview; every host step
+    // depends on them, so a refused change opens no SSH session.
+    const guards: pulumi.Resource[] = [
+      new VersionGuard(`${name}-version`, { where: args.where, version: args.version }, { parent: this }),
+      new ServerSetGuard(
+        `${name}-servers`,
+        {
+          where: args.where,
+          servers: servers.map((h) => h.access.name),
+          acknowledged: args.acknowledgedServerRemovals ?? [],
+          controlPlaneOnly: !!args.disableAgentOnServers,
+          acknowledgePath: args.acknowledgeServerRemovalPath ?? "acknowledgeServerRemoval",
+        },
+        { parent: this },
+      ),
+    ];
     const tokens = siteTokens(args.transport, name, args.agentTokenGeneration ?? 0, { parent: this });
 
     const byName = new Map(args.hosts.map((h) => [h.access.name, h]));
@@ -168,8 +195,8 @@ export class K3sCluster extends pulumi.ComponentResource {
             otherHostnames: names.filter((n) => n !== h.access.name),
             expectedArch: args.arch,
           },
-          // After the guard: a refused version change opens no SSH session.
-          { parent: this, dependsOn: lane ? [guard, lane] : [guard] },
+          // After the guards: a refused change opens no SSH session.
+          { parent: this, dependsOn: lane ? [...guards, lane] : guards },
         ),
       );
     });
@@ -198,7 +225,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     const workloadDirs = workloadHostDirectories(args.profile);
     const configs = k3sHostConfigs(args);
 
-    let previous: pulumi.Resource[] = [guard];
+    let previous: pulumi.Resource[] = guards;
     // Set once the first server runs (it is the plan's first step): what joining hosts pin.
     let caHash: pulumi.Output<string> | undefined;
     const kubelets: { host: K3sHost; config: K3sConfigArgs }[] = [];
@@ -224,6 +251,10 @@ export class K3sCluster extends pulumi.ComponentResource {
             staged: staged.get(hostName)!,
             controller: first.access,
             waitReady: !controlPlaneOnly,
+            peerApiUrls:
+              h.role === "server"
+                ? servers.filter((o) => o !== h).map((o) => apiServerUrlOf(o.access.address))
+                : undefined,
             config,
           },
           { parent: this, dependsOn: previous },

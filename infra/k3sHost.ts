@@ -58,6 +58,15 @@ export interface K3sHostArgs {
   /** Wait for the Node to be Ready at `version` (not for control-plane-only servers, which have no Node). */
   waitReady: boolean;
   readyTimeoutSeconds?: number;
+  /**
+   * Servers only: the API URLs of the site's other servers, through which
+   * this server's Node is deleted on removal so that K3s removes its etcd
+   * member (scripts/leave.sh). Recorded at each `up`: a removal uses the
+   * peers of the last `up` that still declared this server.
+   */
+  peerApiUrls?: string[];
+  /** How long a removal waits for K3s to remove the etcd member. @default 300 */
+  leaveTimeoutSeconds?: number;
 }
 
 export interface PreflightArgs {
@@ -146,7 +155,9 @@ export function uniqueHostnames(where: string, names: string[], stdouts: (string
  * install, config, the service, and readiness. Each step is a HostCommand
  * that runs only when its inputs change, so an unchanged `pulumi up` opens no
  * SSH session. Removing the host from the inventory drains its node (from
- * `controller`) and then uninstalls K3s from it.
+ * `controller`); an agent's Node is then deleted from there, a server leaves
+ * the cluster from itself (its etcd member goes with its Node, through a
+ * server that stays: scripts/leave.sh); then K3s is uninstalled.
  */
 export class K3sHost extends pulumi.ComponentResource {
   /** Completes when the host runs K3s at `version` (and its node is Ready, if waited for). */
@@ -235,7 +246,30 @@ export class K3sHost extends pulumi.ComponentResource {
       { parent: this, dependsOn: [configure] },
     );
 
+    // Servers only. Deleted after the drain and before the uninstall (steps
+    // are deleted in reverse order of their dependencies): K3s stopped here,
+    // the Node deleted through a server that stays, and the wait until K3s's
+    // etcd controller has let it go, i.e. removed the member. Its create
+    // changes nothing; it runs again only when the peers change.
     let last: HostStep = service;
+    if (args.config.role === "server") {
+      last = hostStep(
+        `${name}-leave`,
+        {
+          ...via,
+          create: `export LEAVE_ACTION=arm\n${hostScript("leave")}`,
+          delete: hostScript("leave"),
+          environment: {
+            HOST_NAME: host,
+            NODE_NAME: args.config.nodeName,
+            PEER_URLS: (args.peerApiUrls ?? []).join(" "),
+            TIMEOUT_SECONDS: String(args.leaveTimeoutSeconds ?? 300),
+          },
+        },
+        { parent: this, dependsOn: [service] },
+      );
+    }
+
     if (args.waitReady) {
       const node = args.config.nodeName;
       last = hostStep(
@@ -244,8 +278,10 @@ export class K3sHost extends pulumi.ComponentResource {
           ...via,
           access: args.controller,
           create: hostScript("wait-ready"),
-          // Removal: drain and delete the Node from a server that stays, before
-          // this host's install step is deleted (which uninstalls K3s).
+          // Removal: drain from a server that stays, before this host leaves
+          // and is uninstalled. An agent's Node is deleted here too; a
+          // server's stays for leave.sh, whose deletion removes its etcd
+          // member and must wait until K3s on it is stopped.
           delete: hostScript("drain"),
           // It runs on the controller server for this node, side by side with
           // the other nodes' readiness and drains, and changes nothing of
@@ -257,9 +293,11 @@ export class K3sHost extends pulumi.ComponentResource {
             EXPECTED_VERSION: args.version,
             TIMEOUT_SECONDS: String(args.readyTimeoutSeconds ?? 300),
             EDGEFLEET_APPLIED: applied,
+            // Only on servers: a new key would re-run every agent's readiness check.
+            ...(args.config.role === "server" ? { DELETE_NODE: "0" } : {}),
           },
         },
-        { parent: this, dependsOn: [service] },
+        { parent: this, dependsOn: [last] },
       );
     }
 
