@@ -54,18 +54,27 @@ interface LabInventory {
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
-/** Every secret value in a `stack export --show-secrets` deployment: each string leaf of each secret. */
+/**
+ * Every secret value in a `stack export --show-secrets` deployment. A secret
+ * string counts whole; a secret object (a HostCommand's connection) counts by
+ * its credential fields only, since it also carries public ones (the pinned
+ * host key, the address) that appear in plain state by design.
+ */
 function secretValues(node: unknown, out: Set<string> = new Set()): Set<string> {
-  const leaves = (v: unknown): void => {
-    if (typeof v === "string") out.add(v);
-    else if (Array.isArray(v)) v.forEach(leaves);
-    else if (v && typeof v === "object") Object.values(v).forEach(leaves);
+  const credentials = (v: unknown, key = ""): void => {
+    if (typeof v === "string") {
+      if (/privateKey|password|token|secret/i.test(key)) out.add(v);
+    } else if (Array.isArray(v)) v.forEach((x) => credentials(x, key));
+    else if (v && typeof v === "object") Object.entries(v).forEach(([k, x]) => credentials(x, k));
   };
   if (Array.isArray(node)) node.forEach((n) => secretValues(n, out));
   else if (node && typeof node === "object") {
     const o = node as Record<string, unknown>;
-    if (o[SECRET_SIG] !== undefined && typeof o.plaintext === "string") leaves(JSON.parse(o.plaintext));
-    else Object.values(o).forEach((v) => secretValues(v, out));
+    if (o[SECRET_SIG] !== undefined && typeof o.plaintext === "string") {
+      const value: unknown = JSON.parse(o.plaintext);
+      if (typeof value === "string") out.add(value);
+      else credentials(value);
+    } else Object.values(o).forEach((v) => secretValues(v, out));
   }
   return out;
 }
