@@ -12,6 +12,7 @@
  *   edgefleet:hostParallelism: 30                                              (optional; hosts per site preflighted and staged at once)
  *   edgefleet:gatekeeper: { version, sha256, file?, url? }                     (optional; default config/gatekeeperRelease.ts)
  *   edgefleet:allowedRegistries: [registry[/path], ...]                        (optional; beyond the site layer's own images)
+ *   edgefleet:backupS3:   { endpoint, bucket, region?, insecure?, accessKey, secretKey } (secret; optional; sites' backup.s3)
  *   edgefleet:lab:        { hosts, kwokNodes, bridgeCidr }                     (lab stack only)
  *   edgefleet:sites:
  *     - name: hub-sh
@@ -27,6 +28,7 @@
  */
 import { SSH_USER } from "../lib/hostCommandRun";
 import { z } from "zod";
+import { K3S_SNAPSHOT_DEFAULTS, cronProblem } from "./etcdBackup";
 import { imageRefProblem, parseImageRef, unpinnedReason } from "./image";
 import { K3S_VERSION, K3S_VERSION_EXAMPLE } from "./k3sVersion";
 import { PROFILE_NAMES, type ProfileName } from "./profiles";
@@ -292,6 +294,50 @@ export const OverridesSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * A site's etcd snapshots (K3s's etcd-snapshot-* keys): embedded-etcd sites
+ * only (validate() refuses the rest). Without it K3s keeps its own defaults
+ * (K3S_SNAPSHOT_DEFAULTS, local disk). README "Backups and restore".
+ */
+export const BackupSchema = z.strictObject({
+  /** @default K3S_SNAPSHOT_DEFAULTS.schedule ("0 *\/12 * * *", 00:00 and 12:00 host time) */
+  schedule: z
+    .string()
+    .superRefine((s, ctx) => {
+      const problem = cronProblem(s);
+      if (problem)
+        ctx.addIssue({
+          code: "custom",
+          input: s,
+          message: `${problem}. Fix: write a cron schedule as K3s reads it: five fields, minute hour day-of-month month day-of-week (for example "0 */6 * * *", every six hours), or @daily, @hourly, @every 6h.`,
+        });
+    })
+    .default(K3S_SNAPSHOT_DEFAULTS.schedule),
+  /** Snapshots kept per server, on disk and (separately) in S3. @default K3S_SNAPSHOT_DEFAULTS.retention (5) */
+  retention: z
+    .int({
+      error: (iss) =>
+        `${show(iss.input)} is not a whole number. Fix: set retention to how many snapshots each server keeps, for example 5.`,
+    })
+    .min(1, {
+      error: (iss) =>
+        `${show(iss.input)} keeps no snapshot. Fix: set retention to 1 or more (K3s's default is ${K3S_SNAPSHOT_DEFAULTS.retention}).`,
+    })
+    .default(K3S_SNAPSHOT_DEFAULTS.retention),
+  /** Zip each snapshot (etcd-snapshot-compress). @default false */
+  compress: z.boolean().default(false),
+  /** Also upload each snapshot to the stack's edgefleet:backupS3 target. @default false */
+  s3: z.boolean().default(false),
+  /** Folder in the bucket. @default "<region>/<site>" */
+  s3Folder: z
+    .string()
+    .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, {
+      error: (iss) =>
+        `${show(iss.input)} is not an S3 folder. Fix: use path segments of letters, digits and !_.*'()- separated by "/", without a leading or trailing "/".`,
+    })
+    .optional(),
+});
+
 // User names as the SSH runtime checks them again before ssh starts (lib/hostCommandRun.ts says why).
 const sshUser = z.string().regex(SSH_USER, {
   error: (iss) =>
@@ -351,6 +397,8 @@ export const SiteSchema = z.strictObject({
    * @default []
    */
   acknowledgeServerRemoval: z.array(dnsLabel("server name")).default([]),
+  /** Scheduled etcd snapshots (embedded-etcd sites). @default none (K3s's own defaults) */
+  backup: BackupSchema.optional(),
 });
 export type RawSite = z.output<typeof SiteSchema>;
 
@@ -509,6 +557,34 @@ export const AllowedRegistriesSchema = z.array(
   }),
 );
 
+/**
+ * The S3-compatible store that sites with backup.s3 upload their snapshots
+ * to. The whole key is a secret (validate() refuses it otherwise): set
+ * secretKey (and accessKey) with `pulumi config set --secret --path`. The
+ * credentials reach the servers only through a root-only config drop-in
+ * (config/etcdBackup.ts ETCD_S3_CREDENTIALS_FILE), never config.yaml.
+ */
+export const BackupS3Schema = z.strictObject({
+  /** host[:port], as K3s's etcd-s3-endpoint takes it (no scheme). @default none (required) */
+  endpoint: z.string().regex(/^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:\d{1,5})?$/, {
+    error: (iss) =>
+      `${show(iss.input)} is not an S3 endpoint. Fix: give host[:port] without a scheme, for example s3.cn-east.example.com or minio.example.com:9000 (set insecure: true for plain http).`,
+  }),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    error: (iss) =>
+      `${show(iss.input)} is not an S3 bucket name. Fix: 3-63 lower-case letters, digits, "." and "-", starting and ending with a letter or digit.`,
+  }),
+  /** @default K3s's us-east-1 */
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]+$/)
+    .optional(),
+  /** Plain http to the endpoint (etcd-s3-insecure). @default false */
+  insecure: z.boolean().default(false),
+  accessKey: z.string().min(1),
+  secretKey: z.string().min(1),
+});
+
 export const UpgradeSchema = z.strictObject({
   agentBatchSize: z.int().min(1).default(1),
 });
@@ -575,6 +651,7 @@ export const StackConfigSchema = z.strictObject({
   [`${NAMESPACE}:hostParallelism`]: HostParallelismSchema.default(DEFAULT_HOST_PARALLELISM),
   [`${NAMESPACE}:gatekeeper`]: GatekeeperSchema.optional(),
   [`${NAMESPACE}:allowedRegistries`]: AllowedRegistriesSchema.default([]),
+  [`${NAMESPACE}:backupS3`]: BackupS3Schema.optional(),
   [`${NAMESPACE}:lab`]: LabSchema.optional(),
 });
 export type RawStackConfig = z.output<typeof StackConfigSchema>;
@@ -629,6 +706,25 @@ export interface HostSpec {
   hostKey: string;
 }
 
+/** A site's etcd snapshots, defaults applied. */
+export interface BackupSpec {
+  schedule: string;
+  retention: number;
+  compress: boolean;
+  /** Present when snapshots are uploaded to the stack's edgefleet:backupS3. */
+  s3?: { folder: string };
+}
+
+/** edgefleet:backupS3. accessKey and secretKey are plain text the caller must keep secret (pulumi.secret). */
+export interface BackupS3Spec {
+  endpoint: string;
+  bucket: string;
+  region?: string;
+  insecure: boolean;
+  accessKey: string;
+  secretKey: string;
+}
+
 export interface KwokSpec {
   nodes: number;
   size: HostSize;
@@ -649,6 +745,8 @@ export interface SiteSpec {
   hosts: HostSpec[];
   /** Servers whose removal the stack acknowledges (infra/serverSetGuard.ts). */
   acknowledgeServerRemoval: string[];
+  /** Scheduled etcd snapshots; absent = K3s's defaults. */
+  backup?: BackupSpec;
 }
 
 /** Shaped like infra/render/registries.ts's RegistriesArgs.mirrors. */
@@ -681,6 +779,8 @@ export interface StackSpec {
   gatekeeper: GatekeeperReleaseSpec;
   /** Registries (or registry/path prefixes) admitted beyond the site layer's own images. */
   allowedRegistries: string[];
+  /** The S3 target of sites with backup.s3 (edgefleet:backupS3). */
+  backupS3?: BackupS3Spec;
   sites: SiteSpec[];
   lab?: LabSpec;
 }

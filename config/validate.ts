@@ -80,8 +80,10 @@ const STRUCTURED = [
   "gatekeeper",
   "lab",
   "allowedRegistries",
+  "backupS3",
 ].map((k) => `${NAMESPACE}:${k}`);
 const SSH_KEY = `${NAMESPACE}:ssh`;
+const BACKUP_S3_KEY = `${NAMESPACE}:backupS3`;
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = "";
@@ -232,6 +234,8 @@ function keyHint(path: string, ours: Record<string, unknown>): string | undefine
   const ssh = `${NAMESPACE}:ssh`;
   const secret = `set it as a secret, never in the stack file: pulumi config set --secret --path '${ssh}.privateKey' < <deploy key file> (the key's public half authorized on every host).`;
   if (path === `${ssh}.privateKey`) return secret;
+  if (path === `${BACKUP_S3_KEY}.secretKey` || path === `${BACKUP_S3_KEY}.accessKey`)
+    return `set it as a secret, never in the stack file: pulumi config set --secret --path '${path}' <value> (the S3 user's key for edgefleet:backupS3.bucket).`;
   if (path === ssh)
     return `add the SSH settings: ${setPlain(`${ssh}.user`, "<login user>")}, then ${secret.replace("set it", "set the key")}`;
   if (path === `${ssh}.user`) return `${setPlain(path, "<login user on the hosts>")}.`;
@@ -551,6 +555,30 @@ function checkTrackerImage(site: RawSite, at: string, allowed: string[], problem
 }
 
 /**
+ * backup configures K3s's etcd snapshots, which exist on embedded-etcd sites
+ * only (config/k3sDatastore.ts): a one-server K3s site keeps its state in
+ * SQLite, and an upstream site runs its own etcd, not K3s's.
+ */
+function checkBackup(site: RawSite, at: string, problems: ConfigProblem[]): void {
+  if (!site.backup) return;
+  const servers = site.hosts.filter((h) => h.role === "server").length;
+  const count = k3sServerCount(servers);
+  if (site.distribution !== "k3s") {
+    problems.push({
+      path: `${at}.backup`,
+      problem: `site ${site.name} runs the upstream control plane; backup configures K3s's embedded-etcd snapshots, which it does not have`,
+      fix: "remove backup from the site (it applies to distribution: k3s with three or more servers).",
+    });
+  } else if (count.verdict === "runs" && count.datastore === "sqlite") {
+    problems.push({
+      path: `${at}.backup`,
+      problem: `site ${site.name} has one server, which keeps the cluster's state in SQLite; K3s takes etcd snapshots only on embedded-etcd sites`,
+      fix: 'remove backup from the site and back up /var/lib/rancher/k3s/server/db/state.db and the server token by hand (README "Backups and restore"), or run three servers so the site uses embedded etcd.',
+    });
+  }
+}
+
+/**
  * acknowledgeServerRemoval names servers being removed: never a host the site
  * still lists (the acknowledgement would let a later removal of it through
  * unasked), and only on K3s sites (the guard is K3s's).
@@ -613,6 +641,7 @@ function checkSite(site: RawSite, at: string, problems: ConfigProblem[]): void {
 
   checkHosts(site, at, problems);
   checkAcknowledgedRemovals(site, at, problems);
+  checkBackup(site, at, problems);
   if (site.kwok && site.kwok.nodes > 0) {
     if (site.distribution !== "upstream") {
       problems.push({
@@ -782,7 +811,7 @@ function checkDistributions(cfg: RawStackConfig, problems: ConfigProblem[]): voi
   });
 }
 
-function normalizeSite(s: RawSite, ssh: { port: number; user: string }): SiteSpec {
+function normalizeSite(s: RawSite, ssh: { port: number; user: string }, region: string): SiteSpec {
   const hosts: HostSpec[] = s.hosts.map((h) => ({
     name: h.name,
     address: h.address,
@@ -805,6 +834,15 @@ function normalizeSite(s: RawSite, ssh: { port: number; user: string }): SiteSpe
     hosts,
     acknowledgeServerRemoval: s.acknowledgeServerRemoval,
   };
+  if (s.backup) {
+    const b = s.backup;
+    site.backup = {
+      schedule: b.schedule,
+      retention: b.retention,
+      compress: b.compress,
+      ...(b.s3 ? { s3: { folder: b.s3Folder ?? `${region}/${s.name}` } } : {}),
+    };
+  }
   if (s.kwok)
     site.kwok = {
       nodes: s.kwok.nodes,
@@ -815,7 +853,8 @@ function normalizeSite(s: RawSite, ssh: { port: number; user: string }): SiteSpe
 
 function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
   const ssh = cfg[`${NAMESPACE}:ssh`];
-  const sites: SiteSpec[] = cfg[`${NAMESPACE}:sites`].map((s) => normalizeSite(s, ssh));
+  const region = cfg[`${NAMESPACE}:region`];
+  const sites: SiteSpec[] = cfg[`${NAMESPACE}:sites`].map((s) => normalizeSite(s, ssh, region));
   const spec: StackSpec = {
     stack: stackName,
     region: cfg[`${NAMESPACE}:region`],
@@ -853,6 +892,8 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
       ),
     };
   }
+  const s3 = cfg[BACKUP_S3_KEY];
+  if (s3) spec.backupS3 = s3;
   const lab = cfg[`${NAMESPACE}:lab`];
   if (lab) spec.lab = lab;
   return spec;
@@ -908,6 +949,15 @@ export function validate(
     });
   }
 
+  const s3 = ours[BACKUP_S3_KEY];
+  if (s3 !== null && typeof s3 === "object" && !secretKeys.has(BACKUP_S3_KEY)) {
+    problems.push({
+      path: `${BACKUP_S3_KEY}.secretKey`,
+      problem: "the S3 credentials for etcd snapshots are stored in plain text in the stack config",
+      fix: `remove accessKey and secretKey from the stack file and set them as secrets: pulumi config set --secret --path '${BACKUP_S3_KEY}.secretKey' <secret key> (and the same for accessKey).`,
+    });
+  }
+
   checkPlainSecrets(ours, secretKeys, problems);
 
   // Rules that need a whole site run per site, so one broken site does not hide another's problems.
@@ -926,10 +976,19 @@ export function validate(
       checkTrackerImage(site.data, at, allowed, problems);
       // Capacity is judged on a site that is otherwise sound; SSH settings do not enter it.
       if (problems.length === before)
-        checkCapacity(normalizeSite(site.data, { port: 22, user: "-" }), at, allowed, problems);
+        checkCapacity(normalizeSite(site.data, { port: 22, user: "-" }, "-"), at, allowed, problems);
     });
   }
   if (parsed.success) {
+    parsed.data[`${NAMESPACE}:sites`].forEach((site, i) => {
+      if (site.backup?.s3 && !parsed.data[BACKUP_S3_KEY]) {
+        problems.push({
+          path: `${NAMESPACE}:sites[${i}].backup.s3`,
+          problem: `site ${site.name} uploads its snapshots to S3, but the stack has no ${BACKUP_S3_KEY}`,
+          fix: `add ${BACKUP_S3_KEY} (endpoint, bucket, and accessKey and secretKey set with pulumi config set --secret --path), or set backup.s3 to false.`,
+        });
+      }
+    });
     checkLab(parsed.data, problems);
     checkDistributions(parsed.data, problems);
   }

@@ -9,6 +9,7 @@
  * on an agent are an error here rather than a dead node later.
  */
 import { EDGEFLEET_NODE_LABELS, edgefleetNodeLabels } from "../../config/edgeNodes";
+import { cronProblem } from "../../config/etcdBackup";
 import { getProfile, type ProfileName } from "../../config/profiles";
 import { resolveSize, kubeletQuantities, type SizeSpec } from "./size";
 import { toYaml, type YamlValue } from "./yaml";
@@ -61,6 +62,34 @@ export interface K3sConfigArgs {
   protectKernelDefaults?: boolean;
   /** Server runs the control plane only, no kubelet (the lab's servers). @default false */
   disableAgent?: boolean;
+  /**
+   * Servers of an embedded-etcd site: scheduled snapshots. The S3
+   * credentials are not here: configure.sh writes them to
+   * ETCD_S3_CREDENTIALS_FILE (config/etcdBackup.ts). @default none (K3s's defaults)
+   */
+  etcdSnapshots?: EtcdSnapshotArgs;
+}
+
+export interface EtcdSnapshotArgs {
+  /** robfig/cron spec (config/etcdBackup.ts cronProblem). */
+  scheduleCron: string;
+  /** Snapshots kept, at least 1. */
+  retention: number;
+  /** @default false */
+  compress?: boolean;
+  /** Upload each snapshot too; credentials from the drop-in. @default none (local disk only) */
+  s3?: EtcdS3Target;
+}
+
+export interface EtcdS3Target {
+  /** host[:port]. */
+  endpoint: string;
+  bucket: string;
+  /** @default K3s's us-east-1 */
+  region?: string;
+  folder?: string;
+  /** Plain http. @default false */
+  insecure?: boolean;
 }
 
 export const DEFAULT_TOKEN_FILE = "/etc/rancher/k3s/edgefleet-token";
@@ -181,6 +210,7 @@ function validate(args: K3sConfigArgs): void {
     if (args.tlsSan?.length) serverOnly.push("tlsSan");
     if (args.disable?.length) serverOnly.push("disable");
     if (args.agentTokenFile !== undefined) serverOnly.push("agentTokenFile");
+    if (args.etcdSnapshots) serverOnly.push("etcdSnapshots");
     if (serverOnly.length) {
       throw new Error(
         `${where}: ${serverOnly.join(", ")} apply to servers only; k3s agent refuses unknown flags and would not start`,
@@ -210,6 +240,17 @@ function validate(args: K3sConfigArgs): void {
   }
   for (const s of args.tlsSan ?? []) {
     if (!/^[A-Za-z0-9.:*-]+$/.test(s)) throw new Error(`${where}: tls-san "${s}" is not a hostname or IP`);
+  }
+  const snap = args.etcdSnapshots;
+  if (snap) {
+    const cron = cronProblem(snap.scheduleCron);
+    if (cron) throw new Error(`${where}: etcd snapshot schedule: ${cron}`);
+    if (!Number.isInteger(snap.retention) || snap.retention < 1) {
+      throw new Error(`${where}: etcd snapshot retention must be a whole number of at least 1 (got ${snap.retention})`);
+    }
+    if (snap.s3 && (!/^[^\s/]+$/.test(snap.s3.endpoint) || !/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/.test(snap.s3.bucket))) {
+      throw new Error(`${where}: etcd S3 target needs an endpoint host[:port] and a bucket name`);
+    }
   }
 }
 
@@ -247,6 +288,21 @@ export function k3sConfigDocument(args: K3sConfigArgs): Record<string, YamlValue
     if (sans.length) doc["tls-san"] = sans;
     doc["write-kubeconfig-mode"] = "0600";
     if (args.secretsEncryption ?? true) doc["secrets-encryption"] = true;
+    const snap = args.etcdSnapshots;
+    if (snap) {
+      doc["etcd-snapshot-schedule-cron"] = snap.scheduleCron;
+      doc["etcd-snapshot-retention"] = snap.retention;
+      if (snap.compress) doc["etcd-snapshot-compress"] = true;
+      if (snap.s3) {
+        // No etcd-s3-access-key / etcd-s3-secret-key here: they live in the root-only drop-in.
+        doc["etcd-s3"] = true;
+        doc["etcd-s3-endpoint"] = snap.s3.endpoint;
+        doc["etcd-s3-bucket"] = snap.s3.bucket;
+        if (snap.s3.region) doc["etcd-s3-region"] = snap.s3.region;
+        if (snap.s3.folder) doc["etcd-s3-folder"] = snap.s3.folder;
+        if (snap.s3.insecure) doc["etcd-s3-insecure"] = true;
+      }
+    }
   }
   return doc;
 }

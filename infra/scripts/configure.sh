@@ -13,9 +13,16 @@
 #                              K10<ca-hash>::node:<agent-token> on an agent
 #   EDGEFLEET_AGENT_TOKEN secret what agent-token-file holds (servers): the bare agent token on the first server,
 #                              K10<ca-hash>::node:<agent-token> on a joining one
-#                              If a token is unset and TOKEN_STDIN=1, stdin gives it (line 1 the token, line 2
-#                              the agent token). If neither, its file is left as it is and must already exist.
-#   TOKEN_STDIN      optional  1 = read the tokens from stdin (for running the file directly)
+#   EDGEFLEET_S3_ACCESS_KEY, EDGEFLEET_S3_SECRET_KEY secret  the etcd snapshot S3 credentials, when
+#                              CONFIG_YAML sets `etcd-s3: true` (servers): written to S3_CREDENTIALS_FILE, a root-only
+#                              config.yaml.d drop-in K3s merges after config.yaml, so config.yaml holds no secret.
+#                              Without `etcd-s3: true` the drop-in is removed.
+#                              If a secret is unset and TOKEN_STDIN=1, stdin gives it (line 1 the token, line 2
+#                              the agent token, lines 3 and 4 the S3 access and secret key). If neither, its file
+#                              is left as it is and must already exist.
+#   TOKEN_STDIN      optional  1 = read the secrets from stdin (for running the file directly)
+#   S3_CREDENTIALS_FILE optional default /etc/rancher/k3s/config.yaml.d/90-edgefleet-etcd-s3.yaml
+#                              (config/etcdBackup.ts ETCD_S3_CREDENTIALS_FILE)
 #   REGISTRIES_YAML  optional  rendered registries.yaml; unset = leave as is, empty = remove
 #   SYSCTL_CONF      optional  kubelet sysctls (renderKubeletSysctls); unset = leave, empty = remove
 #   APPLY_SYSCTL     optional  1 = `sysctl -p` the file whenever the running values differ from it
@@ -31,6 +38,7 @@ set +x
 ROOT="${ROOT:-}"
 CONF_D="$ROOT${CONFIG_DIR:-/etc/rancher/k3s}"
 SYSCTL_FILE="$ROOT/etc/sysctl.d/90-edgefleet-k3s.conf"
+S3_REL="${S3_CREDENTIALS_FILE:-/etc/rancher/k3s/config.yaml.d/90-edgefleet-etcd-s3.yaml}"
 APPLY_SYSCTL="${APPLY_SYSCTL:-$([ -z "$ROOT" ] && echo 1 || echo 0)}"
 
 fail() {
@@ -76,10 +84,15 @@ agent_token=""
 if [ "${TOKEN_STDIN:-0}" = 1 ]; then
   IFS= read -r stdin_token || true
   IFS= read -r stdin_agent_token || true
+  IFS= read -r stdin_s3_access || true
+  IFS= read -r stdin_s3_secret || true
 fi
 token=${EDGEFLEET_TOKEN:-${stdin_token:-}}
 agent_token=${EDGEFLEET_AGENT_TOKEN:-${stdin_agent_token:-}}
-unset EDGEFLEET_TOKEN EDGEFLEET_AGENT_TOKEN stdin_token stdin_agent_token
+s3_access=${EDGEFLEET_S3_ACCESS_KEY:-${stdin_s3_access:-}}
+s3_secret=${EDGEFLEET_S3_SECRET_KEY:-${stdin_s3_secret:-}}
+unset EDGEFLEET_TOKEN EDGEFLEET_AGENT_TOKEN EDGEFLEET_S3_ACCESS_KEY EDGEFLEET_S3_SECRET_KEY
+unset stdin_token stdin_agent_token stdin_s3_access stdin_s3_secret
 
 # token_shape <value> <users>: the bare secret, or K10<64 hex>::<user>:<secret> with <user>
 # one of <users> (a regex alternative). Nothing here prints the value.
@@ -123,11 +136,46 @@ elif [ -n "$agent_token" ]; then
   fail "an agent token was given but CONFIG_YAML has no agent-token-file (agents join with token-file only)"
 fi
 
+case "$S3_REL" in
+  /*.yaml) ;;
+  *) fail "S3_CREDENTIALS_FILE must be an absolute path ending in .yaml (K3s reads config.yaml.d/*.yaml only)" ;;
+esac
+# A credential K3s can read back from YAML as written below: one line of printable
+# characters, no space (a quote is doubled inside single quotes).
+s3_shape() { [[ "$1" =~ ^[[:graph:]]+$ ]]; }
+s3_wanted=0
+if printf '%s\n' "$CONFIG_YAML" | grep -qx 'etcd-s3: true'; then s3_wanted=1; fi
+if [ "$s3_wanted" = 1 ]; then
+  if [ -n "$s3_access$s3_secret" ]; then
+    if ! s3_shape "$s3_access" || ! s3_shape "$s3_secret"; then
+      fail "the S3 access key and secret key for etcd snapshots must both be given, each one line without spaces"
+    fi
+  elif [ ! -s "$ROOT$S3_REL" ]; then
+    fail "CONFIG_YAML uploads etcd snapshots to S3 (etcd-s3: true) but no S3 credentials were given (EDGEFLEET_S3_ACCESS_KEY, EDGEFLEET_S3_SECRET_KEY) and none are present at $S3_REL"
+  fi
+elif [ -n "$s3_access$s3_secret" ]; then
+  fail "S3 credentials were given but CONFIG_YAML does not set etcd-s3: true"
+fi
+
 if [ -n "$token" ] && put_file "$ROOT$token_rel" 0600 "$token"$'\n'; then changed+=(token); fi
 if [ -n "$agent_token" ] && put_file "$ROOT$agent_rel" 0600 "$agent_token"$'\n'; then changed+=(agent-token); fi
 token=""
 agent_token=""
 server_token=""
+
+if [ "$s3_wanted" = 1 ] && [ -n "$s3_access" ]; then
+  # Single-quoted YAML: a quote inside is doubled, nothing else is special.
+  sq="'"
+  if put_file "$ROOT$S3_REL" 0600 "# Managed by Edgefleet (Pulumi). Mode 0600.
+etcd-s3-access-key: '${s3_access//$sq/$sq$sq}'
+etcd-s3-secret-key: '${s3_secret//$sq/$sq$sq}'
+"; then changed+=(s3-credentials); fi
+elif [ "$s3_wanted" = 0 ] && [ -e "$ROOT$S3_REL" ]; then
+  rm -f "$ROOT$S3_REL"
+  changed+=(s3-credentials)
+fi
+s3_access=""
+s3_secret=""
 
 if put_file "$CONF_D/config.yaml" 0600 "$CONFIG_YAML"; then changed+=(config); fi
 

@@ -218,4 +218,95 @@ run_script configure.sh ROOT="$SROOT" HOST_NAME=edge-s1 CONFIG_YAML="${SERVER_CO
 assert_eq "$STATUS" 1
 assert_eq "$ERR" "configure failed on edge-s1: token-file and agent-token-file name the same file"
 
+# Etcd snapshots to S3: the credentials go to a root-only drop-in K3s merges after config.yaml.
+S3_CONFIG=$(strip_x "$(rendered config-server-s3.yaml)")
+S3ROOT=$(new_root)
+trap 'rm -rf "$ROOT" "$SROOT" "$S3ROOT"' EXIT
+dropin="$S3ROOT/etc/rancher/k3s/config.yaml.d/90-edgefleet-etcd-s3.yaml"
+S3_ACCESS=edgeAccessKeyId
+S3_SECRET="s3cr3t/S3+Key'quoted"
+S3SPY="$S3ROOT/fakes"
+
+t "S3 credentials land in a 0600 drop-in, never in config.yaml, the output or a command line"
+argv_spy "$S3SPY/bin" "$S3SPY/argv" stat cmp mkdir dirname mktemp chmod mv sed head tr rm grep
+run_script configure.sh PATH="$S3SPY/bin:$PATH" ROOT="$S3ROOT" HOST_NAME=edge-s1 CONFIG_YAML="$S3_CONFIG" \
+  EDGEFLEET_TOKEN="$SERVER_TOKEN" EDGEFLEET_AGENT_TOKEN="$AGENT_TOKEN" \
+  EDGEFLEET_S3_ACCESS_KEY="$S3_ACCESS" EDGEFLEET_S3_SECRET_KEY="$S3_SECRET"
+assert_eq "$STATUS" 0 "exit status ($ERR)"
+assert_eq "$OUT" 'EDGEFLEET_RESULT {"script":"configure","host":"edge-s1","changed":true,"files":["token","agent-token","s3-credentials","config"]}'
+assert_mode "$dropin" 600
+assert_eq "$(cat "$dropin")" "# Managed by Edgefleet (Pulumi). Mode 0600.
+etcd-s3-access-key: 'edgeAccessKeyId'
+etcd-s3-secret-key: 's3cr3t/S3+Key''quoted'"
+assert_contains "$(cat "$S3ROOT/etc/rancher/k3s/config.yaml")" 'etcd-s3-bucket: "edge-snapshots"'
+assert_not_contains "$(cat "$S3ROOT/etc/rancher/k3s/config.yaml")" "s3cr3t" "the S3 secret in config.yaml"
+assert_not_contains "$(cat "$S3ROOT/etc/rancher/k3s/config.yaml")" "$S3_ACCESS" "the S3 access key in config.yaml"
+assert_not_contains "$OUT$ERR" "s3cr3t" "the S3 secret in the output"
+assert_contains "$(cat "$S3SPY/argv")" "mktemp " "the argv spy saw no call"
+assert_not_contains "$(cat "$S3SPY/argv")" "s3cr3t" "the S3 secret on a command line"
+assert_not_contains "$(cat "$S3SPY/argv")" "$S3_ACCESS" "the S3 access key on a command line"
+
+t "the same credentials again change nothing, not even mtimes; a loosened mode is put back"
+before=$(snapshot "$S3ROOT")
+run_script configure.sh ROOT="$S3ROOT" HOST_NAME=edge-s1 CONFIG_YAML="$S3_CONFIG" \
+  EDGEFLEET_S3_ACCESS_KEY="$S3_ACCESS" EDGEFLEET_S3_SECRET_KEY="$S3_SECRET"
+assert_eq "$OUT" 'EDGEFLEET_RESULT {"script":"configure","host":"edge-s1","changed":false,"files":[]}'
+assert_eq "$(snapshot "$S3ROOT")" "$before" "tree after re-run"
+chmod 0644 "$dropin"
+run_script configure.sh ROOT="$S3ROOT" HOST_NAME=edge-s1 CONFIG_YAML="$S3_CONFIG" \
+  EDGEFLEET_S3_ACCESS_KEY="$S3_ACCESS" EDGEFLEET_S3_SECRET_KEY="$S3_SECRET"
+assert_contains "$OUT" '"files":["s3-credentials"]'
+assert_mode "$dropin" 600
+
+t "a rotated secret key rewrites the drop-in; none given keeps it"
+run_script configure.sh ROOT="$S3ROOT" HOST_NAME=edge-s1 CONFIG_YAML="$S3_CONFIG" \
+  EDGEFLEET_S3_ACCESS_KEY="$S3_ACCESS" EDGEFLEET_S3_SECRET_KEY=s3cr3tRotated
+assert_contains "$OUT" '"files":["s3-credentials"]'
+assert_contains "$(cat "$dropin")" "etcd-s3-secret-key: 's3cr3tRotated'"
+run_script configure.sh ROOT="$S3ROOT" HOST_NAME=edge-s1 CONFIG_YAML="$S3_CONFIG"
+assert_eq "$STATUS" 0 "exit status ($ERR)"
+assert_contains "$OUT" '"changed":false'
+assert_contains "$(cat "$dropin")" "s3cr3tRotated"
+
+t "half the credentials, or a secret with a space, are refused before anything is written"
+before=$(snapshot "$S3ROOT")
+run_script configure.sh ROOT="$S3ROOT" HOST_NAME=edge-s1 CONFIG_YAML="$S3_CONFIG" EDGEFLEET_S3_SECRET_KEY=s3cr3tOnly \
+  EDGEFLEET_TOKEN=s3cr3tNewServerToken
+assert_eq "$STATUS" 1
+assert_eq "$ERR" "configure failed on edge-s1: the S3 access key and secret key for etcd snapshots must both be given, each one line without spaces"
+run_script configure.sh ROOT="$S3ROOT" HOST_NAME=edge-s1 CONFIG_YAML="$S3_CONFIG" \
+  EDGEFLEET_S3_ACCESS_KEY="$S3_ACCESS" EDGEFLEET_S3_SECRET_KEY="s3cr3t with space"
+assert_eq "$STATUS" 1
+assert_not_contains "$ERR" "s3cr3t" "the refused secret in the message"
+assert_eq "$(snapshot "$S3ROOT")" "$before" "tree after the refusals"
+
+t "S3 on and no credentials anywhere fails and writes no config"
+S4=$(new_root)
+run_script configure.sh ROOT="$S4" HOST_NAME=edge-s1 CONFIG_YAML="$S3_CONFIG" \
+  EDGEFLEET_TOKEN="$SERVER_TOKEN" EDGEFLEET_AGENT_TOKEN="$AGENT_TOKEN"
+assert_eq "$STATUS" 1
+assert_eq "$ERR" "configure failed on edge-s1: CONFIG_YAML uploads etcd snapshots to S3 (etcd-s3: true) but no S3 credentials were given (EDGEFLEET_S3_ACCESS_KEY, EDGEFLEET_S3_SECRET_KEY) and none are present at /etc/rancher/k3s/config.yaml.d/90-edgefleet-etcd-s3.yaml"
+assert_absent "$S4/etc/rancher/k3s/config.yaml"
+
+t "the credentials can come from stdin (lines 3 and 4) when the file is run directly"
+set +e
+OUT=$(printf '%s\n%s\n%s\n%s\n' "$SERVER_TOKEN" "$AGENT_TOKEN" "$S3_ACCESS" s3cr3tFromStdin |
+  env -i PATH="$PATH" ROOT="$S4" HOST_NAME=edge-s1 CONFIG_YAML="$S3_CONFIG" TOKEN_STDIN=1 bash "$SCRIPTS/configure.sh")
+STATUS=$?
+set -e
+assert_eq "$STATUS" 0
+assert_contains "$(cat "$S4/etc/rancher/k3s/config.yaml.d/90-edgefleet-etcd-s3.yaml")" "etcd-s3-secret-key: 's3cr3tFromStdin'"
+rm -rf "$S4"
+
+t "S3 turned off removes the drop-in; credentials given without etcd-s3 are refused"
+run_script configure.sh ROOT="$S3ROOT" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG"
+assert_eq "$STATUS" 0 "exit status ($ERR)"
+assert_eq "$OUT" 'EDGEFLEET_RESULT {"script":"configure","host":"edge-s1","changed":true,"files":["s3-credentials","config"]}'
+assert_absent "$dropin"
+run_script configure.sh ROOT="$S3ROOT" HOST_NAME=edge-s1 CONFIG_YAML="$SERVER_CONFIG" \
+  EDGEFLEET_S3_ACCESS_KEY="$S3_ACCESS" EDGEFLEET_S3_SECRET_KEY="$S3_SECRET"
+assert_eq "$STATUS" 1
+assert_eq "$ERR" "configure failed on edge-s1: S3 credentials were given but CONFIG_YAML does not set etcd-s3: true"
+assert_absent "$dropin"
+
 done_tests

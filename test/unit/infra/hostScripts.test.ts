@@ -49,6 +49,24 @@ beforeAll(() => {
     }),
   );
   write(
+    "config-server-s3.yaml",
+    renderK3sConfig({
+      role: "server",
+      nodeName: "edge-s1",
+      site: "test-site",
+      profile: "retailCity",
+      size: "2c4g",
+      runsTrackers: false,
+      wasm: true,
+      clusterInit: true,
+      etcdSnapshots: {
+        scheduleCron: "0 */6 * * *",
+        retention: 7,
+        s3: { endpoint: "minio.test-site.local:9000", bucket: "edge-snapshots", folder: "cn-east/test-site" },
+      },
+    }),
+  );
+  write(
     "registries.yaml",
     renderRegistries({ mirrors: { "docker.io": { endpoints: ["https://mirror.test-site.local:5000"] } } }),
   );
