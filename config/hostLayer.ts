@@ -67,6 +67,40 @@ export function k3sClusterArgs(
     agentTokenGeneration: site.agentTokenGeneration,
     acknowledgedServerRemovals: site.acknowledgeServerRemoval,
     acknowledgeServerRemovalPath: `edgefleet:sites[${siteIndex}].acknowledgeServerRemoval`,
+    ...etcdSnapshotArgs(spec, site),
+  };
+}
+
+/**
+ * A site's backup block as the cluster takes it: the non-secret keys for
+ * config.yaml, and the S3 credentials apart, for the root-only drop-in (plain
+ * text here; K3sHost makes them secret before any resource sees them).
+ */
+export function etcdSnapshotArgs(
+  spec: StackSpec,
+  site: SiteSpec,
+): Pick<K3sClusterArgs, "etcdSnapshots" | "s3Credentials"> {
+  const b = site.backup;
+  if (!b) return {};
+  const s3 = b.s3 && spec.backupS3;
+  return {
+    etcdSnapshots: {
+      scheduleCron: b.schedule,
+      retention: b.retention,
+      ...(b.compress ? { compress: true } : {}),
+      ...(s3 && b.s3
+        ? {
+            s3: {
+              endpoint: s3.endpoint,
+              bucket: s3.bucket,
+              ...(s3.region ? { region: s3.region } : {}),
+              folder: b.s3.folder,
+              ...(s3.insecure ? { insecure: true } : {}),
+            },
+          }
+        : {}),
+    },
+    ...(s3 ? { s3Credentials: { accessKey: s3.accessKey, secretKey: s3.secretKey } } : {}),
   };
 }
 

@@ -7,9 +7,15 @@ import type { ProfileName } from "../config/profiles";
 import type { HostAccess } from "./connection";
 import { caHashFrom, caHashStep, hostTokenFiles, saveBootstrapStep, siteTokens } from "./clusterTokens";
 import { hostStep, type HostStep, type HostTransport } from "./hostStep";
-import { K3sHost, preflightStep, uniqueHostnames, type K3sArtifacts } from "./k3sHost";
+import { K3sHost, preflightStep, uniqueHostnames, type K3sArtifacts, type S3Credentials } from "./k3sHost";
 import { workloadHostDirectories } from "./render/hostDirs";
-import { DEFAULT_TOKEN_FILE, nodeLabels, type K3sConfigArgs, type NodeTaint } from "./render/k3sConfig";
+import {
+  DEFAULT_TOKEN_FILE,
+  nodeLabels,
+  type EtcdSnapshotArgs,
+  type K3sConfigArgs,
+  type NodeTaint,
+} from "./render/k3sConfig";
 import type { RegistriesArgs } from "./render/registries";
 import type { ServiceMode } from "./render/service";
 import type { SizeSpec } from "./render/size";
@@ -64,6 +70,13 @@ export interface K3sClusterArgs {
   acknowledgedServerRemovals?: string[];
   /** That key's path, for the guard's fix. @default "acknowledgeServerRemoval" */
   acknowledgeServerRemovalPath?: string;
+  /**
+   * Scheduled etcd snapshots on every server; embedded-etcd sites only
+   * (config/k3sDatastore.ts). @default none (K3s's own defaults)
+   */
+  etcdSnapshots?: EtcdSnapshotArgs;
+  /** With etcdSnapshots.s3: the S3 credentials, written to each server's root-only drop-in; secret. */
+  s3Credentials?: pulumi.Input<S3Credentials>;
 }
 
 /** The first server's API endpoint; an IPv6 literal goes in brackets, or the port would read as part of it. */
@@ -87,7 +100,10 @@ function nodeRule(args: Pick<K3sClusterArgs, "hosts" | "disableAgentOnServers">)
  * cluster (test/unit/config/trackersSchedule.test.ts).
  */
 export function k3sHostConfigs(
-  args: Pick<K3sClusterArgs, "site" | "profile" | "hosts" | "wasm" | "disableAgentOnServers" | "disable">,
+  args: Pick<
+    K3sClusterArgs,
+    "site" | "profile" | "hosts" | "wasm" | "disableAgentOnServers" | "disable" | "etcdSnapshots"
+  > & { where?: string },
 ): Map<string, K3sConfigArgs> {
   const servers = args.hosts.filter((h) => h.role === "server");
   const first = servers[0];
@@ -95,6 +111,11 @@ export function k3sHostConfigs(
   // The embedded-etcd rule (config/k3sDatastore.ts): the first server of an HA site starts with --cluster-init.
   const count = k3sServerCount(servers.length);
   const embeddedEtcd = count.verdict === "runs" && count.clusterInit;
+  if (args.etcdSnapshots && !embeddedEtcd) {
+    throw new Error(
+      `${args.where ?? args.site}: etcd snapshots need embedded etcd, and the site's ${servers.length} server(s) keep their state in SQLite`,
+    );
+  }
   const rule = nodeRule(args);
   const out = new Map<string, K3sConfigArgs>();
   for (const h of args.hosts) {
@@ -117,6 +138,7 @@ export function k3sHostConfigs(
       disable: h.role === "server" ? args.disable : undefined,
       tlsSan: h.role === "server" ? [h.access.address] : undefined,
       disableAgent: controlPlaneOnly || undefined,
+      etcdSnapshots: h.role === "server" ? args.etcdSnapshots : undefined,
     });
   }
   return out;
@@ -245,6 +267,9 @@ export class K3sCluster extends pulumi.ComponentResource {
             artifacts: args.artifacts,
             tokens: hostTokenFiles(h.role, h === first, tokens, caHash),
             tokenEpoch: tokens.epoch,
+            ...(h.role === "server" && args.etcdSnapshots?.s3 && args.s3Credentials
+              ? { s3Credentials: args.s3Credentials }
+              : {}),
             registries: args.registries,
             serviceMode: args.serviceMode,
             hostDirectories: config.runsTrackers ? workloadDirs : undefined,

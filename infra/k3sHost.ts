@@ -39,6 +39,12 @@ export interface K3sHostArgs {
   tokens: pulumi.Input<HostTokenFiles>;
   /** Changes when a token file's content changes for a new agent token: the service restarts on it. */
   tokenEpoch: string;
+  /**
+   * Servers uploading etcd snapshots to S3 (config.etcdSnapshots.s3): the
+   * credentials configure.sh writes to the root-only drop-in; secret.
+   * @default none
+   */
+  s3Credentials?: pulumi.Input<S3Credentials>;
   registries?: RegistriesArgs;
   serviceMode: ServiceMode;
   /** Directories the node's workloads mount (hostPath), made by the install (workloadHostDirectories). */
@@ -67,6 +73,11 @@ export interface K3sHostArgs {
   peerApiUrls?: string[];
   /** How long a removal waits for K3s to remove the etcd member. @default 300 */
   leaveTimeoutSeconds?: number;
+}
+
+export interface S3Credentials {
+  accessKey: string;
+  secretKey: string;
 }
 
 export interface PreflightArgs {
@@ -193,6 +204,13 @@ export class K3sHost extends pulumi.ComponentResource {
     );
 
     const configYaml = renderK3sConfig(args.config);
+    const s3 = !!args.config.etcdSnapshots?.s3;
+    if (s3 !== (args.s3Credentials !== undefined)) {
+      throw new Error(
+        `${host}: etcd snapshots to S3 and S3 credentials go together (config.etcdSnapshots.s3 ${s3 ? "is set" : "is not set"}, s3Credentials ${s3 ? "are not" : "are"})`,
+      );
+    }
+    const s3Credentials = args.s3Credentials ? pulumi.secret(args.s3Credentials) : undefined;
     const registriesYaml = args.registries ? renderRegistries(args.registries) : "";
     const configure = hostStep(
       `${name}-configure`,
@@ -205,9 +223,10 @@ export class K3sHost extends pulumi.ComponentResource {
           REGISTRIES_YAML: registriesYaml,
           SYSCTL_CONF: args.config.protectKernelDefaults === false ? "" : renderKubeletSysctls(),
         },
-        secretEnvironment: pulumi.output(args.tokens).apply((t) => ({
+        secretEnvironment: pulumi.all([args.tokens, s3Credentials]).apply(([t, c]) => ({
           EDGEFLEET_TOKEN: t.token,
           ...(t.agentToken !== undefined ? { EDGEFLEET_AGENT_TOKEN: t.agentToken } : {}),
+          ...(c ? { EDGEFLEET_S3_ACCESS_KEY: c.accessKey, EDGEFLEET_S3_SECRET_KEY: c.secretKey } : {}),
         })),
       },
       { parent: this, dependsOn: [install] },
@@ -242,6 +261,19 @@ export class K3sHost extends pulumi.ComponentResource {
           SUPERVISOR_CONTENT: args.serviceMode === "supervise" ? renderSupervisor({ role: args.config.role }) : "",
           EDGEFLEET_APPLIED: applied,
         },
+        // New S3 credentials change no plain input, yet K3s reads them only at
+        // start: their digest, kept secret in state, re-runs the step, and
+        // service.sh restarts K3s because the drop-in's fingerprint changed.
+        ...(s3Credentials
+          ? {
+              secretEnvironment: s3Credentials.apply((c) => ({
+                EDGEFLEET_S3_APPLIED: crypto
+                  .createHash("sha256")
+                  .update(JSON.stringify([c.accessKey, c.secretKey]))
+                  .digest("hex"),
+              })),
+            }
+          : {}),
       },
       { parent: this, dependsOn: [configure] },
     );

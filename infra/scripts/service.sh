@@ -14,6 +14,7 @@
 #   START_TIMEOUT_SECONDS optional how long `systemctl restart` may block (Type=notify), default 600
 #   SYSTEMCTL           optional  systemctl command (tests substitute a fake), default systemctl
 #   BIN_DIR             optional  default /usr/local/bin
+#   S3_CREDENTIALS_FILE optional  the etcd S3 credentials drop-in, as configure.sh's
 #   ROOT                optional  path prefix for every path (tests); default empty = the host
 # Supervise-mode paths (must match what renderSupervisor was given):
 #   SUPERVISOR_PATH     optional  default $BIN_DIR/<service>-supervise
@@ -78,6 +79,10 @@ for key in token-file agent-token-file; do
   rel=$(sed -n "s/^$key: *\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\} *\$/\\1/p" "$ROOT/etc/rancher/k3s/config.yaml" 2>/dev/null | head -n1 || true)
   if [ -n "$rel" ]; then extra+=("$ROOT$rel"); fi
 done
+# The etcd S3 credentials drop-in (configure.sh), only when there: a host without
+# one keeps the fingerprint it had, and is not restarted for it.
+s3_dropin="$ROOT${S3_CREDENTIALS_FILE:-/etc/rancher/k3s/config.yaml.d/90-edgefleet-etcd-s3.yaml}"
+if [ -f "$s3_dropin" ]; then extra+=("$s3_dropin"); fi
 
 applied_file="$STATE_DIR/$svc.applied"
 action=none

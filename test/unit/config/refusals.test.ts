@@ -303,6 +303,29 @@ const CASES: Case[] = [
     later: { layers: /gatekeeper controllerReplicas must be >= 1/ },
     key: "edgefleet:sites[1].overrides.gatekeeper.replicas",
   },
+  {
+    name: "etcd snapshots on a one-server (SQLite) site",
+    raw: (c) => (site(c, 1).backup = { retention: 3 }),
+    spec: (s) => (s.sites[1].backup = { schedule: "0 */12 * * *", retention: 3, compress: false }),
+    later: { layers: /etcd snapshots need embedded etcd, and the site's 1 server\(s\) keep their state in SQLite/ },
+    key: "edgefleet:sites[1].backup",
+    text: /SQLite/,
+  },
+  {
+    name: "an etcd snapshot schedule that is no cron spec",
+    raw: (c) => (site(c, 0).backup = { schedule: "0 */6 * *" }),
+    // The layers are declared for site 1 alone: it becomes a copy of the three-server site 0.
+    spec: (s) => (s.sites[1] = { ...s.sites[0], backup: { schedule: "0 */6 * *", retention: 5, compress: false } }),
+    later: { layers: /etcd snapshot schedule: "0 \*\/6 \* \*" has 4 fields/ },
+    key: "edgefleet:sites[0].backup.schedule",
+  },
+  {
+    name: "an etcd snapshot retention of 0",
+    raw: (c) => (site(c, 0).backup = { retention: 0 }),
+    spec: (s) => (s.sites[1] = { ...s.sites[0], backup: { schedule: "0 */12 * * *", retention: 0, compress: false } }),
+    later: { layers: /etcd snapshot retention must be a whole number of at least 1/ },
+    key: "edgefleet:sites[0].backup.retention",
+  },
 ];
 
 /** Where each throw of components/ and infra/ stands: the cases above that reach it, or why none can. */
@@ -602,6 +625,32 @@ const THROWS: Array<{ file: string; match: string; cases?: string[]; unreachable
     unreachable: "what the host returns at `up`, not config",
   },
   { file: "infra/k3sCluster.ts", match: "the site has ${count.problem}", cases: ["a site without a server"] },
+  {
+    file: "infra/k3sCluster.ts",
+    match: "etcd snapshots need embedded etcd",
+    cases: ["etcd snapshots on a one-server (SQLite) site"],
+  },
+  {
+    file: "infra/render/k3sConfig.ts",
+    match: "etcd snapshot schedule: ${cron}",
+    cases: ["an etcd snapshot schedule that is no cron spec"],
+  },
+  {
+    file: "infra/render/k3sConfig.ts",
+    match: "etcd snapshot retention must be",
+    cases: ["an etcd snapshot retention of 0"],
+  },
+  {
+    file: "infra/render/k3sConfig.ts",
+    match: "etcd S3 target needs an endpoint",
+    unreachable: "edgefleet:backupS3's endpoint and bucket are checked by the schema (BackupS3Schema)",
+  },
+  {
+    file: "infra/k3sHost.ts",
+    match: "etcd snapshots to S3 and S3 credentials go together",
+    unreachable:
+      "etcdSnapshotArgs (config/hostLayer.ts) gives both or neither, and K3sCluster passes the credentials to servers with S3 only",
+  },
   {
     file: "infra/k3sCluster.ts",
     match: "returned no kubeconfig",
