@@ -72,7 +72,7 @@ describe("etcd snapshot keys in config.yaml", () => {
 
   it("goes to every server of an embedded-etcd site and no agent; a SQLite site refuses it", () => {
     const host = (name: string, address: string, role: "server" | "agent") => ({
-      access: { name, address, port: 22, user: "e", hostKey: "k" },
+      access: { name, address, port: 22, user: "e", hostKey: "k", hostKeyConfigPath: "-" },
       role,
       size: "4c8g" as const,
     });
