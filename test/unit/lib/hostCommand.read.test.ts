@@ -53,7 +53,7 @@ const OBSERVE = [
   'printf \'EDGEFLEET_OBSERVED {"BIN_SHA256":"%s","CONF":"%s","UNDECLARED":"x"}\\n\' "$(d "$DIR/bin")" "${c:+sha256:$c}"',
 ].join("\n");
 
-const CONF = "a: 1\nquoted: \"it's\"\n";
+const CONF = 'a: 1\nquoted: "it\'s"\n';
 
 async function installed(): Promise<{ id: string; outs: Props; inputs: Props }> {
   const binary = Buffer.from("k3s binary v1\n");
