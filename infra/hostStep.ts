@@ -76,6 +76,13 @@ export interface HostStepArgs {
    * @default "exclusive"
    */
   lock?: HostLock;
+  /**
+   * Script `pulumi refresh` runs to read what the host has for this step's
+   * environment keys (infra/scripts/observe.sh), so drift shows and the next
+   * `up` re-runs the step. Built-in transport only: remote.Command has no
+   * host read, and ignores it. @default none: refresh reads nothing
+   */
+  observe?: string;
 }
 
 /** A declared step: depend on it, read its stdout. */
@@ -151,6 +158,7 @@ export function hostStep(name: string, args: HostStepArgs, opts: pulumi.CustomRe
         timeoutSeconds: args.timeoutSeconds,
         step: guard.step,
         lock: args.lock,
+        observe: args.observe,
       },
       opts,
     );

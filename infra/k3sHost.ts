@@ -93,6 +93,10 @@ export interface PreflightArgs {
   expectedArch: string;
 }
 
+/** `pulumi refresh`'s read of a step's files on the host (infra/scripts/observe.sh). */
+const observeScript = (step: "install" | "configure" | "service") =>
+  `export OBSERVE_STEP=${step}\n${hostScript("observe")}`;
+
 /**
  * Can this host run K3s as declared: architecture, cgroup v2, CPU and memory
  * against its size, free ports, a hostname no other host of the site has, and
@@ -186,6 +190,7 @@ export class K3sHost extends pulumi.ComponentResource {
         ...via,
         create: hostScript("install"),
         delete: hostScript("uninstall"),
+        observe: observeScript("install"),
         environment: {
           // Only when set: a new key would re-run the install on every existing host.
           ...(hostDirs ? { HOST_DIRS: hostDirs } : {}),
@@ -217,6 +222,7 @@ export class K3sHost extends pulumi.ComponentResource {
       {
         ...via,
         create: hostScript("configure"),
+        observe: observeScript("configure"),
         environment: {
           HOST_NAME: host,
           CONFIG_YAML: configYaml,
@@ -252,6 +258,7 @@ export class K3sHost extends pulumi.ComponentResource {
       {
         ...via,
         create: hostScript("service"),
+        observe: observeScript("service"),
         environment: {
           HOST_NAME: host,
           ROLE: args.config.role,

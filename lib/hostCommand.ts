@@ -20,7 +20,7 @@ import * as pulumi from "@pulumi/pulumi";
  *   host's lock;
  * - files are uploaded only when the host's sha256 differs from the local one;
  * - diffs are computed locally, so `pulumi up` with no changes opens no SSH
- *   session at all.
+ *   session at all; only `pulumi refresh` reads hosts (a step's `observe`).
  */
 
 export interface BastionInputs {
@@ -92,6 +92,16 @@ export interface HostCommandArgs {
   step?: string;
   /** @default "exclusive" */
   lock?: HostLock;
+  /**
+   * Script run by `pulumi refresh` (and only then): prints one line
+   * `EDGEFLEET_OBSERVED {json}` of what the host has for the environment keys
+   * it can observe (lib/hostCommandRun.ts observedEnvironment), which replace
+   * the stored values, so drift shows as their diff and the next `up` re-runs
+   * the step. Gets the environment, never the secret environment. Not part of
+   * the diff: adding or changing it re-runs nothing (so it is stored, and
+   * observed, from the step's next run). @default none: refresh reads nothing
+   */
+  observe?: pulumi.Input<string>;
 }
 
 interface Inputs {
@@ -107,6 +117,7 @@ interface Inputs {
   timeoutSeconds?: number;
   step?: string;
   lock?: HostLock;
+  observe?: string;
 }
 
 interface Outputs extends Inputs {
@@ -133,12 +144,20 @@ interface Outputs extends Inputs {
  *   (how a step runs there, not what it does) and the texts of error messages
  *   do not, so a second operator, a CI runner or a rotated key sees no change.
  *   Nor does `__provider` (this code): a new Edgefleet release must not re-run
- *   every step on every host.
+ *   every step on every host. Nor does the observe script.
+ * - read (`pulumi refresh` only, never a plain `up`): a step with an observe
+ *   script reports what its host has for its environment keys; they replace
+ *   the stored ones, so the next diff sees the drift. Without one, the stored
+ *   state stays as it is.
  */
 export function makeProvider(): pulumi.dynamic.ResourceProvider {
-  function run(inputs: Inputs, script: string): Promise<string> {
-    const cache = globalThis as { edgefleetRunStep?: (inputs: Inputs, script: string) => Promise<string> };
-    if (!cache.edgefleetRunStep) {
+  type Runtime = {
+    runStep(inputs: Inputs, script: string): Promise<string>;
+    observeStep(inputs: Inputs): Promise<Record<string, string>>;
+  };
+  function runtime(): Runtime {
+    const cache = globalThis as { edgefleetHostRuntime?: Runtime };
+    if (!cache.edgefleetHostRuntime) {
       /* eslint-disable @typescript-eslint/no-require-imports */
       const fs = require("fs");
       const path = require("path");
@@ -157,10 +176,11 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
       m.filename = file;
       m.paths = Module._nodeModulePaths(path.dirname(file));
       m._compile(js, file);
-      cache.edgefleetRunStep = m.exports.runStep;
+      cache.edgefleetHostRuntime = m.exports;
     }
-    return cache.edgefleetRunStep!(inputs, script);
+    return cache.edgefleetHostRuntime!;
   }
+  const run = (inputs: Inputs, script: string) => runtime().runStep(inputs, script);
 
   const keep = (inputs: Inputs, stdout: string): Outputs =>
     inputs.captureStdout ? { ...inputs, stdout } : { ...inputs };
@@ -211,6 +231,10 @@ export function makeProvider(): pulumi.dynamic.ResourceProvider {
     },
     async delete(_id: string, props: Outputs) {
       if (props.delete) await run(props, props.delete);
+    },
+    async read(id: string, props: Outputs) {
+      if (!props.observe) return { id, props };
+      return { id, props: { ...props, environment: await runtime().observeStep(props) } };
     },
   };
 }

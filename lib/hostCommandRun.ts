@@ -511,3 +511,78 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** The line an observe script prints: `EDGEFLEET_OBSERVED {"KEY":"value",...}` (infra/scripts/observe.sh). */
+export const OBSERVED_PREFIX = "EDGEFLEET_OBSERVED ";
+
+/**
+ * A step's declared environment with each key the host reported replaced by
+ * what the host has, normalized so that a host as declared gives back the
+ * declared values exactly (no diff after `pulumi refresh`). An observed value
+ * is either the value itself (a digest key such as K3S_SHA256: the installed
+ * file's sha256) or `sha256:<hex>` of a content key's file (CONFIG_YAML),
+ * which stands for the declared content when it is that content's digest.
+ * Anything else stays as observed and shows as drift; a key the host did not
+ * report, or one the step does not declare, is left alone.
+ */
+export function observedEnvironment(
+  declared: Record<string, string>,
+  observed: Record<string, unknown>,
+): Record<string, string> {
+  const out = { ...declared };
+  for (const [key, value] of Object.entries(observed)) {
+    if (!(key in declared) || typeof value !== "string") continue;
+    const want = declared[key];
+    const digest = crypto.createHash("sha256").update(want, "utf8").digest("hex");
+    out[key] = value === want || value === `sha256:${digest}` ? want : value;
+  }
+  return out;
+}
+
+/** What a step needs to be observed: its inputs and its observe script. */
+export interface ObserveInputs extends StepInputs {
+  observe: string;
+}
+
+/**
+ * `pulumi refresh` of a step (HostCommand's read): runs its observe script
+ * on the host under a shared lock, with the step's environment and never its
+ * secrets (nothing secret is read back either: the scripts report digests),
+ * and returns the environment as the host has it. A host that cannot be
+ * reached, or a script that reports nothing, is an error naming the host:
+ * never "no drift".
+ */
+export async function observeStep(inputs: ObserveInputs): Promise<Record<string, string>> {
+  const step = inputs.step ?? "unnamed step";
+  let stdout: string;
+  try {
+    stdout = await runStep(
+      {
+        connection: inputs.connection,
+        environment: inputs.environment,
+        step: `${step} (refresh)`,
+        lock: "shared",
+        timeoutSeconds: 120,
+      },
+      inputs.observe,
+    );
+  } catch (e) {
+    throw new Error(
+      `refresh of ${step}: cannot read the host's installed state, so its drift is unknown: ${(e as Error).message}`,
+    );
+  }
+  const line = stdout.split("\n").find((l) => l.startsWith(OBSERVED_PREFIX));
+  let observed: unknown;
+  try {
+    observed = line === undefined ? undefined : JSON.parse(line.slice(OBSERVED_PREFIX.length));
+  } catch {
+    observed = undefined;
+  }
+  if (typeof observed !== "object" || observed === null || Array.isArray(observed)) {
+    throw new Error(
+      `refresh of ${step} on host ${inputs.connection.hostName}: its observe script printed no ` +
+        `${OBSERVED_PREFIX.trim()} {json} line, so its drift is unknown. Got: ${stdout.trim().slice(-300) || "(nothing)"}`,
+    );
+  }
+  return observedEnvironment(inputs.environment ?? {}, observed as Record<string, unknown>);
+}
