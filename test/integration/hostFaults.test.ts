@@ -103,7 +103,13 @@ function snapshot(h: LabHost): Map<string, string> {
   };
   walk(h.fsRoot);
   const tmpfs = onHost(h, ["find", "/run", "/tmp", "/var/tmp", "-mindepth", "1", "-printf", "%y %m %s %p\\n"]);
-  for (const line of tmpfs.split("\n").filter(Boolean)) out.set(`tmpfs:${line.split(" ").pop()}`, line);
+  for (const line of tmpfs.split("\n").filter(Boolean)) {
+    const p = line.split(" ").pop()!;
+    // The host lock every step takes (lib/hostStep.sh): the tool's own runtime
+    // file on a tmpfs, not host state. A holder record left behind still shows.
+    if (p === "/run/edgefleet" || p === "/run/edgefleet/host.lock") continue;
+    out.set(`tmpfs:${p}`, line);
+  }
   return out;
 }
 
