@@ -25,6 +25,7 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
 import { copyCheckout } from "./checkout";
+import { hostLogs, keySecrets, leaks, secretValues } from "./secretsAudit";
 
 const repo = path.resolve(__dirname, "..", "..");
 // Not under /tmp or /var/tmp: every lab host gets a fresh tmpfs there.
@@ -54,41 +55,6 @@ interface LabInventory {
   hosts: { name: string; address: string; sshdLog: string; fsRoot: string }[];
 }
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-
-/**
- * Every secret value in a `stack export --show-secrets` deployment. A secret
- * string counts whole; a secret object (a HostCommand's connection) counts by
- * its credential fields only, since it also carries public ones (the pinned
- * host key, the address) that appear in plain state by design.
- */
-function secretValues(node: unknown, out: Set<string> = new Set()): Set<string> {
-  const credentials = (v: unknown, key = ""): void => {
-    if (typeof v === "string") {
-      if (/privateKey|password|token|secret/i.test(key)) out.add(v);
-    } else if (Array.isArray(v)) v.forEach((x) => credentials(x, key));
-    else if (v && typeof v === "object") Object.entries(v).forEach(([k, x]) => credentials(x, k));
-  };
-  if (Array.isArray(node)) node.forEach((n) => secretValues(n, out));
-  else if (node && typeof node === "object") {
-    const o = node as Record<string, unknown>;
-    if (o[SECRET_SIG] !== undefined && typeof o.plaintext === "string") {
-      const value: unknown = JSON.parse(o.plaintext);
-      if (typeof value === "string") out.add(value);
-      else credentials(value);
-    } else Object.values(o).forEach((v) => secretValues(v, out));
-  }
-  return out;
-}
-
-/** Every file below a folder, as [path, text]. */
-function filesBelow(dir: string): [string, string][] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).flatMap((e) => {
-    const p = path.join(e.parentPath, e.name);
-    return e.isFile() ? [[p, fs.readFileSync(p, "latin1")] as [string, string]] : [];
-  });
-}
 const inventory = (): LabInventory => JSON.parse(fs.readFileSync(path.join(labDir, "inventory.json"), "utf8"));
 const sshLogins = () =>
   inventory().hosts.reduce((n, h) => {
@@ -272,28 +238,15 @@ describe("lab region", () => {
     () => {
       const shown = JSON.parse(sh("pulumi", ["stack", "export", "--show-secrets", "--stack", stackName]));
       const secrets = secretValues(shown);
-      // The deploy keys as files, and each line of their base64 body, which a log would show cut.
-      for (const key of [inventory().privateKeyPath, path.join(labDir, "rotated_ed25519")].filter(fs.existsSync)) {
-        const text = fs.readFileSync(key, "utf8");
-        secrets.add(text.trim());
-        for (const line of text.split("\n")) if (line.length >= 40 && !line.startsWith("-----")) secrets.add(line);
-      }
-      // Short values (a port, "true") would match by accident; generated secrets are long.
-      const audited = [...secrets].filter((v) => v.length >= 12);
+      for (const key of [inventory().privateKeyPath, path.join(labDir, "rotated_ed25519")]) keySecrets(key, secrets);
       // The stack holds at least the SSH key, the kubeconfig and the site layer's passwords.
-      expect(audited.length).toBeGreaterThanOrEqual(4);
+      expect([...secrets].filter((v) => v.length >= 12).length).toBeGreaterThanOrEqual(4);
 
-      const places: [string, string][] = [
+      const found = leaks(secrets, [
         ["exported state", sh("pulumi", ["stack", "export", "--stack", stackName])],
         ["engine output", engineOutput.join("")],
-        ...inventory().hosts.flatMap((h) => filesBelow(path.join(h.fsRoot, "var", "log"))),
-        ...inventory().hosts.map(
-          (h) => [h.sshdLog, fs.existsSync(h.sshdLog) ? fs.readFileSync(h.sshdLog, "latin1") : ""] as [string, string],
-        ),
-      ];
-      const found = places.flatMap(([where, text]) =>
-        audited.filter((v) => text.includes(v)).map((v) => `${where}: ${v.slice(0, 6)}... (${v.length} chars)`),
-      );
+        ...hostLogs(inventory().hosts),
+      ]);
       expect(found).toEqual([]);
     },
     5 * 60 * 1000,
