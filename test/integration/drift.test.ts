@@ -16,45 +16,18 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { startSshd, Sshd } from "../fixtures/sshd/sshd";
+import { engineFixture, must } from "./engineFixture";
 
 const repo = path.join(__dirname, "..", "..");
 const fixture = path.join(__dirname, "fixtures", "drift");
-const stack = "drift";
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-drift-"));
-const backend = path.join(tmp, "state");
-const project = path.join(tmp, "project");
-const configFile = path.join(project, `Pulumi.${stack}.yaml`);
+const { stack, tmp, backend, project, configFile, pulumi } = engineFixture("drift", "edgefleet-drift-test");
 const TOKEN = "drift-test-secret-token-4711";
-const env = {
-  ...process.env,
-  PULUMI_BACKEND_URL: `file://${backend}`,
-  PULUMI_CONFIG_PASSPHRASE: "edgefleet-drift-test",
-  TMPDIR: tmp,
-};
 const TIMEOUT = 3 * 60 * 1000;
 
 let sshd: Sshd;
 let hostDir: string;
-
-function pulumi(cwd: string, args: string[], input?: string) {
-  const r = spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive", "--color", "never"], {
-    cwd,
-    env,
-    input,
-    encoding: "utf8",
-    maxBuffer: 64 << 20,
-  });
-  if (r.error) throw r.error;
-  return { status: r.status, out: `${r.stdout}\n${r.stderr}`, stdout: r.stdout };
-}
-
-function must<R extends { status: number | null; out: string }>(r: R): R {
-  if (r.status !== 0) throw new Error(r.out);
-  return r;
-}
 
 /** `pulumi <command>` of the fixture. */
 function run(command: "up" | "refresh" | "preview", extra: string[] = []) {

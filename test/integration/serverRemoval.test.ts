@@ -12,38 +12,14 @@
  * file lives there too (--config-file), so nothing is written into the
  * checkout.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { engineFixture, must } from "./engineFixture";
 
 const fixture = path.join(__dirname, "fixtures", "serverGuard");
-const stack = "edge-west";
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-server-guard-"));
-const backend = path.join(tmp, "state");
-// `pulumi stack init` writes the stack's config file next to Pulumi.yaml and
-// takes no --config-file: commands that do not run the program run here.
-const project = path.join(tmp, "project");
-const configFile = path.join(project, `Pulumi.${stack}.yaml`);
+const { tmp, backend, project, configFile, pulumi } = engineFixture("edge-west", "edgefleet-server-guard-test");
 const stepLog = path.join(tmp, "steps.log");
-const env = {
-  ...process.env,
-  PULUMI_BACKEND_URL: `file://${backend}`,
-  PULUMI_CONFIG_PASSPHRASE: "edgefleet-server-guard-test",
-  TMPDIR: tmp,
-};
 const TIMEOUT = 2 * 60 * 1000;
-
-function pulumi(cwd: string, args: string[]) {
-  const r = spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive", "--color", "never"], {
-    cwd,
-    env,
-    encoding: "utf8",
-    maxBuffer: 64 << 20,
-  });
-  if (r.error) throw r.error;
-  return { status: r.status, out: `${r.stdout}\n${r.stderr}`, stdout: r.stdout };
-}
 
 /** `pulumi up` or `pulumi preview` of the fixture with these servers declared. */
 function run(command: "up" | "preview", servers: string[], acknowledged: string[] = []) {
@@ -60,11 +36,6 @@ function run(command: "up" | "preview", servers: string[], acknowledged: string[
     "--suppress-progress",
     ...(command === "up" ? ["--yes"] : []),
   ]);
-}
-
-function must<R extends { status: number | null; out: string }>(r: R): R {
-  if (r.status !== 0) throw new Error(r.out);
-  return r;
 }
 
 const recorded = (): string[] => JSON.parse(must(pulumi(project, ["stack", "output", "recorded", "--json"])).stdout);

@@ -10,42 +10,15 @@
  * state is a file backend in a tmp dir; the stack's config file lives there
  * too (--config-file), so nothing is written into the checkout.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { engineFixture, must } from "./engineFixture";
 
 const fixture = path.join(__dirname, "fixtures", "guards");
-const stack = "guards";
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-guards-"));
-const backend = path.join(tmp, "state");
-// A second home for the project, outside the checkout: `pulumi stack init`
-// writes the stack's config file (its passphrase salt) next to Pulumi.yaml
-// and takes no --config-file. Commands that do not run the program run here.
-const project = path.join(tmp, "project");
-const configFile = path.join(project, `Pulumi.${stack}.yaml`);
-const env = {
-  ...process.env,
-  PULUMI_BACKEND_URL: `file://${backend}`,
-  PULUMI_CONFIG_PASSPHRASE: "edgefleet-guards-test",
-  // The language host's pipe folders (pulumi-node-pipes*), which it does not
-  // always remove, go with the rest.
-  TMPDIR: tmp,
-};
+const { stack, tmp, backend, project, configFile, pulumi } = engineFixture("guards", "edgefleet-guards-test");
 
 const INSTALLED = "v1.31.4+k3s1";
 const TIMEOUT = 2 * 60 * 1000;
-
-function pulumi(cwd: string, args: string[]) {
-  const r = spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive", "--color", "never"], {
-    cwd,
-    env,
-    encoding: "utf8",
-    maxBuffer: 64 << 20,
-  });
-  if (r.error) throw r.error;
-  return { status: r.status, out: `${r.stdout}\n${r.stderr}`, stdout: r.stdout };
-}
 
 /** `pulumi up` or `pulumi preview` of the fixture with the cluster at `version`. */
 function run(command: "up" | "preview", version: string, extra: string[] = []) {
@@ -59,11 +32,6 @@ function run(command: "up" | "preview", version: string, extra: string[] = []) {
     ...(command === "up" ? ["--yes"] : []),
     ...extra,
   ]);
-}
-
-function must<R extends { status: number | null; out: string }>(r: R): R {
-  if (r.status !== 0) throw new Error(r.out);
-  return r;
 }
 
 function token(): string {
