@@ -40,8 +40,8 @@ bash scripts/inventory/run-ts.sh scripts/inventory/pin-artifacts.ts "$tmp_file" 
 case "${EDGEFLEET_HOST_TRANSPORT:-}" in
   "") ;;
   openssh | command)
-    node -e 'const fs=require("fs"),{parseDocument}=require("yaml");const d=parseDocument(fs.readFileSync(process.argv[1],"utf8"));d.setIn(["config","edgefleet:hostTransport"],process.argv[2]);fs.writeFileSync(process.argv[1],d.toString({lineWidth:0}))' \
-      "$tmp_file" "$EDGEFLEET_HOST_TRANSPORT"
+    bash scripts/inventory/run-ts.sh scripts/inventory/set-config.ts "$tmp_file" "$tmp_file" \
+      edgefleet:hostTransport "$EDGEFLEET_HOST_TRANSPORT"
     ;;
   *) echo "prepare-stack: EDGEFLEET_HOST_TRANSPORT must be openssh or command, not '$EDGEFLEET_HOST_TRANSPORT'" >&2; exit 1 ;;
 esac

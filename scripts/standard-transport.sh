@@ -51,11 +51,7 @@ case "${1:-}" in
     ;;
   fallback)
     [ $# -eq 3 ] || { echo "usage: standard-transport.sh fallback <stack file> <out file>" >&2; exit 2; }
-    node -e '
-      const fs = require("fs"); const { parseDocument } = require("yaml");
-      const doc = parseDocument(fs.readFileSync(process.argv[1], "utf8"));
-      doc.setIn(["config", "edgefleet:hostTransport"], "openssh");
-      fs.writeFileSync(process.argv[2], doc.toString({ lineWidth: 0 }));' "$2" "$3"
+    bash "$repo/scripts/inventory/run-ts.sh" "$repo/scripts/inventory/set-config.ts" "$2" "$3" edgefleet:hostTransport openssh
     echo "standard-transport: the command and random plugins ($(versions | paste -sd, - | sed 's/,/, /')) are not installed here;" \
       "previewing $(basename "$2") with the built-in transport (edgefleet:hostTransport: openssh)"
     ;;
