@@ -22,6 +22,16 @@ let rendered: string;
 beforeAll(() => {
   rendered = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-rendered-"));
   const write = (name: string, text: string) => fs.writeFileSync(path.join(rendered, name), text);
+  const server = {
+    role: "server",
+    nodeName: "edge-s1",
+    site: "test-site",
+    profile: "retailCity",
+    size: "2c4g",
+    runsTrackers: false,
+    wasm: true,
+    clusterInit: true,
+  } as const;
   write(
     "config-agent.yaml",
     renderK3sConfig({
@@ -35,30 +45,11 @@ beforeAll(() => {
       serverUrl: "https://10.0.0.10:6443",
     }),
   );
-  write(
-    "config-server.yaml",
-    renderK3sConfig({
-      role: "server",
-      nodeName: "edge-s1",
-      site: "test-site",
-      profile: "retailCity",
-      size: "2c4g",
-      runsTrackers: false,
-      wasm: true,
-      clusterInit: true,
-    }),
-  );
+  write("config-server.yaml", renderK3sConfig(server));
   write(
     "config-server-s3.yaml",
     renderK3sConfig({
-      role: "server",
-      nodeName: "edge-s1",
-      site: "test-site",
-      profile: "retailCity",
-      size: "2c4g",
-      runsTrackers: false,
-      wasm: true,
-      clusterInit: true,
+      ...server,
       etcdSnapshots: {
         scheduleCron: "0 */6 * * *",
         retention: 7,
