@@ -22,6 +22,15 @@ import { declareStack } from "./program";
 // bug, EDGEFLEET_STACK_TRACES=1 brings the traces back.
 if (!process.env.EDGEFLEET_STACK_TRACES) Error.stackTraceLimit = 0;
 
+// Host steps' provider process loads lib/hostCommandRun.ts with Node's own
+// type stripping (lib/hostCommand.ts), on by default from Node 22.18.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  throw new pulumi.RunError(
+    `Edgefleet needs Node.js 22.18 or newer; this is ${process.versions.node}. Install a current Node.js (.nvmrc has the version the project is tested with).`,
+  );
+}
+
 const spec = loadStackSpec();
 const root = process.cwd();
 

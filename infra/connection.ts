@@ -15,8 +15,13 @@ export interface HostAccess {
   bastion?: { address: string; port: number; user: string; hostKey: string };
 }
 
-/** The HostCommand connection for a host; the private key stays a secret. */
-export function connectionFor(host: HostAccess, privateKey: pulumi.Input<string>): HostCommandArgs["connection"] {
+/**
+ * The HostCommand connection for a host. Without a key it names the stack
+ * setting the provider reads the key from when a step runs
+ * (edgefleet:ssh.privateKey), so no step's state holds it; with one (a test
+ * host outside any stack), the key stays a secret.
+ */
+export function connectionFor(host: HostAccess, privateKey?: pulumi.Input<string>): HostCommandArgs["connection"] {
   return {
     hostName: host.name,
     host: host.address,
@@ -24,7 +29,7 @@ export function connectionFor(host: HostAccess, privateKey: pulumi.Input<string>
     user: host.user,
     hostKey: host.hostKey,
     hostKeyConfigPath: host.hostKeyConfigPath,
-    privateKey: pulumi.secret(privateKey),
+    ...(privateKey === undefined ? {} : { privateKey: pulumi.secret(privateKey) }),
     bastion: host.bastion
       ? { host: host.bastion.address, port: host.bastion.port, user: host.bastion.user, hostKey: host.bastion.hostKey }
       : undefined,

@@ -34,6 +34,7 @@ import { HostCommand, type HostLock } from "../lib/hostCommand";
 import { controllerTimeoutSeconds, stepPayload, type StepGuard } from "../lib/hostCommandRun";
 import type { HostTransport } from "../config/schema";
 import { connectionFor, type HostAccess } from "./connection";
+import { scriptInput } from "./scripts";
 
 export type { HostTransport, HostLock };
 
@@ -50,6 +51,11 @@ export interface HostUpload {
 export interface HostStepArgs {
   transport: HostTransport;
   access: HostAccess;
+  /**
+   * The deploy key, edgefleet:ssh.privateKey. "command" sends it as each
+   * step's connection input; the built-in transport reads the same stack
+   * setting when a step runs, so no step's state holds it.
+   */
   privateKey: pulumi.Input<string>;
   /** Script run on create, and again when anything that reaches the host changes. */
   create: string;
@@ -146,9 +152,11 @@ export function hostStep(name: string, args: HostStepArgs, opts: pulumi.CustomRe
     return new HostCommand(
       name,
       {
-        connection: connectionFor(args.access, args.privateKey),
-        create: args.create,
-        delete: args.delete,
+        // The key is read from the stack when a step runs, and scripts are
+        // kept by reference: neither is stored per step (README "Host steps in state").
+        connection: connectionFor(args.access),
+        create: scriptInput(args.create),
+        delete: args.delete === undefined ? undefined : scriptInput(args.delete),
         environment: args.environment,
         secretEnvironment: args.secretEnvironment,
         uploads: args.uploads,
@@ -158,7 +166,7 @@ export function hostStep(name: string, args: HostStepArgs, opts: pulumi.CustomRe
         timeoutSeconds: args.timeoutSeconds,
         step: guard.step,
         lock: args.lock,
-        observe: args.observe,
+        observe: args.observe === undefined ? undefined : scriptInput(args.observe),
       },
       opts,
     );

@@ -37,8 +37,19 @@ export interface SshConnectionInputs {
   host: string;
   port?: number;
   user?: string;
-  /** OpenSSH private key (PEM/OpenSSH format). Pass a secret. */
-  privateKey: string;
+  /**
+   * OpenSSH private key (PEM/OpenSSH format). Pass a secret. @default the
+   * stack setting `privateKeyConfig` names, read by the provider when a step
+   * runs: the key is then in no step's state, and a rotated key is the one
+   * every later run (a delete included) uses.
+   */
+  privateKey?: string;
+  /**
+   * Stack setting holding the key when `privateKey` is not given: a config
+   * key, optionally with a field of its object value.
+   * @default "edgefleet:ssh.privateKey"
+   */
+  privateKeyConfig?: string;
   /** Pinned host public key, "ssh-ed25519 AAAA..." (as in the stack config). */
   hostKey: string;
   /** Where the pin is set, for error messages (e.g. `edgefleet:sites[0].hosts[2].hostKey`). */
@@ -65,14 +76,28 @@ export interface UploadInputs {
  */
 export type HostLock = "exclusive" | "shared" | "none";
 
+/**
+ * A script kept in state by reference: a file of the project (relative to
+ * its folder), an optional first part, and the sha256 of the whole text as it
+ * reaches the host. The provider reads the file when the step runs.
+ */
+export interface ScriptRef {
+  file: string;
+  prelude?: string;
+  sha256: string;
+}
+
+/** A step's script: its text, or a reference to a file of the project. */
+export type ScriptInput = string | ScriptRef;
+
 export interface HostCommandArgs {
   connection: pulumi.Input<{ [K in keyof SshConnectionInputs]: pulumi.Input<SshConnectionInputs[K]> }>;
   /** Script run on create. */
-  create: pulumi.Input<string>;
+  create: pulumi.Input<ScriptInput>;
   /** Script run when inputs change without replacement; defaults to `create`. */
-  update?: pulumi.Input<string>;
+  update?: pulumi.Input<ScriptInput>;
   /** Script run on delete. */
-  delete?: pulumi.Input<string>;
+  delete?: pulumi.Input<ScriptInput>;
   environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Environment whose values are secrets: sent on stdin, redacted from errors. */
   secretEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -101,141 +126,29 @@ export interface HostCommandArgs {
    * the diff: adding or changing it re-runs nothing (so it is stored, and
    * observed, from the step's next run). @default none: refresh reads nothing
    */
-  observe?: pulumi.Input<string>;
-}
-
-interface Inputs {
-  connection: SshConnectionInputs;
-  create: string;
-  update?: string;
-  delete?: string;
-  environment?: Record<string, string>;
-  secretEnvironment?: Record<string, string>;
-  uploads?: UploadInputs[];
-  triggers?: unknown[];
-  captureStdout?: boolean;
-  timeoutSeconds?: number;
-  step?: string;
-  lock?: HostLock;
-  observe?: string;
-}
-
-interface Outputs extends Inputs {
-  stdout?: string;
+  observe?: pulumi.Input<ScriptInput>;
 }
 
 /**
- * Everything the provider needs at run time lives inside this function: a
- * dynamic provider is serialized into state (source text, comments included,
- * for every step) and re-created in the engine's provider process, so it may
- * not close over module-level helpers, and it stays small. Hence the comments
- * here rather than inside:
- *
- * - The runtime that talks to hosts (lib/hostCommandRun.ts) is read from the
- *   checkout only when a step runs; a no-op, which only diffs, never loads it.
- *   The provider process has no TypeScript loader, so it transpiles that one
- *   file with the project's typescript (every Pulumi TypeScript program has
- *   it) and keeps the result for the life of the process. It reads the
- *   host-side wrapper, lib/hostStep.sh, next to it.
- * - diff: only what reaches the host counts: the host it is (address, port,
- *   user, pinned keys), scripts, environment and the uploads' remote paths,
- *   modes and digests. Where the checkout lives (upload local paths), which
- *   deploy key opens the session, timeouts, the step's name and lock mode
- *   (how a step runs there, not what it does) and the texts of error messages
- *   do not, so a second operator, a CI runner or a rotated key sees no change.
- *   Nor does `__provider` (this code): a new Edgefleet release must not re-run
- *   every step on every host. Nor does the observe script.
- * - read (`pulumi refresh` only, never a plain `up`): a step with an observe
- *   script reports what its host has for its environment keys; they replace
- *   the stored ones, so the next diff sees the drift. Without one, the stored
- *   state stays as it is.
+ * The provider. It is serialized into every step's state, inputs and outputs
+ * both, and re-created in the engine's provider process, so it is only a
+ * loader: what it does lives in lib/hostCommandRun.ts (its `provider`, where
+ * diff, create, update, delete and read are documented), which the provider
+ * process requires from the checkout and Node loads with its own type
+ * stripping (Node 22.18 and later; index.ts refuses older ones). A new
+ * Edgefleet release therefore changes no step's state and re-runs nothing.
  */
 export function makeProvider(): pulumi.dynamic.ResourceProvider {
-  type Runtime = {
-    runStep(inputs: Inputs, script: string): Promise<string>;
-    observeStep(inputs: Inputs): Promise<Record<string, string>>;
-  };
-  function runtime(): Runtime {
-    const cache = globalThis as { edgefleetHostRuntime?: Runtime };
-    if (!cache.edgefleetHostRuntime) {
-      /* eslint-disable @typescript-eslint/no-require-imports */
-      const fs = require("fs");
-      const path = require("path");
-      const Module = require("module");
-      const file = path.join(process.cwd(), "lib", "hostCommandRun.ts");
-      if (!fs.existsSync(file)) {
-        throw new Error(`HostCommand: ${file} not found; run pulumi from the Edgefleet project folder.`);
-      }
-      const ts = require(require.resolve("typescript", { paths: [process.cwd()] }));
-      /* eslint-enable @typescript-eslint/no-require-imports */
-      const js = ts.transpileModule(fs.readFileSync(file, "utf8"), {
-        fileName: file,
-        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-      }).outputText;
-      const m = new Module(file);
-      m.filename = file;
-      m.paths = Module._nodeModulePaths(path.dirname(file));
-      m._compile(js, file);
-      cache.edgefleetHostRuntime = m.exports;
-    }
-    return cache.edgefleetHostRuntime!;
-  }
-  const run = (inputs: Inputs, script: string) => runtime().runStep(inputs, script);
-
-  const keep = (inputs: Inputs, stdout: string): Outputs =>
-    inputs.captureStdout ? { ...inputs, stdout } : { ...inputs };
-
+  type Runtime = typeof import("./hostCommandRun");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const rt = (): Runtime["provider"] => require(require("path").join(process.cwd(), "lib/hostCommandRun.ts")).provider;
   return {
-    async diff(_id: string, olds: Outputs, news: Inputs) {
-      const reaching = (o: Inputs | Outputs) => {
-        const c = o.connection;
-        return JSON.stringify({
-          connection: {
-            host: c.host,
-            port: c.port ?? 22,
-            user: c.user ?? "root",
-            hostKey: c.hostKey.trim(),
-            bastion: c.bastion
-              ? {
-                  host: c.bastion.host,
-                  port: c.bastion.port ?? 22,
-                  user: c.bastion.user,
-                  hostKey: c.bastion.hostKey.trim(),
-                }
-              : undefined,
-          },
-          create: o.create,
-          update: o.update,
-          delete: o.delete,
-          environment: o.environment ?? {},
-          secretEnvironment: o.secretEnvironment ?? {},
-          uploads: (o.uploads ?? []).map((u) => ({
-            remotePath: u.remotePath,
-            sha256: u.sha256.toLowerCase(),
-            mode: u.mode ?? "0644",
-          })),
-          triggers: o.triggers ?? [],
-          captureStdout: !!o.captureStdout,
-        });
-      };
-      const replaces = JSON.stringify(olds.triggers ?? []) !== JSON.stringify(news.triggers ?? []) ? ["triggers"] : [];
-      return { changes: reaching(olds) !== reaching(news), replaces, deleteBeforeReplace: true };
-    },
-    async create(inputs: Inputs) {
-      const stdout = await run(inputs, inputs.create);
-      return { id: require("crypto").randomUUID(), outs: keep(inputs, stdout) }; // eslint-disable-line @typescript-eslint/no-require-imports
-    },
-    async update(_id: string, _olds: Outputs, news: Inputs) {
-      const stdout = await run(news, news.update ?? news.create);
-      return { outs: keep(news, stdout) };
-    },
-    async delete(_id: string, props: Outputs) {
-      if (props.delete) await run(props, props.delete);
-    },
-    async read(id: string, props: Outputs) {
-      if (!props.observe) return { id, props };
-      return { id, props: { ...props, environment: await runtime().observeStep(props) } };
-    },
+    configure: async (req) => rt().configure(req.config),
+    diff: async (_id, olds, news) => rt().diff(olds, news),
+    create: async (inputs) => rt().create(inputs),
+    update: async (_id, _olds, news) => rt().update(news),
+    delete: async (_id, props) => rt().delete(props),
+    read: async (id, props) => rt().read(id, props),
   };
 }
 
@@ -246,7 +159,10 @@ export class HostCommand extends pulumi.dynamic.Resource {
   declare public readonly stdout: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: HostCommandArgs, opts?: pulumi.CustomResourceOptions) {
-    const secretOutputs = ["connection", "secretEnvironment"];
+    // The connection is secret only when it carries the key itself.
+    const secretOutputs = ["secretEnvironment"];
+    if (args.connection && (args.connection as { privateKey?: unknown }).privateKey !== undefined)
+      secretOutputs.push("connection");
     if (args.secretStdout) secretOutputs.push("stdout");
     super(
       provider,

@@ -3,18 +3,17 @@
  * key, uploads checked by sha256, the script and its secrets on stdin.
  *
  * It is not serialized into state with the provider (lib/hostCommand.ts): the
- * provider process loads this file from the checkout when a step actually
- * runs. That keeps each step's state to what reaches the host (16 KB of code
- * per step and twice over, before), and a no-op preview or `up`, which only
- * diffs, never loads it. Node built-ins only: the provider process transpiles
- * this one file, nothing it imports.
+ * provider process loads this file from the checkout. That keeps each step's
+ * state to what reaches the host (16 KB of code per step and twice over,
+ * before). Node built-ins only, and type-only imports: the provider process
+ * loads this one file, nothing it imports.
  */
 import * as cp from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { HostLock, SshConnectionInputs, UploadInputs } from "./hostCommand";
+import type { HostLock, ScriptInput, ScriptRef, SshConnectionInputs, UploadInputs } from "./hostCommand";
 
 /**
  * An SSH login name as useradd takes it (the stack schema holds users to it
@@ -90,7 +89,11 @@ let wrapperText: string | undefined;
  */
 export function hostWrapper(): string {
   if (wrapperText === undefined) {
-    const file = path.join(__dirname, "hostStep.sh");
+    // Loaded by Node's type stripping (the provider process), this file is an
+    // ES module with no __filename of its own; the loader takes it from <cwd>/lib.
+    const own = typeof __filename === "string" && path.basename(__filename) === "hostCommandRun.ts";
+    const here = own ? path.dirname(__filename) : path.join(process.cwd(), "lib");
+    const file = path.join(here, "hostStep.sh");
     let text: string;
     try {
       text = fs.readFileSync(file, "utf8");
@@ -217,7 +220,7 @@ export function localSha256(file: string): Promise<string> {
 }
 
 export async function runStep(inputs: StepInputs, script: string): Promise<string> {
-  const c = inputs.connection;
+  const c = withPrivateKey(inputs.connection);
   const unplain = unplainSshField(c);
   if (unplain) {
     // Before any process starts: the value must never reach ssh or a shell.
@@ -585,4 +588,168 @@ export async function observeStep(inputs: ObserveInputs): Promise<Record<string,
     );
   }
   return observedEnvironment(inputs.environment ?? {}, observed as Record<string, unknown>);
+}
+
+const sha256Text = (s: string) => crypto.createHash("sha256").update(s, "utf8").digest("hex");
+
+/** What a diff compares of a script: the digest of its text as it reaches the host, inline or by reference. */
+export function scriptDigest(s: ScriptInput | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  return typeof s === "string" ? sha256Text(s) : s.sha256.toLowerCase();
+}
+
+/**
+ * A script's text. A reference is read from the project folder (the
+ * provider's working folder) and must have its digest, with one exception:
+ * a delete or a refresh of a step declared by another Edgefleet release runs
+ * this checkout's version of its script, since the text that ran at create
+ * is not kept (scripts remove and read what any release installed; README
+ * "Host steps in state").
+ */
+export function scriptText(s: ScriptInput, use: "run" | "delete" | "observe", step: string): string {
+  if (typeof s === "string") return s;
+  const ref: ScriptRef = s;
+  if (path.isAbsolute(ref.file) || ref.file.split(/[\\/]/).includes("..")) {
+    throw new Error(`${step}: script reference ${ref.file} is not a file of the project`);
+  }
+  const file = path.join(process.cwd(), ref.file);
+  let body: string;
+  try {
+    body = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new Error(
+      `${step}: its script ${ref.file} is not in ${process.cwd()}; run pulumi from the Edgefleet project folder.`,
+    );
+  }
+  const text = ref.prelude === undefined ? body : `${ref.prelude}\n${body}`;
+  if (use === "run" && sha256Text(text) !== ref.sha256.toLowerCase()) {
+    throw new Error(
+      `${step}: ${ref.file} changed while pulumi ran (its sha256 is not the one the program declared); run it again.`,
+    );
+  }
+  return text;
+}
+
+/** The stack's configuration, as the engine gives it to the provider (every key, secrets in the clear). */
+let stackConfig: { get(key: string): string | undefined } | undefined;
+
+/** The connection with its private key: given inline, or read from the stack setting it names. */
+export function withPrivateKey(c: SshConnectionInputs): SshConnectionInputs & { privateKey: string } {
+  if (c.privateKey) return { ...c, privateKey: c.privateKey };
+  const setting = c.privateKeyConfig ?? "edgefleet:ssh.privateKey";
+  const dot = setting.indexOf(".", setting.indexOf(":") + 1);
+  const key = dot < 0 ? setting : setting.slice(0, dot);
+  const field = dot < 0 ? undefined : setting.slice(dot + 1);
+  const raw = stackConfig?.get(key);
+  let value: unknown = raw;
+  if (field !== undefined) {
+    try {
+      value = raw === undefined ? undefined : (JSON.parse(raw) as Record<string, unknown>)[field];
+    } catch {
+      value = undefined;
+    }
+  }
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new Error(
+      `host ${c.hostName}: no SSH private key: the stack has no ${setting}. Set it with ` +
+        `\`pulumi config set --secret --path ${setting} < <key file>\`; nothing was run.`,
+    );
+  }
+  return { ...c, privateKey: value };
+}
+
+/** A HostCommand's inputs as the provider receives them (lib/hostCommand.ts). */
+export interface HostCommandState extends StepInputs {
+  create: ScriptInput;
+  update?: ScriptInput;
+  delete?: ScriptInput;
+  triggers?: unknown[];
+  captureStdout?: boolean;
+  observe?: ScriptInput;
+  stdout?: string;
+}
+
+/**
+ * HostCommand's provider, behind the loader that lib/hostCommand.ts
+ * serializes into state.
+ *
+ * - diff: only what reaches the host counts: the host it is (address, port,
+ *   user, pinned keys), the scripts' digests, environment and the uploads'
+ *   remote paths, modes and digests. Where the checkout lives (upload local
+ *   paths), which deploy key opens the session, timeouts, the step's name
+ *   and lock mode (how a step runs there, not what it does) and the texts of
+ *   error messages do not, so a second operator, a CI runner or a rotated key
+ *   sees no change. A script kept inline by an earlier release and the same
+ *   text by reference are the same. Nor does the observe script.
+ * - read (`pulumi refresh` only, never a plain `up`): a step with an observe
+ *   script reports what its host has for its environment keys; they replace
+ *   the stored ones, so the next diff sees the drift. Without one, the stored
+ *   state stays as it is.
+ */
+export const provider = {
+  async configure(config: { get(key: string): string | undefined }): Promise<void> {
+    stackConfig = config;
+  },
+  async diff(olds: HostCommandState, news: HostCommandState) {
+    const reaching = (o: HostCommandState) => {
+      const c = o.connection;
+      return JSON.stringify({
+        connection: {
+          host: c.host,
+          port: c.port ?? 22,
+          user: c.user ?? "root",
+          hostKey: c.hostKey.trim(),
+          bastion: c.bastion
+            ? {
+                host: c.bastion.host,
+                port: c.bastion.port ?? 22,
+                user: c.bastion.user,
+                hostKey: c.bastion.hostKey.trim(),
+              }
+            : undefined,
+        },
+        create: scriptDigest(o.create),
+        update: scriptDigest(o.update),
+        delete: scriptDigest(o.delete),
+        environment: o.environment ?? {},
+        secretEnvironment: o.secretEnvironment ?? {},
+        uploads: (o.uploads ?? []).map((u) => ({
+          remotePath: u.remotePath,
+          sha256: u.sha256.toLowerCase(),
+          mode: u.mode ?? "0644",
+        })),
+        triggers: o.triggers ?? [],
+        captureStdout: !!o.captureStdout,
+      });
+    };
+    const replaces = JSON.stringify(olds.triggers ?? []) !== JSON.stringify(news.triggers ?? []) ? ["triggers"] : [];
+    return { changes: reaching(olds) !== reaching(news), replaces, deleteBeforeReplace: true };
+  },
+  async create(inputs: HostCommandState) {
+    const stdout = await run(inputs, inputs.create, "run");
+    return { id: crypto.randomUUID(), outs: kept(inputs, stdout) };
+  },
+  async update(news: HostCommandState) {
+    const stdout = await run(news, news.update ?? news.create, "run");
+    return { outs: kept(news, stdout) };
+  },
+  async delete(props: HostCommandState) {
+    if (props.delete !== undefined) await run(props, props.delete, "delete");
+  },
+  async read(id: string, props: HostCommandState) {
+    if (props.observe === undefined) return { id, props };
+    const step = props.step ?? "unnamed step";
+    const observe = scriptText(props.observe, "observe", step);
+    return { id, props: { ...props, environment: await observeStep({ ...props, observe }) } };
+  },
+};
+
+function run(inputs: HostCommandState, script: ScriptInput, use: "run" | "delete"): Promise<string> {
+  const text = scriptText(script, use, inputs.step ?? "unnamed step");
+  return runStep(inputs, text);
+}
+
+/** Outputs are the inputs (delete and read get only these), plus stdout when the step keeps it. */
+function kept(inputs: HostCommandState, stdout: string): HostCommandState {
+  return inputs.captureStdout ? { ...inputs, stdout } : { ...inputs };
 }

@@ -7,6 +7,7 @@
  * scripts themselves run in test/shell/leave.test.sh; the guard through the
  * real engine in test/integration/serverRemoval.test.ts.
  */
+import * as crypto from "crypto";
 import { k3sServerRemoval } from "../../../config/k3sDatastore";
 import { K3sCluster } from "../../../infra/k3sCluster";
 import { serverSetGuardProvider, type ServerSetGuardArgs } from "../../../infra/serverSetGuard";
@@ -202,8 +203,14 @@ describe("K3sCluster: the guard first, and a leave step on each server", () => {
       PEER_URLS: "https://192.0.2.10:6443 https://192.0.2.12:6443",
       TIMEOUT_SECONDS: "300",
     });
-    expect(leave.create).toBe(`export LEAVE_ACTION=arm\n${hostScript("leave")}`);
-    expect(leave.delete).toBe(hostScript("leave"));
+    // The built-in transport keeps scripts by reference: file, the lines before it, the whole text's digest.
+    const digest = (t: string) => crypto.createHash("sha256").update(t).digest("hex");
+    expect(leave.create).toEqual({
+      file: "infra/scripts/leave.sh",
+      prelude: "export LEAVE_ACTION=arm",
+      sha256: digest(`export LEAVE_ACTION=arm\n${hostScript("leave")}`),
+    });
+    expect(leave.delete).toEqual({ file: "infra/scripts/leave.sh", sha256: digest(hostScript("leave")) });
     expect(step("rm-s1-leave").inputs.environment.PEER_URLS).toBe("https://192.0.2.11:6443 https://192.0.2.12:6443");
 
     // Registered (so deleted in reverse) in the order service, leave, ready: the drain
