@@ -140,6 +140,28 @@ export function stepPayload(
   });
   const timeout = guard.timeoutSeconds ?? 900;
   if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`invalid timeoutSeconds ${timeout}`);
+  // Every secret value, whole and line by line, longest first (as the built-in
+  // transport's own redaction): the step's output passes through a filter that
+  // replaces them, on the host, before anything leaves it. @pulumi/command puts
+  // a failing step's whole stdout and stderr into its error text, unfiltered.
+  const secretValues = [
+    ...new Set(
+      Object.values(secretEnvironment)
+        .flatMap((v) => [v, ...v.split("\n").map((l) => l.trim())])
+        .filter((v) => v.length >= 4),
+    ),
+  ].sort((a, b) => b.length - a.length);
+  const redaction =
+    secretValues.length === 0
+      ? []
+      : [
+          `__ef_secrets=(${secretValues.map(q).join(" ")})`,
+          '__ef_r() { for s in "${__ef_secrets[@]}"; do l=${l//"$s"/[secret]}; done; }',
+          // A last line without its newline is passed on without one.
+          "__ef_redact() { local l s; while IFS= read -r l; do __ef_r; printf '%s\\n' \"$l\"; done; " +
+            'if [ -n "$l" ]; then __ef_r; printf \'%s\' "$l"; fi; }',
+          "exec > >(__ef_redact) 2> >(__ef_redact >&2)",
+        ];
   const lock = guard.lock ?? "exclusive";
   if (!HOST_LOCKS.includes(lock)) throw new Error(`invalid host lock ${JSON.stringify(lock)}`);
   return [
@@ -152,6 +174,7 @@ export function stepPayload(
     hostWrapper() + "__edgefleet_step() {",
     ...(run.controllerEpoch === undefined ? [] : [`export EDGEFLEET_CONTROLLER_EPOCH=${run.controllerEpoch}`]),
     ...exported,
+    ...redaction,
     script,
     "}",
     "__edgefleet_step </dev/null",
