@@ -14,6 +14,7 @@ import type { HostSpec, SiteSpec, StackSpec } from "./schema";
 export function hostAccess(spec: StackSpec, siteIndex: number, hostIndex: number, h: HostSpec): HostAccess {
   return {
     name: h.name,
+    site: spec.sites[siteIndex].name,
     address: h.address,
     port: h.port,
     user: h.user,

@@ -5,6 +5,8 @@ import type { HostCommandArgs } from "../lib/hostCommand";
 export interface HostAccess {
   /** Inventory name. */
   name: string;
+  /** The site it belongs to, for error messages. @default none */
+  site?: string;
   address: string;
   port: number;
   user: string;
@@ -24,6 +26,7 @@ export interface HostAccess {
 export function connectionFor(host: HostAccess, privateKey?: pulumi.Input<string>): HostCommandArgs["connection"] {
   return {
     hostName: host.name,
+    site: host.site,
     host: host.address,
     port: host.port,
     user: host.user,

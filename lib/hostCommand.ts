@@ -34,6 +34,12 @@ export interface BastionInputs {
 export interface SshConnectionInputs {
   /** Inventory name, used in every error message. */
   hostName: string;
+  /**
+   * The site the host belongs to, named before the host in every error
+   * message, so a region's failures say which site they stop. Messages only:
+   * not part of the diff. @default none (the message names the host alone)
+   */
+  site?: string;
   host: string;
   port?: number;
   user?: string;

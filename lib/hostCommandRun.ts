@@ -261,7 +261,7 @@ export async function runStep(inputs: StepInputs, script: string): Promise<strin
     ...new Set(secretInputs.flatMap((v) => [v, ...v.split("\n").map((l) => l.trim())]).filter((v) => v.length >= 4)),
   ].sort((a, b) => b.length - a.length);
   const redact = (s: string) => secrets.reduce((acc, v) => acc.split(v).join("[secret]"), s);
-  const where = `host ${c.hostName} (${user}@${c.host}:${port})`;
+  const where = `${c.site ? `site ${c.site} ` : ""}host ${c.hostName} (${user}@${c.host}:${port})`;
 
   const dir: string = fs.mkdtempSync(path.join(os.tmpdir(), "edgefleet-ssh-"));
   fs.chmodSync(dir, 0o700);

@@ -203,6 +203,13 @@ describe("host key pinning and connection errors", () => {
     expect(msg).toMatch(/Check its address and port in the stack config/);
   });
 
+  it("names the site before the host when the connection says which site it serves", async () => {
+    const msg = await failure(
+      create({ connection: connection({ site: "hub-a", port: 1, connectTimeoutSeconds: 2 }), create: "true" }),
+    );
+    expect(msg).toMatch(/^site hub-a host edge-test-01 \([^)]*@127\.0\.0\.1:1\) is unreachable over SSH/);
+  });
+
   it("says the key was refused when the client key is not authorized", async () => {
     const other = fresh("clientkey");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other]);
@@ -545,6 +552,8 @@ describe("diff", () => {
       connection: connection({
         privateKey: "another deploy key (its content does not matter to the diff)",
         hostKeyConfigPath: "elsewhere",
+        // A stack whose steps were stored before errors named the site.
+        site: "hub-a",
         connectTimeoutSeconds: 99,
       }),
       uploads: [{ ...up, localPath: "/runner/_work/edgefleet/artifacts/k3s" }],
