@@ -363,31 +363,40 @@ const deviceName = z.string().superRefine((n, ctx) => {
  * A device as the stack lists it: its name alone (a generated password), or
  * { name, password: generated | stack, generation }. README "MQTT devices".
  */
-export const MqttDeviceSchema = z.union([
-  deviceName.transform((name) => ({ name, password: "generated" as const, generation: 0 })),
-  z.strictObject({
-    name: deviceName,
-    /**
-     * generated: made once and kept in state (a secret); stack: taken from
-     * edgefleet:mqttSecrets.devicePasswords.<site>.<name>.
-     * @default "generated"
-     */
-    password: z
-      .enum(["generated", "stack"], {
-        error: (iss) =>
-          `${show(iss.input)} is not a password source. Fix: write generated (made and kept by Pulumi) or stack (set with pulumi config set --secret --path 'edgefleet:mqttSecrets.devicePasswords.<site>.<device>').`,
-      })
-      .default("generated"),
-    /** Raise by one to rotate a generated password. @default 0 */
-    generation: z
-      .int({
-        error: (iss) =>
-          `${show(iss.input)} is not a whole number. Fix: set generation to 0, and raise it by one to rotate the device's password.`,
-      })
-      .min(0, { error: "must not be negative. Fix: set generation to 0 or more." })
-      .default(0),
-  }),
-]);
+const mqttDeviceObject = z.strictObject({
+  name: deviceName,
+  /**
+   * generated: made once and kept in state (a secret); stack: taken from
+   * edgefleet:mqttSecrets.devicePasswords.<site>.<name>.
+   * @default "generated"
+   */
+  password: z
+    .enum(["generated", "stack"], {
+      error: (iss) =>
+        `${show(iss.input)} is not a password source. Fix: write generated (made and kept by Pulumi) or stack (set with pulumi config set --secret --path 'edgefleet:mqttSecrets.devicePasswords.<site>.<device>').`,
+    })
+    .default("generated"),
+  /** Raise by one to rotate a generated password. @default 0 */
+  generation: z
+    .int({
+      error: (iss) =>
+        `${show(iss.input)} is not a whole number. Fix: set generation to 0, and raise it by one to rotate the device's password.`,
+    })
+    .min(0, { error: "must not be negative. Fix: set generation to 0 or more." })
+    .default(0),
+});
+
+export const MqttDeviceSchema = z.unknown().transform((v, ctx) => {
+  // A name alone is shorthand; its problems are reported at the entry itself, where the name is.
+  const r = typeof v === "string" ? deviceName.safeParse(v) : mqttDeviceObject.safeParse(v);
+  if (!r.success) {
+    for (const issue of r.error.issues) ctx.addIssue({ ...issue, input: issue.input } as never);
+    return z.NEVER;
+  }
+  return typeof r.data === "string"
+    ? { name: r.data, password: "generated" as const, generation: 0 }
+    : (r.data as z.output<typeof mqttDeviceObject>);
+});
 
 /**
  * The MQTT broker of a site whose profile runs MQTT (config/profiles.ts):

@@ -176,6 +176,7 @@ export function renderDefinitions(users: RabbitUser[]): string {
  */
 export function deviceUser(name: string, password: string): RabbitUser {
   if (!DEVICE_NAME.test(name)) throw new Error(`device name ${JSON.stringify(name)} is not a DNS label`);
+  // A device named like the broker's own users would replace them on import.
   if ((RESERVED_RABBIT_USERS as readonly string[]).includes(name)) throw new Error(`device name ${name} is reserved`);
   const queue = `mqtt-subscription-${name}qos[01]`;
   const topic = `^${DEVICE_TOPIC_ROOT}\\.${name}(\\..*)?$`;
