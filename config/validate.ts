@@ -471,7 +471,7 @@ function checkPlainSecrets(
         problems.push({
           path: formatPath(path),
           problem: "holds key material (a private key, an access key or a token) in plain text",
-          fix: `remove it; a secret goes in with pulumi config set --secret --path '${formatPath(path)}' < <file>, and only where the schema takes one (edgefleet:ssh.privateKey).`,
+          fix: `remove it; a secret goes in with pulumi config set --secret --path '${formatPath(path)}' < <file>, and only where the schema takes one (edgefleet:ssh.privateKey, edgefleet:backupS3, edgefleet:mqttSecrets).`,
         });
       }
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
