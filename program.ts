@@ -82,7 +82,11 @@ export function checkSites(spec: StackSpec, gatekeeperManifest: string): void {
   });
 }
 
-/** Per site: API server URL, kubeconfig (secret), tracker replicas, Grafana admin password (secret). */
+/**
+ * Per site: API server URL, kubeconfig (secret), tracker replicas, Grafana
+ * admin password (secret), and on MQTT sites the broker's ports, CA and device
+ * credentials (secret).
+ */
 export function declareStack(
   spec: StackSpec,
   gatekeeperManifest: string,
@@ -101,6 +105,7 @@ export function declareStack(
       kubeconfig: c.kubeconfig,
       trackerReplicas: layer.resolved.tracker.replicas,
       grafanaAdminPassword: layer.grafanaAdminPassword,
+      ...(layer.mqtt ? { mqtt: layer.mqtt } : {}),
     };
   });
   return sites;

@@ -11,7 +11,7 @@ import { LogShipper } from "./logShipper";
 import { Loki } from "./loki";
 import { OpaServer } from "./opaServer";
 import { Prometheus } from "./prometheus";
-import { RabbitMQ, RABBITMQ_APP_SECRET } from "./rabbitmq";
+import { type MqttEndpoint, RabbitMQ, RABBITMQ_APP_SECRET, type RabbitMqttArgs } from "./rabbitmq";
 import { Redis } from "./redis";
 import { grafanaPeer } from "./render/grafana";
 import { logShipperPeer } from "./render/logShipper";
@@ -66,6 +66,14 @@ export interface SiteArgs {
   ephemeralStorage?: boolean;
   /** Who makes the site's generated passwords (edgefleet:hostTransport). @default "openssh" */
   secrets?: HostTransport;
+  /**
+   * The MQTT broker's devices and certificate, where the profile runs MQTT.
+   * @default TLS only, a CA generated for the site, no devices
+   */
+  mqtt?: RabbitMqttArgs & {
+    /** Plain MQTT on 1883 too. @default false */
+    plaintext?: boolean;
+  };
 }
 
 /** One edge site's layer: RuntimeClass, trackers and the profile's platform. */
@@ -73,6 +81,8 @@ export class Site extends pulumi.ComponentResource {
   /** The settings the site was rendered with (replicas, sizes, capacity). */
   public readonly resolved: ResolvedSite;
   public readonly grafanaAdminPassword?: pulumi.Output<string>;
+  /** Where the site's MQTT devices connect, its CA and their credentials (secret); MQTT profiles only. */
+  public readonly mqtt?: pulumi.Output<MqttEndpoint>;
 
   constructor(name: string, args: SiteArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgefleet:components:Site", name, {}, opts);
@@ -114,7 +124,14 @@ export class Site extends pulumi.ComponentResource {
 
     const rc = new WasmEdgeRuntimeClass(`${name}-wasmedge`, { provider }, child);
     const redis = s.redis ? new Redis(`${name}-redis`, { ...base, ...s.redis }, inApp) : undefined;
-    const rabbit = s.rabbitmq ? new RabbitMQ(`${name}-rabbitmq`, { ...base, ...s.rabbitmq }, inApp) : undefined;
+    const rabbit = s.rabbitmq
+      ? new RabbitMQ(
+          `${name}-rabbitmq`,
+          { ...base, ...s.rabbitmq, mqttPlaintext: args.mqtt?.plaintext, mqttSettings: args.mqtt },
+          inApp,
+        )
+      : undefined;
+    this.mqtt = rabbit?.mqtt;
     const opa =
       s.opa && args.authzPolicyRego
         ? new OpaServer(`${name}-opa`, { ...base, policyRego: args.authzPolicyRego, resources: s.opa.resources }, inApp)
@@ -211,6 +228,7 @@ export class Site extends pulumi.ComponentResource {
       trackerReplicas: s.tracker.replicas,
       hpaMaxReplicas: s.tracker.hpaMaxReplicas,
       grafanaAdminPassword: this.grafanaAdminPassword,
+      mqtt: this.mqtt,
     });
   }
 }

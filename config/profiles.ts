@@ -39,7 +39,7 @@ export type RedisPersistence = "none" | "rdb" | "aof";
 export interface ProfileExtras {
   /** Redis cache; absent = no Redis at the site. */
   redis?: { persistence: RedisPersistence; resources: ResourceSpec; storageGi: number };
-  /** RabbitMQ; `mqtt` turns on the MQTT plugin on 1883 for IoT devices. */
+  /** RabbitMQ; `mqtt` turns on the MQTT plugin for IoT devices (TLS on 8883; README "MQTT devices"). */
   rabbitmq?: { mqtt: boolean; resources: ResourceSpec; storageGi: number };
   /** SQLite on the node (hostPath); absent = the tracker's /data is an emptyDir. */
   sqliteHostPath?: string;

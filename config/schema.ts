@@ -13,6 +13,8 @@
  *   edgefleet:gatekeeper: { version, sha256, file?, url? }                     (optional; default config/gatekeeperRelease.ts)
  *   edgefleet:allowedRegistries: [registry[/path], ...]                        (optional; beyond the site layer's own images)
  *   edgefleet:backupS3:   { endpoint, bucket, region?, insecure?, accessKey, secretKey } (secret; optional; sites' backup.s3)
+ *   edgefleet:mqtt:       { plaintext?, ca?, devices?, ... }                   (optional; the region's default for MQTT sites)
+ *   edgefleet:mqttSecrets: { ca?: { cert, key }, devicePasswords? }          (secret; optional; mqtt ca: stack, password: stack)
  *   edgefleet:lab:        { hosts, kwokNodes, bridgeCidr }                     (lab stack only)
  *   edgefleet:sites:
  *     - name: hub-sh
@@ -41,6 +43,7 @@ import {
   gatekeeperReleaseUrl,
   type GatekeeperReleaseSpec,
 } from "../components/gatekeeperRelease";
+import { DEVICE_NAME, DEVICE_TOPIC_ROOT, RESERVED_RABBIT_USERS } from "../components/render/rabbitmq";
 
 export const NAMESPACE = "edgefleet";
 
@@ -338,6 +341,145 @@ export const BackupSchema = z.strictObject({
     .optional(),
 });
 
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+/** A device's RabbitMQ user name, which is also its MQTT client id and its topic word (devices/<name>/...). */
+const deviceName = z.string().superRefine((n, ctx) => {
+  if (!DEVICE_NAME.test(n))
+    ctx.addIssue({
+      code: "custom",
+      input: n,
+      message: `${show(n)} is not a valid device name. Fix: use lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit (it becomes the device's user, client id and topic ${DEVICE_TOPIC_ROOT}/<name>/).`,
+    });
+  else if ((RESERVED_RABBIT_USERS as readonly string[]).includes(n))
+    ctx.addIssue({
+      code: "custom",
+      input: n,
+      message: `${show(n)} is a user the broker keeps for itself. Fix: name the device otherwise, for example ${n}-1.`,
+    });
+});
+
+/**
+ * A device as the stack lists it: its name alone (a generated password), or
+ * { name, password: generated | stack, generation }. README "MQTT devices".
+ */
+const mqttDeviceObject = z.strictObject({
+  name: deviceName,
+  /**
+   * generated: made once and kept in state (a secret); stack: taken from
+   * edgefleet:mqttSecrets.devicePasswords.<site>.<name>.
+   * @default "generated"
+   */
+  password: z
+    .enum(["generated", "stack"], {
+      error: (iss) =>
+        `${show(iss.input)} is not a password source. Fix: write generated (made and kept by Pulumi) or stack (set with pulumi config set --secret --path 'edgefleet:mqttSecrets.devicePasswords.<site>.<device>').`,
+    })
+    .default("generated"),
+  /** Raise by one to rotate a generated password. @default 0 */
+  generation: z
+    .int({
+      error: (iss) =>
+        `${show(iss.input)} is not a whole number. Fix: set generation to 0, and raise it by one to rotate the device's password.`,
+    })
+    .min(0, { error: "must not be negative. Fix: set generation to 0 or more." })
+    .default(0),
+});
+
+export const MqttDeviceSchema = z.unknown().transform((v, ctx) => {
+  // A name alone is shorthand; its problems are reported at the entry itself, where the name is.
+  const r = typeof v === "string" ? deviceName.safeParse(v) : mqttDeviceObject.safeParse(v);
+  if (!r.success) {
+    for (const issue of r.error.issues) ctx.addIssue({ ...issue, input: issue.input } as never);
+    return z.NEVER;
+  }
+  return typeof r.data === "string"
+    ? { name: r.data, password: "generated" as const, generation: 0 }
+    : (r.data as z.output<typeof mqttDeviceObject>);
+});
+
+/**
+ * The MQTT broker of a site whose profile runs MQTT (config/profiles.ts):
+ * per site as `mqtt:`, or as the region's default `edgefleet:mqtt`, each
+ * key of a site's block over the region's. TLS on 8883 is always on.
+ * README "MQTT devices".
+ */
+export const MqttSchema = z.strictObject({
+  /** Also plain MQTT on 1883 (NodePort 31883), unencrypted: only for devices that cannot do TLS. @default false */
+  plaintext: z
+    .boolean({
+      error: (iss) =>
+        `${show(iss.input)} is not true or false. Fix: leave plaintext out (TLS only), or set plaintext: true.`,
+    })
+    .optional(),
+  /**
+   * Who signs the broker's certificate: a CA made for the site (generated) or
+   * the stack's CA in edgefleet:mqttSecrets.ca (stack).
+   * @default "generated"
+   */
+  ca: z
+    .enum(["generated", "stack"], {
+      error: (iss) =>
+        `${show(iss.input)} is not a CA source. Fix: write generated (a CA made for each site) or stack (your CA, set with pulumi config set --secret --path 'edgefleet:mqttSecrets.ca.cert' and '.key').`,
+    })
+    .optional(),
+  /** Raise by one to replace a generated site CA (every device then needs the new CA certificate). @default 0 */
+  caGeneration: z.int().min(0).optional(),
+  /** Raise by one to re-issue the broker's certificate (a new key) under the same CA. @default 0 */
+  certificateGeneration: z.int().min(0).optional(),
+  /** DNS names devices reach the broker by, put in its certificate beside the Service names and node addresses. @default [] */
+  serverNames: z
+    .array(
+      z.string().regex(DNS_NAME, {
+        error: (iss) =>
+          `${show(iss.input)} is not a DNS name. Fix: write a lower-case host name such as mqtt.site-1.example.com (node addresses are in the certificate already).`,
+      }),
+    )
+    .optional(),
+  /** The site's devices, each its own user. @default [] (nobody can log in over MQTT) */
+  devices: z.array(MqttDeviceSchema).optional(),
+});
+export type RawMqtt = z.output<typeof MqttSchema>;
+
+/** A secret string: messages about it never show the value. */
+const secretText = (what: string, fix: string) =>
+  z.unknown().superRefine((v, ctx) => {
+    if (typeof v !== "string" || v.length === 0)
+      ctx.addIssue({ code: "custom", message: `${what} is not a non-empty string. Fix: ${fix}` });
+  }) as unknown as z.ZodType<string>;
+
+const devicePassword = z.unknown().superRefine((v, ctx) => {
+  if (typeof v !== "string" || !/^[A-Za-z0-9]{16,128}$/.test(v))
+    ctx.addIssue({
+      code: "custom",
+      message:
+        "the device password is not 16 to 128 letters and digits. Fix: set one such as `openssl rand -hex 16` prints, with pulumi config set --secret --path (letters and digits only: RabbitMQ definitions and URLs take them unquoted).",
+    });
+}) as unknown as z.ZodType<string>;
+
+/**
+ * The secret half of the MQTT settings, one secret key (validate() refuses it
+ * in plain text): the stack's CA, and the passwords of devices listed with
+ * password: stack.
+ */
+export const MqttSecretsSchema = z.strictObject({
+  ca: z
+    .strictObject({
+      cert: secretText(
+        "cert",
+        "set the CA certificate's PEM: pulumi config set --secret --path 'edgefleet:mqttSecrets.ca.cert' < ca.crt.",
+      ),
+      key: secretText(
+        "key",
+        "set the CA's private key PEM: pulumi config set --secret --path 'edgefleet:mqttSecrets.ca.key' < ca.key.",
+      ),
+    })
+    .optional(),
+  /** <site>: { <device>: password }. */
+  devicePasswords: z.record(dnsLabel("site name"), z.record(deviceName, devicePassword)).optional(),
+});
+export type RawMqttSecrets = z.output<typeof MqttSecretsSchema>;
+
 // User names as the SSH runtime checks them again before ssh starts (lib/hostCommandRun.ts says why).
 const sshUser = z.string().regex(SSH_USER, {
   error: (iss) =>
@@ -399,6 +541,8 @@ export const SiteSchema = z.strictObject({
   acknowledgeServerRemoval: z.array(dnsLabel("server name")).default([]),
   /** Scheduled etcd snapshots (embedded-etcd sites). @default none (K3s's own defaults) */
   backup: BackupSchema.optional(),
+  /** The site's MQTT broker (MQTT profiles only), over edgefleet:mqtt. @default edgefleet:mqtt, else TLS only with a generated CA and no devices */
+  mqtt: MqttSchema.optional(),
 });
 export type RawSite = z.output<typeof SiteSchema>;
 
@@ -652,6 +796,8 @@ export const StackConfigSchema = z.strictObject({
   [`${NAMESPACE}:gatekeeper`]: GatekeeperSchema.optional(),
   [`${NAMESPACE}:allowedRegistries`]: AllowedRegistriesSchema.default([]),
   [`${NAMESPACE}:backupS3`]: BackupS3Schema.optional(),
+  [`${NAMESPACE}:mqtt`]: MqttSchema.optional(),
+  [`${NAMESPACE}:mqttSecrets`]: MqttSecretsSchema.optional(),
   [`${NAMESPACE}:lab`]: LabSchema.optional(),
 });
 export type RawStackConfig = z.output<typeof StackConfigSchema>;
@@ -725,6 +871,23 @@ export interface BackupS3Spec {
   secretKey: string;
 }
 
+/** A site's MQTT broker, the region's default and the site's own merged. */
+export interface MqttSpec {
+  plaintext: boolean;
+  ca: "generated" | "stack";
+  caGeneration: number;
+  certificateGeneration: number;
+  serverNames: string[];
+  devices: { name: string; password: "generated" | "stack"; generation: number }[];
+}
+
+/** edgefleet:mqttSecrets: plain text the caller must keep secret (pulumi.secret). */
+export interface MqttSecretsSpec {
+  ca?: { cert: string; key: string };
+  /** <site>: { <device>: password }. */
+  devicePasswords: Record<string, Record<string, string>>;
+}
+
 export interface KwokSpec {
   nodes: number;
   size: HostSize;
@@ -747,6 +910,8 @@ export interface SiteSpec {
   acknowledgeServerRemoval: string[];
   /** Scheduled etcd snapshots; absent = K3s's defaults. */
   backup?: BackupSpec;
+  /** Present where the profile runs MQTT. */
+  mqtt?: MqttSpec;
 }
 
 /** Shaped like infra/render/registries.ts's RegistriesArgs.mirrors. */
@@ -781,6 +946,8 @@ export interface StackSpec {
   allowedRegistries: string[];
   /** The S3 target of sites with backup.s3 (edgefleet:backupS3). */
   backupS3?: BackupS3Spec;
+  /** The stack's CA and given device passwords (edgefleet:mqttSecrets). */
+  mqttSecrets?: MqttSecretsSpec;
   sites: SiteSpec[];
   lab?: LabSpec;
 }

@@ -8,6 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import type { SiteArgs } from "../components/site";
 import { parseImageRef } from "./image";
 import { siteNodes } from "./edgeNodes";
@@ -72,5 +73,27 @@ export function siteLayerArgs(
     authzPolicyRego: fs.readFileSync(authzPath, "utf8"),
     ephemeralStorage: site.overrides.storage?.ephemeral,
     secrets: stack.hostTransport,
+    ...(site.mqtt ? { mqtt: mqttArgs(stack, site) } : {}),
+  };
+}
+
+/** The site's MQTT settings in the site layer's terms, the stack's secrets wrapped as secrets. */
+export function mqttArgs(stack: StackSpec, site: SiteSpec): NonNullable<SiteArgs["mqtt"]> {
+  const m = site.mqtt!;
+  const given = stack.mqttSecrets?.devicePasswords[site.name] ?? {};
+  const ca = m.ca === "stack" ? stack.mqttSecrets?.ca : undefined;
+  return {
+    plaintext: m.plaintext,
+    devices: m.devices.map((d) =>
+      d.password === "stack"
+        ? { name: d.name, password: pulumi.secret(given[d.name]) }
+        : { name: d.name, generation: d.generation },
+    ),
+    ...(ca ? { ca: { certPem: ca.cert, privateKeyPem: pulumi.secret(ca.key) } } : {}),
+    caGeneration: m.caGeneration,
+    certificateGeneration: m.certificateGeneration,
+    serverNames: m.serverNames,
+    // The NodePort answers on every node: the certificate names each host's address.
+    addresses: site.hosts.map((h) => h.address),
   };
 }

@@ -6,6 +6,14 @@
  */
 import type { z } from "zod";
 import { k3sServerCount } from "./k3sDatastore";
+import {
+  checkMqtt,
+  checkMqttSecretsAreSecret,
+  mqttSecretsSpec,
+  mqttSpec,
+  MQTT_SECRETS_KEY,
+  profileRunsMqtt,
+} from "./mqtt";
 import { cidrContainsAddress, parseCidr4 } from "./net";
 import { PROFILES } from "./profiles";
 import { cpuQuantity, memoryQuantity, parseCpuMillis, parseMemoryMiB } from "./quantity";
@@ -81,6 +89,8 @@ const STRUCTURED = [
   "lab",
   "allowedRegistries",
   "backupS3",
+  "mqtt",
+  "mqttSecrets",
 ].map((k) => `${NAMESPACE}:${k}`);
 const SSH_KEY = `${NAMESPACE}:ssh`;
 const BACKUP_S3_KEY = `${NAMESPACE}:backupS3`;
@@ -461,7 +471,7 @@ function checkPlainSecrets(
         problems.push({
           path: formatPath(path),
           problem: "holds key material (a private key, an access key or a token) in plain text",
-          fix: `remove it; a secret goes in with pulumi config set --secret --path '${formatPath(path)}' < <file>, and only where the schema takes one (edgefleet:ssh.privateKey).`,
+          fix: `remove it; a secret goes in with pulumi config set --secret --path '${formatPath(path)}' < <file>, and only where the schema takes one (edgefleet:ssh.privateKey, edgefleet:backupS3, edgefleet:mqttSecrets).`,
         });
       }
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
@@ -811,7 +821,12 @@ function checkDistributions(cfg: RawStackConfig, problems: ConfigProblem[]): voi
   });
 }
 
-function normalizeSite(s: RawSite, ssh: { port: number; user: string }, region: string): SiteSpec {
+function normalizeSite(
+  s: RawSite,
+  ssh: { port: number; user: string },
+  region: string,
+  regionMqtt?: RawStackConfig["edgefleet:mqtt"],
+): SiteSpec {
   const hosts: HostSpec[] = s.hosts.map((h) => ({
     name: h.name,
     address: h.address,
@@ -843,6 +858,7 @@ function normalizeSite(s: RawSite, ssh: { port: number; user: string }, region: 
       ...(b.s3 ? { s3: { folder: b.s3Folder ?? `${region}/${s.name}` } } : {}),
     };
   }
+  if (profileRunsMqtt(s.profile)) site.mqtt = mqttSpec(regionMqtt, s.mqtt);
   if (s.kwok)
     site.kwok = {
       nodes: s.kwok.nodes,
@@ -854,7 +870,9 @@ function normalizeSite(s: RawSite, ssh: { port: number; user: string }, region: 
 function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
   const ssh = cfg[`${NAMESPACE}:ssh`];
   const region = cfg[`${NAMESPACE}:region`];
-  const sites: SiteSpec[] = cfg[`${NAMESPACE}:sites`].map((s) => normalizeSite(s, ssh, region));
+  const sites: SiteSpec[] = cfg[`${NAMESPACE}:sites`].map((s) =>
+    normalizeSite(s, ssh, region, cfg[`${NAMESPACE}:mqtt`]),
+  );
   const spec: StackSpec = {
     stack: stackName,
     region: cfg[`${NAMESPACE}:region`],
@@ -894,6 +912,8 @@ function normalize(stackName: string, cfg: RawStackConfig): StackSpec {
   }
   const s3 = cfg[BACKUP_S3_KEY];
   if (s3) spec.backupS3 = s3;
+  const mqttSecrets = mqttSecretsSpec(cfg[MQTT_SECRETS_KEY]);
+  if (mqttSecrets) spec.mqttSecrets = mqttSecrets;
   const lab = cfg[`${NAMESPACE}:lab`];
   if (lab) spec.lab = lab;
   return spec;
@@ -958,6 +978,7 @@ export function validate(
     });
   }
 
+  checkMqttSecretsAreSecret(ours, secretKeys, problems);
   checkPlainSecrets(ours, secretKeys, problems);
 
   // Rules that need a whole site run per site, so one broken site does not hide another's problems.
@@ -990,6 +1011,7 @@ export function validate(
       }
     });
     checkLab(parsed.data, problems);
+    checkMqtt(parsed.data, problems);
     checkDistributions(parsed.data, problems);
   }
 

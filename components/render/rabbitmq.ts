@@ -20,8 +20,23 @@ export const RABBITMQ_APP = "rabbitmq";
 export const RABBITMQ_IMAGE = "rabbitmq:3.13.7-management";
 const RABBITMQ_UID = 999;
 export const AMQP_PORT = 5672;
-export const MQTT_PORT = 1883;
-export const MQTT_NODE_PORT = 31883;
+/** MQTT over TLS, always on where MQTT is (IANA's secure-mqtt port). */
+export const MQTT_TLS_PORT = 8883;
+export const MQTT_TLS_NODE_PORT = 30883;
+/** Plain MQTT, only where a stack sets mqtt.plaintext: true. */
+export const MQTT_PLAINTEXT_PORT = 1883;
+export const MQTT_PLAINTEXT_NODE_PORT = 31883;
+/** Secret (kubernetes.io/tls) with the broker's tls.crt, tls.key and the CA's ca.crt. */
+export const RABBITMQ_TLS_SECRET = "rabbitmq-mqtt-tls";
+export const RABBITMQ_TLS_DIR = "/etc/rabbitmq-tls";
+/** Secret with each device's password under "<device>.password", for provisioning tools at the site. */
+export const RABBITMQ_DEVICES_SECRET = "rabbitmq-mqtt-devices";
+/** MQTT topics a device owns: devices/<its name>/... (RabbitMQ sees "/" as "." in routing keys). */
+export const DEVICE_TOPIC_ROOT = "devices";
+/** A device name: a DNS label, so it is a safe literal in permission regexes and a routing-key word. */
+export const DEVICE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Users the site's broker has for itself: no device may take their names. */
+export const RESERVED_RABBIT_USERS = ["tracker", "guest"] as const;
 export const RABBITMQ_PROMETHEUS_PORT = 15692;
 export const RABBITMQ_MANAGEMENT_PORT = 15672;
 export const RABBITMQ_DEFINITIONS_SECRET = "rabbitmq-definitions";
@@ -46,7 +61,11 @@ export function rabbitmqThresholds(memoryLimitMiB: number) {
 export interface RabbitConfArgs {
   memoryLimitMiB: number;
   mqtt: boolean;
+  /** Plain MQTT on 1883 beside TLS on 8883. @default false */
+  mqttPlaintext?: boolean;
   definitionsPath?: string;
+  /** Where ca.crt, tls.crt and tls.key are. @default RABBITMQ_TLS_DIR */
+  tlsDir?: string;
 }
 
 export function renderRabbitmqConf(a: RabbitConfArgs): string {
@@ -70,8 +89,19 @@ export function renderRabbitmqConf(a: RabbitConfArgs): string {
     `prometheus.tcp.port = ${RABBITMQ_PROMETHEUS_PORT}`,
   ];
   if (a.mqtt) {
+    const tls = a.tlsDir ?? RABBITMQ_TLS_DIR;
     lines.push(
-      `mqtt.listeners.tcp.default = ${MQTT_PORT}`,
+      `mqtt.listeners.ssl.default = ${MQTT_TLS_PORT}`,
+      // The plugin listens on 1883 unless told otherwise: "none" is what keeps plain MQTT shut.
+      a.mqttPlaintext ? `mqtt.listeners.tcp.default = ${MQTT_PLAINTEXT_PORT}` : "mqtt.listeners.tcp = none",
+      `ssl_options.cacertfile = ${tls}/ca.crt`,
+      `ssl_options.certfile = ${tls}/tls.crt`,
+      `ssl_options.keyfile = ${tls}/tls.key`,
+      // Devices log in with their own user and password over the encrypted channel; no client certificates are issued.
+      "ssl_options.verify = verify_none",
+      "ssl_options.fail_if_no_peer_cert = false",
+      "ssl_options.versions.1 = tlsv1.3",
+      "ssl_options.versions.2 = tlsv1.2",
       "mqtt.allow_anonymous = false",
       `mqtt.vhost = ${RABBITMQ_VHOST}`,
       "mqtt.exchange = amq.topic",
@@ -95,6 +125,8 @@ export interface RabbitUser {
   configure: string;
   write: string;
   read: string;
+  /** Routing-key regexes on amq.topic (topic authorisation); absent = any topic. */
+  topics?: { write: string; read: string };
 }
 
 /**
@@ -104,6 +136,9 @@ export interface RabbitUser {
  */
 export function renderDefinitions(users: RabbitUser[]): string {
   if (users.some((u) => u.name === "guest")) throw new Error("the guest user is not allowed");
+  const names = users.map((u) => u.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new Error(`user ${twice} is defined twice`);
   for (const u of users) {
     if (!/^[A-Za-z0-9]{16,}$/.test(u.password)) throw new Error(`user ${u.name}: password must be >= 16 alphanumerics`);
   }
@@ -119,6 +154,9 @@ export function renderDefinitions(users: RabbitUser[]): string {
           write: u.write,
           read: u.read,
         })),
+        topic_permissions: users
+          .filter((u) => u.topics)
+          .map((u) => ({ user: u.name, vhost: RABBITMQ_VHOST, exchange: "amq.topic", ...u.topics })),
       },
       null,
       2,
@@ -126,23 +164,38 @@ export function renderDefinitions(users: RabbitUser[]): string {
   );
 }
 
-/** The users a site gets: the tracker app, plus MQTT devices when MQTT is on (publish-only to amq.topic). */
-export function rabbitUsers(mqtt: boolean, passwords: { tracker: string; devices?: string }): RabbitUser[] {
-  const users: RabbitUser[] = [
+/**
+ * A device's user: MQTT only, and only its own. Names are literal in the
+ * regexes (a DNS label needs no escaping), which RabbitMQ's {username}
+ * expansion would give for topics but not for queues:
+ * - queues: the MQTT plugin names a session's queue
+ *   mqtt-subscription-<client id>qos<0|1>, so a device can subscribe only with
+ *   its own name as client id, and cannot take over another's session queue;
+ * - topics (amq.topic, "/" read as "."): publish and subscribe under
+ *   devices/<name>/ and nothing else.
+ */
+export function deviceUser(name: string, password: string): RabbitUser {
+  if (!DEVICE_NAME.test(name)) throw new Error(`device name ${JSON.stringify(name)} is not a DNS label`);
+  // A device named like the broker's own users would replace them on import.
+  if ((RESERVED_RABBIT_USERS as readonly string[]).includes(name)) throw new Error(`device name ${name} is reserved`);
+  const queue = `mqtt-subscription-${name}qos[01]`;
+  const topic = `^${DEVICE_TOPIC_ROOT}\\.${name}(\\..*)?$`;
+  return {
+    name,
+    password,
+    configure: `^${queue}$`,
+    write: `^(amq\\.topic|${queue})$`,
+    read: `^(amq\\.topic|${queue})$`,
+    topics: { write: topic, read: topic },
+  };
+}
+
+/** The users a site gets: the tracker app (every topic: it is the site's own service), plus one user per MQTT device. */
+export function rabbitUsers(passwords: { tracker: string; devices?: Record<string, string> }): RabbitUser[] {
+  return [
     { name: "tracker", password: passwords.tracker, configure: ".*", write: ".*", read: ".*" },
+    ...Object.entries(passwords.devices ?? {}).map(([name, pw]) => deviceUser(name, pw)),
   ];
-  if (mqtt) {
-    if (!passwords.devices) throw new Error("MQTT needs a devices password");
-    // MQTT sessions declare their own queues (mqtt-subscription-*), hence configure on those.
-    users.push({
-      name: "devices",
-      password: passwords.devices,
-      configure: "^mqtt-subscription-.*",
-      write: "^(amq\\.topic|mqtt-subscription-.*)$",
-      read: "^(amq\\.topic|mqtt-subscription-.*)$",
-    });
-  }
-  return users;
 }
 
 export interface RabbitRenderArgs {
@@ -150,6 +203,8 @@ export interface RabbitRenderArgs {
   namespace: string;
   monitoringNamespace: string;
   mqtt: boolean;
+  /** Plain MQTT on 1883 (NodePort 31883) beside TLS on 8883. @default false */
+  mqttPlaintext?: boolean;
   resources: ResourceSpec;
   storageGi: number;
   image?: string;
@@ -175,8 +230,10 @@ export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
     { name: "amqp", containerPort: AMQP_PORT },
     { name: "management", containerPort: RABBITMQ_MANAGEMENT_PORT },
     { name: "prometheus", containerPort: RABBITMQ_PROMETHEUS_PORT },
-    ...(a.mqtt ? [{ name: "mqtt", containerPort: MQTT_PORT }] : []),
+    ...(a.mqtt ? [{ name: "mqtts", containerPort: MQTT_TLS_PORT }] : []),
+    ...(a.mqtt && a.mqttPlaintext ? [{ name: "mqtt", containerPort: MQTT_PLAINTEXT_PORT }] : []),
   ];
+  const mqttPorts = ports.filter((p) => p.name.startsWith("mqtt"));
   const ingress = [
     {
       from: [{ podSelector: { matchLabels: selectorLabels(TRACKER_APP) } }],
@@ -184,7 +241,7 @@ export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
     },
     { from: [prometheusPeer(a.monitoringNamespace)], ports: [{ protocol: "TCP", port: RABBITMQ_PROMETHEUS_PORT }] },
     // IoT devices are outside the cluster; MQTT itself authenticates them (anonymous is off).
-    ...(a.mqtt ? [{ ports: [{ protocol: "TCP", port: MQTT_PORT }] }] : []),
+    ...(a.mqtt ? [{ ports: mqttPorts.map((p) => ({ protocol: "TCP", port: p.containerPort })) }] : []),
   ];
   const out: RabbitManifests = {
     configMap: {
@@ -192,7 +249,11 @@ export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
       kind: "ConfigMap",
       metadata: meta("rabbitmq-config"),
       data: {
-        "rabbitmq.conf": renderRabbitmqConf({ memoryLimitMiB: a.resources.limits.memoryMiB, mqtt: a.mqtt }),
+        "rabbitmq.conf": renderRabbitmqConf({
+          memoryLimitMiB: a.resources.limits.memoryMiB,
+          mqtt: a.mqtt,
+          mqttPlaintext: a.mqttPlaintext,
+        }),
         enabled_plugins: renderEnabledPlugins(a.mqtt),
       },
     },
@@ -243,6 +304,7 @@ export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
                   { name: "definitions", mountPath: "/etc/rabbitmq-definitions", readOnly: true },
                   { name: "data", mountPath: "/var/lib/rabbitmq" },
                   { name: "tmp", mountPath: "/tmp" },
+                  ...(a.mqtt ? [{ name: "tls", mountPath: RABBITMQ_TLS_DIR, readOnly: true }] : []),
                 ],
               },
             ],
@@ -250,6 +312,8 @@ export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
               { name: "config", configMap: { name: "rabbitmq-config" } },
               { name: "definitions", secret: { secretName: RABBITMQ_DEFINITIONS_SECRET } },
               { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+              // 0440: readable by the broker through fsGroup, by nobody else.
+              ...(a.mqtt ? [{ name: "tls", secret: { secretName: RABBITMQ_TLS_SECRET, defaultMode: 0o440 } }] : []),
             ],
           },
         },
@@ -263,7 +327,7 @@ export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
       spec: {
         selector,
         ports: ports
-          .filter((p) => p.name !== "mqtt")
+          .filter((p) => !p.name.startsWith("mqtt"))
           .map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name })),
       },
     },
@@ -276,7 +340,12 @@ export function renderRabbitmq(a: RabbitRenderArgs): RabbitManifests {
           spec: {
             type: "NodePort",
             selector,
-            ports: [{ name: "mqtt", port: MQTT_PORT, targetPort: "mqtt", nodePort: MQTT_NODE_PORT }],
+            ports: mqttPorts.map((p) => ({
+              name: p.name,
+              port: p.containerPort,
+              targetPort: p.name,
+              nodePort: p.name === "mqtts" ? MQTT_TLS_NODE_PORT : MQTT_PLAINTEXT_NODE_PORT,
+            })),
           },
         }
       : undefined,

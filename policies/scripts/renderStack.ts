@@ -29,6 +29,8 @@ export const EXAMPLE_STACKS = ["logistics-hub", "retail-city", "supply-chain", "
 
 /** What generated secrets (RandomSecret) hold in a rendering: 32 characters like the real ones, obviously fake. */
 export const SECRET_PLACEHOLDER = "RenderedOfflineNotARealSecret000";
+/** What a generated certificate holds in a rendering. */
+export const CERT_PLACEHOLDER = "rendered-certificate-placeholder";
 
 export interface RenderedSite {
   stack: string;
@@ -119,8 +121,9 @@ export async function renderStack(stackOrFile: string): Promise<RenderedSite[]> 
       newResource(args) {
         const inputs = unwrapSecrets(args.inputs) as Manifest;
         seen.set(key(args.type, args.name), { type: args.type, name: args.name, inputs });
+        // Certificates (SiteCa, ServerCertificate) render as placeholders too: nothing PEM-shaped reaches a manifest.
         const state = args.type.startsWith("pulumi-nodejs:dynamic")
-          ? { ...inputs, result: SECRET_PLACEHOLDER }
+          ? { ...inputs, result: SECRET_PLACEHOLDER, certPem: CERT_PLACEHOLDER, privateKeyPem: SECRET_PLACEHOLDER }
           : inputs;
         return { id: `${args.name}-id`, state };
       },

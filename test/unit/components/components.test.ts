@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { localGatekeeperManifest } from "../../../components/gatekeeperManifest";
 import { PROFILE_NAMES, PROFILES } from "../../../config/profiles";
 import { byType, installMocks, one, outputValue, Registered, settle } from "./helpers";
@@ -149,37 +150,122 @@ describe("Redis", () => {
 });
 
 describe("RabbitMQ", () => {
-  it("imports definitions with app users from RandomSecrets and opens MQTT for IoT", async () => {
+  const base = {
+    provider,
+    site: "s",
+    namespace: "edgefleet",
+    monitoringNamespace: "mon",
+    resources: res(150, 384, 500, 640),
+    storageGi: 2,
+  };
+
+  it("imports definitions with the tracker and one user per device, and serves MQTT over TLS", async () => {
     const start = registered.length;
-    new RabbitMQ("rmq", {
-      provider,
-      site: "s",
-      namespace: "edgefleet",
-      monitoringNamespace: "mon",
+    const r = new RabbitMQ("rmq", {
+      ...base,
       mqtt: true,
-      resources: res(150, 384, 500, 640),
-      storageGi: 2,
+      mqttSettings: {
+        devices: [{ name: "sensor-1" }, { name: "sensor-2", password: "GivenPassword0123456789" }],
+        addresses: ["192.0.2.10"],
+        serverNames: ["mqtt.s.example.com"],
+      },
     });
     await settle(registered);
     const rs = since(start);
-    expect(byType(rs, "pulumi-nodejs:dynamic/edgefleet:RandomSecret")).toHaveLength(2);
+    // tracker and sensor-1 generated; sensor-2's password is the stack's.
+    expect(byType(rs, "pulumi-nodejs:dynamic/edgefleet:RandomSecret").map((x) => x.name)).toEqual([
+      "rmq-tracker-password",
+      "rmq-device-sensor-1-password",
+    ]);
     const secrets = byType(rs, "kubernetes:core/v1:Secret").map((s) => s.inputs);
-    const defs = JSON.parse(
-      secrets.find((s) => s.metadata.name === "rabbitmq-definitions")!.stringData["definitions.json"],
-    );
-    expect(defs.users.map((u: { name: string }) => u.name)).toEqual(["tracker", "devices"]);
-    expect(defs.users[0].password).toBe(MOCK_SECRET);
-    expect(secrets.find((s) => s.metadata.name === "rabbitmq-tracker")!.stringData.url).toBe(
+    const byName = (n: string) => secrets.find((s) => s.metadata.name === n)!;
+    const defs = JSON.parse(byName("rabbitmq-definitions").stringData["definitions.json"]);
+    expect(defs.users.map((u: { name: string; password: string }) => [u.name, u.password])).toEqual([
+      ["tracker", MOCK_SECRET],
+      ["sensor-1", MOCK_SECRET],
+      ["sensor-2", "GivenPassword0123456789"],
+    ]);
+    expect(defs.topic_permissions.map((t: { user: string }) => t.user)).toEqual(["sensor-1", "sensor-2"]);
+    expect(byName("rabbitmq-tracker").stringData.url).toBe(
       `amqp://tracker:${MOCK_SECRET}@rabbitmq.edgefleet.svc:5672/edgefleet`,
     );
+    expect(byName("rabbitmq-mqtt-devices").stringData).toEqual({
+      "sensor-1.password": MOCK_SECRET,
+      "sensor-2.password": "GivenPassword0123456789",
+    });
+    // A site CA, and the broker's certificate it signs for the Service names, the node and the stack's name.
+    one(rs, "pulumi-nodejs:dynamic/edgefleet:SiteCa", "rmq-mqtt-ca");
+    const cert = one(rs, "pulumi-nodejs:dynamic/edgefleet:ServerCertificate").inputs;
+    expect(cert.dnsNames).toEqual(expect.arrayContaining(["rabbitmq-mqtt.edgefleet.svc", "mqtt.s.example.com"]));
+    expect(cert.ipAddresses).toEqual(["192.0.2.10"]);
+    expect(cert.caCertPem).toBe("MOCK CERT rmq-mqtt-ca");
+    const tls = byName("rabbitmq-mqtt-tls");
+    expect(tls.type).toBe("kubernetes.io/tls");
+    expect(tls.stringData).toEqual({
+      "tls.crt": "MOCK CERT rmq-mqtt-cert",
+      "tls.key": "MOCK KEY rmq-mqtt-cert",
+      "ca.crt": "MOCK CERT rmq-mqtt-ca",
+    });
     const cm = one(rs, "kubernetes:core/v1:ConfigMap").inputs.data;
     expect(cm.enabled_plugins).toContain("rabbitmq_mqtt");
+    expect(cm["rabbitmq.conf"]).toContain("mqtt.listeners.tcp = none");
+    const sts = one(rs, "kubernetes:apps/v1:StatefulSet").inputs;
+    expect(sts.spec.template.metadata.annotations["edgefleet.dev/secrets-hash"]).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.stringify(sts)).not.toContain(MOCK_SECRET);
     expect(
       byType(rs, "kubernetes:core/v1:Service")
         .map((s) => s.inputs.spec.type ?? "ClusterIP")
         .sort(),
     ).toEqual(["ClusterIP", "NodePort"]);
+    const endpoint = await outputValue(r.mqtt!);
+    expect(endpoint).toEqual({
+      tlsPort: 8883,
+      tlsNodePort: 30883,
+      caCertPem: "MOCK CERT rmq-mqtt-ca",
+      devices: [
+        { name: "sensor-1", username: "sensor-1", password: MOCK_SECRET },
+        { name: "sensor-2", username: "sensor-2", password: "GivenPassword0123456789" },
+      ],
+    });
+    expect(await pulumi.isSecret(r.mqtt!)).toBe(true);
     expectOnProvider(rs);
+  });
+
+  it("signs with the stack's CA instead of making one, and rotates a device by its generation", async () => {
+    const start = registered.length;
+    new RabbitMQ("rmq2", {
+      ...base,
+      mqtt: true,
+      mqttSettings: {
+        devices: [{ name: "sensor-1", generation: 2 }],
+        ca: { certPem: "STACK CA CERT", privateKeyPem: "STACK CA KEY" },
+      },
+    });
+    await settle(registered);
+    const rs = since(start);
+    expect(byType(rs, "pulumi-nodejs:dynamic/edgefleet:SiteCa")).toHaveLength(0);
+    const cert = one(rs, "pulumi-nodejs:dynamic/edgefleet:ServerCertificate").inputs;
+    expect([cert.caCertPem, cert.caPrivateKeyPem]).toEqual(["STACK CA CERT", "STACK CA KEY"]);
+    expect(
+      one(rs, "pulumi-nodejs:dynamic/edgefleet:RandomSecret", "rmq2-device-sensor-1-password").inputs.keepers,
+    ).toEqual({
+      generation: "2",
+    });
+  });
+
+  it("has no MQTT users, certificate or NodePort without MQTT", async () => {
+    const start = registered.length;
+    const r = new RabbitMQ("rmq3", { ...base, mqtt: false, mqttSettings: { devices: [{ name: "ignored" }] } });
+    await settle(registered);
+    const rs = since(start);
+    expect(byType(rs, "pulumi-nodejs:dynamic/edgefleet:RandomSecret")).toHaveLength(1);
+    expect(byType(rs, "pulumi-nodejs:dynamic/edgefleet:ServerCertificate")).toHaveLength(0);
+    expect(
+      byType(rs, "kubernetes:core/v1:Secret")
+        .map((s) => s.inputs.metadata.name)
+        .sort(),
+    ).toEqual(["rabbitmq-definitions", "rabbitmq-tracker"]);
+    expect(r.mqtt).toBeUndefined();
   });
 });
 

@@ -15,7 +15,7 @@ export interface Registered {
   provider?: string;
 }
 
-/** Installs Pulumi mocks recording every resource; dynamic RandomSecrets get a fixed 32-char result. */
+/** Installs Pulumi mocks recording every resource; dynamic RandomSecrets get a fixed 32-char result, certificates mock PEMs. */
 export function installMocks(): Registered[] {
   const registered: Registered[] = [];
   pulumi.runtime.setMocks(
@@ -28,8 +28,14 @@ export function installMocks(): Registered[] {
           inputs: unwrapSecrets(args.inputs) as Record<string, any>,
           provider: args.provider,
         });
+        // Certificates (SiteCa, ServerCertificate) get a PEM-shaped pair named after the resource.
         const state = args.type.startsWith("pulumi-nodejs:dynamic")
-          ? { ...args.inputs, result: "MockSecretValue0123456789abcdefXY" }
+          ? {
+              ...args.inputs,
+              result: "MockSecretValue0123456789abcdefXY",
+              certPem: `MOCK CERT ${args.name}`,
+              privateKeyPem: `MOCK KEY ${args.name}`,
+            }
           : args.inputs;
         return { id: `${args.name}-id`, state };
       },

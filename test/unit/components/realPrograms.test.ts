@@ -16,6 +16,7 @@ import {
   renderEnabledPlugins,
   renderRabbitmqConf,
 } from "../../../components/render/rabbitmq";
+import { createCa, issueServerCertificate } from "../../../lib/x509";
 import { stringify } from "yaml";
 import { renderPrometheusConfig, renderRules } from "../../../components/render/prometheus";
 import { redisMaxmemoryBytes, renderRedisAuthConf, renderRedisConf } from "../../../components/render/redis";
@@ -324,15 +325,99 @@ describe("Prometheus config and rules pass promtool", () => {
   }, 300_000);
 });
 
+/** A RabbitMQ node of our own on free ports, started from rendered files; `stop` ends it and removes its directory. */
+async function startRabbit(
+  conf: { memoryLimitMiB: number; mqtt: boolean; mqttPlaintext?: boolean },
+  definitions: string,
+) {
+  const server = need("rabbitmq-server");
+  const ctl = need("rabbitmqctl");
+  const diagnostics = need("rabbitmq-diagnostics");
+  const dir = tmpdir("rmq");
+  const amqp = await freePort();
+  const node = `edgefleet${process.pid}${amqp}@localhost`;
+  const ports = {
+    amqp,
+    mgmt: await freePort(),
+    prom: await freePort(),
+    mqtts: await freePort(),
+    mqtt: await freePort(),
+  };
+  const defs = path.join(dir, "definitions.json");
+  fs.writeFileSync(defs, definitions);
+  const tlsDir = path.join(dir, "tls");
+  let caFile = "";
+  if (conf.mqtt) {
+    // The broker's certificate as the site gets it: a site CA and a server certificate for localhost.
+    const ca = createCa("edgefleet test site MQTT CA", 30);
+    const cert = issueServerCertificate(ca, { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], validityDays: 30 });
+    fs.mkdirSync(tlsDir);
+    caFile = path.join(tlsDir, "ca.crt");
+    fs.writeFileSync(caFile, ca.certPem);
+    fs.writeFileSync(path.join(tlsDir, "tls.crt"), cert.certPem);
+    fs.writeFileSync(path.join(tlsDir, "tls.key"), cert.privateKeyPem, { mode: 0o600 });
+  }
+  const rendered = renderRabbitmqConf({ ...conf, definitionsPath: defs, tlsDir });
+  const text = rendered
+    .replace(/^listeners\.tcp\.default = 5672$/m, `listeners.tcp.default = ${amqp}`)
+    .replace(/management\.tcp\.port = \d+/, `management.tcp.port = ${ports.mgmt}`)
+    .replace(/prometheus\.tcp\.port = \d+/, `prometheus.tcp.port = ${ports.prom}`)
+    .replace(/mqtt\.listeners\.ssl\.default = \d+/, `mqtt.listeners.ssl.default = ${ports.mqtts}`)
+    .replace(/mqtt\.listeners\.tcp\.default = \d+/, `mqtt.listeners.tcp.default = ${ports.mqtt}`);
+  fs.writeFileSync(path.join(dir, "rabbitmq.conf"), text);
+  fs.writeFileSync(path.join(dir, "enabled_plugins"), renderEnabledPlugins(conf.mqtt));
+  const env = {
+    ...process.env,
+    HOME: dir,
+    RABBITMQ_NODENAME: node,
+    RABBITMQ_CONFIG_FILE: path.join(dir, "rabbitmq.conf"),
+    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, "enabled_plugins"),
+    RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
+    RABBITMQ_LOG_BASE: path.join(dir, "log"),
+    RABBITMQ_PID_FILE: path.join(dir, "rabbit.pid"),
+    RABBITMQ_DIST_PORT: String(await freePort()),
+  };
+  // Output to a file, not a pipe: the execFileSync calls below block the event loop, a full
+  // pipe would then block the broker's console logging (and with it startup and stop).
+  const logFile = path.join(dir, "server.log");
+  const out = fs.openSync(logFile, "a");
+  const proc = spawn(server, [], { env, stdio: ["ignore", out, out], detached: true });
+  fs.closeSync(out);
+  const tail = () => fs.readFileSync(logFile, "utf8").slice(-4000);
+  const run = (bin: string, args: string[]) =>
+    execFileSync(bin, ["-n", node, ...args], { env, encoding: "utf8", stdio: "pipe", timeout: 150_000 });
+  const stop = () => {
+    try {
+      run(ctl, ["stop"]);
+    } catch {
+      // Our own node's process group only (spawned detached above).
+      if (proc.pid && proc.exitCode === null) process.kill(-proc.pid, "SIGKILL");
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    // await_startup needs a registered node: ping first (a config error ends the process here).
+    await until(
+      "the RabbitMQ node",
+      () => (proc.exitCode === null ? (run(diagnostics, ["-q", "ping"]), true) : undefined),
+      120_000,
+    );
+    run(ctl, ["await_startup", "--timeout", "120"]);
+  } catch (e) {
+    const log = tail();
+    stop();
+    throw new Error(`RabbitMQ did not start with our config: ${e}\n${log}`);
+  }
+  return { run, stop, tail, ports, caFile, rendered };
+}
+
 /**
  * Debian bookworm ships RabbitMQ 3.10; every key we render exists there, so the
  * whole config is checked (a 3.13-only key would fail boot and this test).
  */
 describe("rabbitmq.conf and definitions in a real RabbitMQ (Debian 3.10)", () => {
-  const server = need("rabbitmq-server");
   const ctl = need("rabbitmqctl");
   const plugins = need("rabbitmq-plugins");
-  const diagnostics = need("rabbitmq-diagnostics");
 
   it.each([
     ["retailCity", true],
@@ -341,63 +426,22 @@ describe("rabbitmq.conf and definitions in a real RabbitMQ (Debian 3.10)", () =>
     "%s boots with our config: app users only, thresholds, plugins",
     async (profile, mqtt) => {
       const limit = PROFILES[profile].extras.rabbitmq!.resources.limits.memoryMiB;
-      const dir = tmpdir("rmq");
-      const amqp = await freePort();
-      const node = `edgefleet${process.pid}${amqp}@localhost`;
-      const [mgmt, prom, mqttPort] = [await freePort(), await freePort(), await freePort()];
-      const defs = path.join(dir, "definitions.json");
-      fs.writeFileSync(
-        defs,
-        renderDefinitions(rabbitUsers(mqtt, { tracker: "T".repeat(32), devices: "D".repeat(32) })),
+      const devices = mqtt ? { "sensor-1": "D".repeat(32) } : undefined;
+      const r = await startRabbit(
+        { memoryLimitMiB: limit, mqtt },
+        renderDefinitions(rabbitUsers({ tracker: "T".repeat(32), devices })),
       );
-      const conf = renderRabbitmqConf({ memoryLimitMiB: limit, mqtt, definitionsPath: defs })
-        .replace(/listeners\.tcp\.default = 5672/, `listeners.tcp.default = ${amqp}`)
-        .replace(/management\.tcp\.port = \d+/, `management.tcp.port = ${mgmt}`)
-        .replace(/prometheus\.tcp\.port = \d+/, `prometheus.tcp.port = ${prom}`)
-        .replace(/mqtt\.listeners\.tcp\.default = \d+/, `mqtt.listeners.tcp.default = ${mqttPort}`);
-      fs.writeFileSync(path.join(dir, "rabbitmq.conf"), conf);
-      fs.writeFileSync(path.join(dir, "enabled_plugins"), renderEnabledPlugins(mqtt));
-      const env = {
-        ...process.env,
-        HOME: dir,
-        RABBITMQ_NODENAME: node,
-        RABBITMQ_CONFIG_FILE: path.join(dir, "rabbitmq.conf"),
-        RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, "enabled_plugins"),
-        RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
-        RABBITMQ_LOG_BASE: path.join(dir, "log"),
-        RABBITMQ_PID_FILE: path.join(dir, "rabbit.pid"),
-        RABBITMQ_DIST_PORT: String(await freePort()),
-      };
-      // Output to a file, not a pipe: the execFileSync calls below block the event loop, a full
-      // pipe would then block the broker's console logging (and with it startup and stop).
-      const logFile = path.join(dir, "server.log");
-      const out = fs.openSync(logFile, "a");
-      const proc = spawn(server, [], { env, stdio: ["ignore", out, out], detached: true });
-      fs.closeSync(out);
-      const tail = () => fs.readFileSync(logFile, "utf8").slice(-4000);
-      const run = (bin: string, args: string[]) =>
-        execFileSync(bin, ["-n", node, ...args], { env, encoding: "utf8", stdio: "pipe", timeout: 150_000 });
       try {
-        try {
-          // await_startup needs a registered node: ping first (a config error ends the process here).
-          await until(
-            "the RabbitMQ node",
-            () => (proc.exitCode === null ? (run(diagnostics, ["-q", "ping"]), true) : undefined),
-            120_000,
-          );
-          run(ctl, ["await_startup", "--timeout", "120"]);
-        } catch (e) {
-          throw new Error(`RabbitMQ did not start with our config: ${e}\n${tail()}`);
-        }
-        const users = run(ctl, ["list_users", "-q", "--formatter", "json"]);
+        const users = r.run(ctl, ["list_users", "-q", "--formatter", "json"]);
         const names = (JSON.parse(users) as { user: string }[]).map((u) => u.user).sort();
-        expect(names).toEqual(mqtt ? ["devices", "tracker"] : ["tracker"]);
+        expect(names).toEqual(mqtt ? ["sensor-1", "tracker"] : ["tracker"]);
         const t = rabbitmqThresholds(limit);
-        expect(Number(run(ctl, ["eval", "vm_memory_monitor:get_memory_limit()."]).trim())).toBe(t.watermarkBytes);
-        expect(Number(run(ctl, ["eval", "rabbit_disk_monitor:get_disk_free_limit()."]).trim())).toBe(
+        expect(Number(r.run(ctl, ["eval", "vm_memory_monitor:get_memory_limit()."]).trim())).toBe(t.watermarkBytes);
+        expect(Number(r.run(ctl, ["eval", "rabbit_disk_monitor:get_disk_free_limit()."]).trim())).toBe(
           t.diskFreeLimitBytes,
         );
-        const enabled = run(plugins, ["list", "-e", "-m"])
+        const enabled = r
+          .run(plugins, ["list", "-e", "-m"])
           .split("\n")
           .map((s) => s.trim())
           .filter(Boolean)
@@ -406,18 +450,257 @@ describe("rabbitmq.conf and definitions in a real RabbitMQ (Debian 3.10)", () =>
           expect.arrayContaining(["rabbitmq_management", "rabbitmq_prometheus", ...(mqtt ? ["rabbitmq_mqtt"] : [])]),
         );
         if (mqtt) {
-          expect(run(ctl, ["eval", "application:get_env(rabbitmq_mqtt, allow_anonymous)."]).trim()).toBe("{ok,false}");
+          expect(r.run(ctl, ["eval", "application:get_env(rabbitmq_mqtt, allow_anonymous)."]).trim()).toBe(
+            "{ok,false}",
+          );
         }
       } finally {
-        try {
-          run(ctl, ["stop"]);
-        } catch {
-          // Our own node's process group only (spawned detached above).
-          if (proc.pid && proc.exitCode === null) process.kill(-proc.pid, "SIGKILL");
-        }
-        fs.rmSync(dir, { recursive: true, force: true });
+        r.stop();
       }
     },
     300_000,
   );
+});
+
+/**
+ * MQTT as a device sees it: TLS on the rendered listener with the site CA,
+ * each device its own user and topic prefix, plain MQTT shut unless the stack
+ * opens it. mosquitto_pub/sub are the devices (mosquitto-clients).
+ */
+describe("MQTT over TLS in a real RabbitMQ (Debian 3.10)", () => {
+  const pub = need("mosquitto_pub");
+  const sub = need("mosquitto_sub");
+  const limit = PROFILES.retailCity.extras.rabbitmq!.resources.limits.memoryMiB;
+  const pw = { "sensor-1": "S1" + "a".repeat(30), "sensor-2": "S2" + "b".repeat(30) };
+  const definitions = renderDefinitions(rabbitUsers({ tracker: "T".repeat(32), devices: pw }));
+
+  /** mosquitto_pub's exit and stderr: 0 is a publish the broker took (QoS 1: it acknowledged it). */
+  function publish(
+    r: { ports: { mqtts: number; mqtt: number }; caFile: string },
+    o: { user: string; password: string; topic: string; tls?: boolean },
+  ) {
+    const tls = o.tls ?? true;
+    const args = [
+      "-h",
+      "localhost",
+      "-p",
+      String(tls ? r.ports.mqtts : r.ports.mqtt),
+      ...(tls ? ["--cafile", r.caFile] : []),
+      "-u",
+      o.user,
+      "-P",
+      o.password,
+      // Not the device's own client id: that one is the subscriber's session below.
+      "-i",
+      `${o.user}-pub`,
+      "-q",
+      "1",
+      "-t",
+      o.topic,
+      "-m",
+      "21.5",
+      "-V",
+      "mqttv311",
+    ];
+    try {
+      execFileSync(pub, args, { encoding: "utf8", stdio: "pipe", timeout: 20_000 });
+      return { code: 0, stderr: "" };
+    } catch (e) {
+      const err = e as { status?: number; stderr?: string };
+      return { code: err.status ?? -1, stderr: err.stderr ?? "" };
+    }
+  }
+
+  /** A subscriber in the background (its client id is its user name); `lines` is what it has received. */
+  function watch(r: { ports: { mqtts: number }; caFile: string }, user: string, password: string, topic: string) {
+    const file = path.join(os.tmpdir(), `edgefleet-mqtt-${user}-${process.pid}.txt`);
+    const fd = fs.openSync(file, "w");
+    const proc = spawn(
+      sub,
+      [
+        "-h",
+        "localhost",
+        "-p",
+        String(r.ports.mqtts),
+        "--cafile",
+        r.caFile,
+        "-u",
+        user,
+        "-P",
+        password,
+        "-i",
+        user,
+        "-q",
+        "1",
+        "-t",
+        topic,
+        "-v",
+        "-W",
+        "40",
+        "-V",
+        "mqttv311",
+      ],
+      { stdio: ["ignore", fd, "ignore"] },
+    );
+    fs.closeSync(fd);
+    return {
+      lines: () => fs.readFileSync(file, "utf8").split("\n").filter(Boolean),
+      stop: () => {
+        if (proc.exitCode === null) proc.kill("SIGTERM");
+        fs.rmSync(file, { force: true });
+      },
+    };
+  }
+
+  /** mosquitto_sub for 3 s: 27 is its timeout with a live subscription (nothing arrived), anything else a refusal. */
+  function subscribe(
+    r: { ports: { mqtts: number }; caFile: string },
+    user: string,
+    password: string,
+    clientId: string,
+    topic: string,
+  ) {
+    try {
+      const out = execFileSync(
+        sub,
+        [
+          "-h",
+          "localhost",
+          "-p",
+          String(r.ports.mqtts),
+          "--cafile",
+          r.caFile,
+          "-u",
+          user,
+          "-P",
+          password,
+          "-i",
+          clientId,
+          "-q",
+          "1",
+          "-c",
+          "-t",
+          topic,
+          "-W",
+          "3",
+          "-V",
+          "mqttv311",
+        ],
+        { encoding: "utf8", stdio: "pipe", timeout: 20_000 },
+      );
+      return { code: 0, out };
+    } catch (e) {
+      const err = e as { status?: number; stderr?: string };
+      return { code: err.status ?? -1, out: err.stderr ?? "" };
+    }
+  }
+
+  it("TLS only by default: devices publish under their own prefix, nowhere else, and 1883 is shut", async () => {
+    const r = await startRabbit({ memoryLimitMiB: limit, mqtt: true }, definitions);
+    try {
+      expect(r.rendered).toContain("mqtt.listeners.tcp = none");
+      // sensor-1 on its own prefix, and sensor-2 trying to read it: what each receives is the test.
+      const own = watch(r, "sensor-1", pw["sensor-1"], "devices/sensor-1/#");
+      const snoop = watch(r, "sensor-2", pw["sensor-2"], "devices/sensor-1/#");
+      try {
+        await new Promise((res) => setTimeout(res, 2000));
+        expect(publish(r, { user: "sensor-1", password: pw["sensor-1"], topic: "devices/sensor-1/temp" })).toEqual({
+          code: 0,
+          stderr: "",
+        });
+        await until(
+          "sensor-1's own subscription to receive its message",
+          () => (own.lines().includes("devices/sensor-1/temp 21.5") ? true : undefined),
+          15_000,
+        );
+
+        const wrong = publish(r, { user: "sensor-1", password: "x".repeat(32), topic: "devices/sensor-1/temp" });
+        expect(wrong.code).not.toBe(0);
+        expect(wrong.stderr).toMatch(/not authori[sz]ed|bad user name or password|Connection Refused/i);
+
+        // sensor-2 into sensor-1's prefix: RabbitMQ closes the connection on the unauthorised publish.
+        const intrude = publish(r, { user: "sensor-2", password: pw["sensor-2"], topic: "devices/sensor-1/temp" });
+        expect(intrude.code).not.toBe(0);
+        expect(publish(r, { user: "sensor-2", password: pw["sensor-2"], topic: "devices/sensor-2/temp" }).code).toBe(0);
+        // sensor-2 may not take sensor-1's client id for a session (its queue is sensor-1's).
+        expect(subscribe(r, "sensor-2", pw["sensor-2"], "sensor-1", "devices/sensor-2/#").code).not.toBe(27);
+        await new Promise((res) => setTimeout(res, 1500));
+        expect(own.lines()).toEqual(["devices/sensor-1/temp 21.5"]);
+        expect(snoop.lines()).toEqual([]);
+      } finally {
+        own.stop();
+        snoop.stop();
+      }
+
+      // Without the site CA the device refuses the broker (the certificate is verified, not just used).
+      const noCa = (() => {
+        try {
+          execFileSync(
+            pub,
+            [
+              "-h",
+              "localhost",
+              "-p",
+              String(r.ports.mqtts),
+              "--capath",
+              "/etc/ssl/certs",
+              "-u",
+              "sensor-1",
+              "-P",
+              pw["sensor-1"],
+              "-t",
+              "devices/sensor-1/x",
+              "-m",
+              "1",
+              "-q",
+              "1",
+            ],
+            { stdio: "pipe", timeout: 20_000 },
+          );
+          return 0;
+        } catch (e) {
+          return (e as { status?: number }).status ?? -1;
+        }
+      })();
+      expect(noCa).not.toBe(0);
+
+      // TLS 1.3 and 1.2 are offered, nothing older.
+      const hello = (v: string) =>
+        execFileSync(
+          "openssl",
+          ["s_client", "-connect", `127.0.0.1:${r.ports.mqtts}`, "-CAfile", r.caFile, v, "-verify_return_error"],
+          {
+            input: "",
+            encoding: "utf8",
+            stdio: "pipe",
+            timeout: 20_000,
+          },
+        );
+      expect(hello("-tls1_3")).toMatch(/Verify return code: 0 \(ok\)/);
+      expect(hello("-tls1_2")).toMatch(/Verify return code: 0 \(ok\)/);
+      expect(() => hello("-tls1_1")).toThrow();
+
+      // Nothing listens for plain MQTT: neither the port we would have rendered nor the plugin's default.
+      const listeners = r.run(need("rabbitmq-diagnostics"), ["-q", "listeners"]);
+      expect(listeners).toMatch(/mqtt\/ssl/);
+      expect(listeners).not.toMatch(/protocol: mqtt,/);
+      expect(
+        publish(r, { user: "sensor-1", password: pw["sensor-1"], topic: "devices/sensor-1/t", tls: false }).code,
+      ).not.toBe(0);
+    } finally {
+      r.stop();
+    }
+  }, 300_000);
+
+  it("plaintext: true opens plain MQTT beside TLS", async () => {
+    const r = await startRabbit({ memoryLimitMiB: limit, mqtt: true, mqttPlaintext: true }, definitions);
+    try {
+      expect(
+        publish(r, { user: "sensor-2", password: pw["sensor-2"], topic: "devices/sensor-2/t", tls: false }).code,
+      ).toBe(0);
+      expect(publish(r, { user: "sensor-2", password: pw["sensor-2"], topic: "devices/sensor-2/t" }).code).toBe(0);
+    } finally {
+      r.stop();
+    }
+  }, 300_000);
 });

@@ -12,6 +12,12 @@ import { OPA_SYSTEM_AUTHZ, renderOpa } from "../../../components/render/opa";
 import {
   rabbitmqThresholds,
   rabbitUsers,
+  deviceUser,
+  MQTT_PLAINTEXT_NODE_PORT,
+  MQTT_PLAINTEXT_PORT,
+  MQTT_TLS_NODE_PORT,
+  MQTT_TLS_PORT,
+  RABBITMQ_TLS_SECRET,
   renderDefinitions,
   renderEnabledPlugins,
   renderRabbitmq,
@@ -190,8 +196,48 @@ describe("rabbitmq", () => {
     expect(conf).toContain(`vm_memory_high_watermark.absolute = ${t.watermarkBytes}`);
     expect(conf).toContain(`disk_free_limit.absolute = ${t.diskFreeLimitBytes}`);
     expect(conf).toContain("mqtt.allow_anonymous = false");
-    expect(conf).toContain("mqtt.listeners.tcp.default = 1883");
-    expect(renderRabbitmqConf({ memoryLimitMiB: 1024, mqtt: false })).not.toMatch(/mqtt/);
+    expect(renderRabbitmqConf({ memoryLimitMiB: 1024, mqtt: false })).not.toMatch(/mqtt|ssl/);
+  });
+
+  it("MQTT is TLS on 8883 with the mounted certificate; plain 1883 only when asked", () => {
+    const conf = renderRabbitmqConf({ memoryLimitMiB: 1024, mqtt: true });
+    expect(conf).toContain("mqtt.listeners.ssl.default = 8883");
+    // Without this line the plugin would listen on 1883 by its own default.
+    expect(conf).toContain("mqtt.listeners.tcp = none");
+    expect(conf).not.toMatch(/1883/);
+    expect(conf).toContain("ssl_options.cacertfile = /etc/rabbitmq-tls/ca.crt");
+    expect(conf).toContain("ssl_options.certfile = /etc/rabbitmq-tls/tls.crt");
+    expect(conf).toContain("ssl_options.keyfile = /etc/rabbitmq-tls/tls.key");
+    expect(conf).toMatch(/ssl_options\.versions\.1 = tlsv1\.3\nssl_options\.versions\.2 = tlsv1\.2\n/);
+    expect(conf).not.toMatch(/tlsv1\.1|tlsv1$/m);
+    const plain = renderRabbitmqConf({ memoryLimitMiB: 1024, mqtt: true, mqttPlaintext: true });
+    expect(plain).toContain("mqtt.listeners.tcp.default = 1883");
+    expect(plain).toContain("mqtt.listeners.ssl.default = 8883");
+    expect(plain).not.toContain("mqtt.listeners.tcp = none");
+  });
+
+  it("makes each device its own user, held to its own queues and topics", () => {
+    const u = deviceUser("sensor-1", "P".repeat(32));
+    expect(u).toEqual({
+      name: "sensor-1",
+      password: "P".repeat(32),
+      configure: "^mqtt-subscription-sensor-1qos[01]$",
+      write: "^(amq\\.topic|mqtt-subscription-sensor-1qos[01])$",
+      read: "^(amq\\.topic|mqtt-subscription-sensor-1qos[01])$",
+      topics: { write: "^devices\\.sensor-1(\\..*)?$", read: "^devices\\.sensor-1(\\..*)?$" },
+    });
+    const topic = new RegExp(u.topics!.write);
+    expect(topic.test("devices.sensor-1")).toBe(true);
+    expect(topic.test("devices.sensor-1.temp")).toBe(true);
+    expect(topic.test("devices.sensor-1.#")).toBe(true);
+    expect(topic.test("devices.sensor-10.temp")).toBe(false);
+    expect(topic.test("devices.sensor-2.temp")).toBe(false);
+    expect(topic.test("devices.#")).toBe(false);
+    expect(topic.test("#")).toBe(false);
+    expect(new RegExp(u.configure).test("mqtt-subscription-sensor-10qos1")).toBe(false);
+    // Hostile names never reach a regex or the definitions.
+    for (const bad of [".*", "a|b", "Sensor", "a.b", "-a", "x".repeat(64), "tracker", "guest", ""])
+      expect(() => deviceUser(bad, "P".repeat(32))).toThrow(/device name/);
   });
 
   it("enables management, prometheus and (IoT) mqtt", () => {
@@ -200,15 +246,28 @@ describe("rabbitmq", () => {
   });
 
   it("defines app users and never guest", () => {
-    const defs = JSON.parse(renderDefinitions(rabbitUsers(true, { tracker: "T".repeat(32), devices: "D".repeat(32) })));
-    expect(defs.users.map((u: { name: string }) => u.name)).toEqual(["tracker", "devices"]);
+    const defs = JSON.parse(
+      renderDefinitions(rabbitUsers({ tracker: "T".repeat(32), devices: { a: "A".repeat(32), b: "B".repeat(32) } })),
+    );
+    expect(defs.users.map((u: { name: string }) => u.name)).toEqual(["tracker", "a", "b"]);
     expect(defs.vhosts).toEqual([{ name: "edgefleet" }]);
+    // The tracker is the site's own service: no topic restriction; every device has one.
+    expect(defs.topic_permissions.map((t: { user: string; exchange: string }) => [t.user, t.exchange])).toEqual([
+      ["a", "amq.topic"],
+      ["b", "amq.topic"],
+    ]);
+    expect(() => renderDefinitions(rabbitUsers({ tracker: "T".repeat(32), devices: { a: "short" } }))).toThrow(
+      /user a: password/,
+    );
+    expect(() =>
+      renderDefinitions([...rabbitUsers({ tracker: "T".repeat(32) }), ...rabbitUsers({ tracker: "U".repeat(32) })]),
+    ).toThrow(/tracker is defined twice/);
     expect(() =>
       renderDefinitions([{ name: "guest", password: "G".repeat(32), configure: "", write: "", read: "" }]),
     ).toThrow(/guest/);
   });
 
-  it("renders a TCP readiness probe, MQTT NodePort and a NetworkPolicy", () => {
+  it("renders a TCP readiness probe, MQTT NodePorts, the TLS mount and a NetworkPolicy", () => {
     const m = renderRabbitmq({
       site: "s",
       namespace: "edgefleet",
@@ -221,8 +280,47 @@ describe("rabbitmq", () => {
     expect(c.image).toMatch(/^rabbitmq:3\.13\.\d+-management$/);
     expect(c.readinessProbe!.tcpSocket).toEqual({ port: "amqp" });
     expect(m.mqttService!.spec).toMatchObject({ type: "NodePort" });
+    expect(m.mqttService!.spec!.ports).toEqual([
+      { name: "mqtts", port: MQTT_TLS_PORT, targetPort: "mqtts", nodePort: MQTT_TLS_NODE_PORT },
+    ]);
+    expect(m.service.spec!.ports!.map((p) => p.port)).toEqual([5672, 15672, 15692]);
     const ports = m.networkPolicy.spec!.ingress!.flatMap((i) => i.ports!.map((p) => p.port));
-    expect(ports).toEqual([5672, 15692, 1883]);
+    expect(ports).toEqual([5672, 15692, MQTT_TLS_PORT]);
+    const pod = m.statefulSet.spec!.template.spec!;
+    expect(pod.volumes).toContainEqual({
+      name: "tls",
+      secret: { secretName: RABBITMQ_TLS_SECRET, defaultMode: 0o440 },
+    });
+    expect(c.volumeMounts).toContainEqual({ name: "tls", mountPath: "/etc/rabbitmq-tls", readOnly: true });
+    const plain = renderRabbitmq({
+      site: "s",
+      namespace: "edgefleet",
+      monitoringNamespace: "mon",
+      mqtt: true,
+      mqttPlaintext: true,
+      resources: PROFILES["retailCity"].extras.rabbitmq!.resources,
+      storageGi: 2,
+    });
+    expect(plain.mqttService!.spec!.ports!.map((p) => [p.port, p.nodePort])).toEqual([
+      [MQTT_TLS_PORT, MQTT_TLS_NODE_PORT],
+      [MQTT_PLAINTEXT_PORT, MQTT_PLAINTEXT_NODE_PORT],
+    ]);
+    expect(plain.networkPolicy.spec!.ingress!.flatMap((i) => i.ports!.map((p) => p.port))).toEqual([
+      5672,
+      15692,
+      MQTT_TLS_PORT,
+      MQTT_PLAINTEXT_PORT,
+    ]);
+    const none = renderRabbitmq({
+      site: "s",
+      namespace: "edgefleet",
+      monitoringNamespace: "mon",
+      mqtt: false,
+      resources: PROFILES["supplyChain"].extras.rabbitmq!.resources,
+      storageGi: 4,
+    });
+    expect(none.mqttService).toBeUndefined();
+    expect(none.statefulSet.spec!.template.spec!.volumes!.map((v) => v.name)).not.toContain("tls");
     expect(() =>
       renderRabbitmq({
         site: "s",

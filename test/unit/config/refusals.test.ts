@@ -422,15 +422,16 @@ const THROWS: Array<{ file: string; match: string; cases?: string[]; unreachable
     unreachable: "pinnedImage gets parseImageRef's references, or the layer's own constants",
   })),
   { file: "config/image.ts", match: '"is not pinned"', cases: ["a tracker image tagged latest"] },
-  ...[
-    "the guest user is not allowed",
-    "password must be >= 16",
-    "MQTT needs a devices password",
-    "is under twice disk_free_limit",
-  ].map((match) => ({
+  ...["the guest user is not allowed", "password must be >= 16", "is under twice disk_free_limit"].map((match) => ({
     file: "components/render/rabbitmq.ts",
     match,
-    unreachable: "users and passwords are generated, storage is the profile's",
+    unreachable:
+      "users and passwords are generated or the stack's (held to 16+ letters and digits), storage is the profile's",
+  })),
+  ...["is defined twice", "is not a DNS label", "is reserved"].map((match) => ({
+    file: "components/render/rabbitmq.ts",
+    match,
+    unreachable: "validate() refuses such device names and duplicates first (config/schema.ts, config/mqtt.ts)",
   })),
   {
     file: "components/render/tracker.ts",
