@@ -136,31 +136,30 @@ export interface HostCommandArgs {
 }
 
 /**
- * The provider. It is serialized into every step's state, inputs and outputs
- * both, and re-created in the engine's provider process, so it is only a
- * loader: what it does lives in lib/hostCommandRun.ts (its `provider`, where
- * diff, create, update, delete and read are documented), which the provider
- * process requires from the checkout and Node loads with its own type
- * stripping (Node 22.18 and later; index.ts refuses older ones). A new
- * Edgefleet release therefore changes no step's state and re-runs nothing.
+ * The provider, as the module text every step keeps in its state (inputs and
+ * outputs both, as `__provider`) and the engine's provider process loads with
+ * require-from-string, calling its `handler()`. It is written by hand, not
+ * serialized from a closure as pulumi.dynamic.Resource does, because it is
+ * stored once per step per host (issue 15: 2 KB as a serialized closure, 16 KB
+ * before that): it only requires lib/hostCommandRun.ts (its `provider`, where
+ * diff, create, update, delete and read are documented) from the project
+ * folder, the provider process's working directory, which Node loads with its
+ * own type stripping (Node 22.18 and later; index.ts refuses older ones). It
+ * names no path of the checkout, so another checkout keeps the same text; and
+ * since the dynamic provider never replaces a resource for a new provider
+ * text, a new Edgefleet release changes no step's state and re-runs nothing.
  */
-export function makeProvider(): pulumi.dynamic.ResourceProvider {
-  type Runtime = typeof import("./hostCommandRun");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const rt = (): Runtime["provider"] => require(require("path").join(process.cwd(), "lib/hostCommandRun.ts")).provider;
-  return {
-    configure: async (req) => rt().configure(req.config),
-    diff: async (_id, olds, news) => rt().diff(olds, news),
-    create: async (inputs) => rt().create(inputs),
-    update: async (_id, _olds, news) => rt().update(news),
-    delete: async (_id, props) => rt().delete(props),
-    read: async (id, props) => rt().read(id, props),
-  };
-}
+export const PROVIDER_MODULE =
+  'exports.handler=()=>require(require("path").join(process.cwd(),"lib/hostCommandRun.ts")).dynamicProvider;\n';
 
-const provider = makeProvider();
+/**
+ * The type token pulumi.dynamic.Resource gives a resource of module
+ * "edgefleet" and type "HostCommand": the engine sends it to its Node.js
+ * dynamic provider, and existing steps keep their URNs.
+ */
+const HOST_COMMAND_TYPE = "pulumi-nodejs:dynamic/edgefleet:HostCommand";
 
-export class HostCommand extends pulumi.dynamic.Resource {
+export class HostCommand extends pulumi.CustomResource {
   /** The script's stdout when `captureStdout` is set. */
   declare public readonly stdout: pulumi.Output<string | undefined>;
 
@@ -171,16 +170,15 @@ export class HostCommand extends pulumi.dynamic.Resource {
       secretOutputs.push("connection");
     if (args.secretStdout) secretOutputs.push("stdout");
     super(
-      provider,
+      HOST_COMMAND_TYPE,
       name,
       {
         ...args,
         secretEnvironment: args.secretEnvironment ? pulumi.secret(args.secretEnvironment) : undefined,
         stdout: undefined,
+        __provider: PROVIDER_MODULE,
       },
       { ...opts, additionalSecretOutputs: secretOutputs },
-      "edgefleet",
-      "HostCommand",
     );
   }
 }

@@ -776,3 +776,20 @@ function run(inputs: HostCommandState, script: ScriptInput, use: "run" | "delete
 function kept(inputs: HostCommandState, stdout: string): HostCommandState {
   return inputs.captureStdout ? { ...inputs, stdout } : { ...inputs };
 }
+
+/**
+ * `provider` in the shape of a dynamic provider (pulumi.dynamic.ResourceProvider):
+ * what each HostCommand step's serialized provider (lib/hostCommand.ts
+ * PROVIDER_MODULE) hands to the engine's provider process. `provider` keeps
+ * its own shape: steps stored by the releases before this one hold a
+ * serialized loader that calls it (their deletes and refreshes run that
+ * loader, not this one).
+ */
+export const dynamicProvider = {
+  configure: async (req: { config: { get(key: string): string | undefined } }) => provider.configure(req.config),
+  diff: async (_id: string, olds: HostCommandState, news: HostCommandState) => provider.diff(olds, news),
+  create: async (inputs: HostCommandState) => provider.create(inputs),
+  update: async (_id: string, _olds: HostCommandState, news: HostCommandState) => provider.update(news),
+  delete: async (_id: string, props: HostCommandState) => provider.delete(props),
+  read: async (id: string, props: HostCommandState) => provider.read(id, props),
+};

@@ -9,15 +9,17 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { makeProvider, SshConnectionInputs } from "../../../lib/hostCommand";
-import { observedEnvironment } from "../../../lib/hostCommandRun";
+import type * as pulumi from "@pulumi/pulumi";
+import { SshConnectionInputs } from "../../../lib/hostCommand";
+import { dynamicProvider, observedEnvironment } from "../../../lib/hostCommandRun";
 import { startSshd, Sshd } from "../../fixtures/sshd/sshd";
 
 jest.setTimeout(60000);
 
 let sshd: Sshd;
 let dir: string;
-const provider = makeProvider();
+// What the engine's provider process gets from a step's __provider (lib/hostCommand.ts PROVIDER_MODULE).
+const provider = dynamicProvider as unknown as pulumi.dynamic.ResourceProvider;
 type Props = Record<string, unknown>;
 
 const sha = (s: string | Buffer) => crypto.createHash("sha256").update(s).digest("hex");

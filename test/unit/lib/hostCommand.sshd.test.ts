@@ -10,14 +10,17 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { makeProvider, SshConnectionInputs, UploadInputs } from "../../../lib/hostCommand";
+import type * as pulumi from "@pulumi/pulumi";
+import { SshConnectionInputs, UploadInputs } from "../../../lib/hostCommand";
+import { dynamicProvider } from "../../../lib/hostCommandRun";
 import { startSshd, Sshd } from "../../fixtures/sshd/sshd";
 
 jest.setTimeout(60000);
 
 let sshd: Sshd;
 let work: string;
-const provider = makeProvider();
+// What the engine's provider process gets from a step's __provider (lib/hostCommand.ts PROVIDER_MODULE).
+const provider = dynamicProvider as unknown as pulumi.dynamic.ResourceProvider;
 
 beforeAll(async () => {
   sshd = await startSshd();
