@@ -32,9 +32,9 @@ describe("HostCommand's provider in state", () => {
   });
 
   it("gives the provider process every method, from the runtime Node loads with its own type stripping", () => {
-    expect(
-      withLoaded('["configure","diff","create","update","delete","read"].map((m) => typeof p[m]).join(" ")'),
-    ).toBe("function function function function function function");
+    expect(withLoaded('["configure","diff","create","update","delete","read"].map((m) => typeof p[m]).join(" ")')).toBe(
+      "function function function function function function",
+    );
   });
 
   it("diffs through the runtime: a change of what reaches the host is a change, another checkout's upload path is not", () => {
