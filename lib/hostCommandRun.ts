@@ -779,8 +779,8 @@ function kept(inputs: HostCommandState, stdout: string): HostCommandState {
 
 /**
  * `provider` in the shape of a dynamic provider (pulumi.dynamic.ResourceProvider):
- * what each HostCommand step's serialized provider (lib/hostCommand.ts
- * PROVIDER_MODULE) hands to the engine's provider process. `provider` keeps
+ * what the module text each HostCommand step keeps as its provider
+ * (lib/hostCommand.ts PROVIDER_MODULE) hands to the engine's provider process. `provider` keeps
  * its own shape: steps stored by the releases before this one hold a
  * serialized loader that calls it (their deletes and refreshes run that
  * loader, not this one).
