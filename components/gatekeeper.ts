@@ -1,7 +1,7 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import { K8sComponentArgs } from "./k8sOptions";
+import { manifestObjects } from "./manifestObjects";
 import { checkConstraints, GatekeeperTransformArgs, prepareTemplates, transformGatekeeper } from "./render/gatekeeper";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -20,7 +20,8 @@ export interface GatekeeperArgs extends K8sComponentArgs, GatekeeperTransformArg
 
 /**
  * Gatekeeper, transformed for small nodes, then the site's templates and
- * constraints in that order (each a ConfigGroup waiting on the previous).
+ * constraints in that order (each set waiting on the previous), declared object
+ * by object (components/manifestObjects.ts says why not a ConfigGroup).
  */
 export class Gatekeeper extends pulumi.ComponentResource {
   constructor(name: string, args: GatekeeperArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -37,25 +38,17 @@ export class Gatekeeper extends pulumi.ComponentResource {
     } = args;
     checkConstraints(constraints, templates);
     const objs = transformGatekeeper(fs.readFileSync(manifestPath, "utf8"), transform);
-    const install = new k8s.yaml.v2.ConfigGroup(`${name}-install`, { objs }, { parent: this, provider });
-    const tpl = new k8s.yaml.v2.ConfigGroup(
-      `${name}-templates`,
-      { objs: prepareTemplates(templates, awaitTemplates !== false) },
-      { parent: this, provider, dependsOn: [install] },
-    );
+    const install = manifestObjects(`${name}-install`, objs, { parent: this, provider });
+    const tpl = manifestObjects(`${name}-templates`, prepareTemplates(templates, awaitTemplates !== false), {
+      parent: this,
+      provider,
+      dependsOn: install,
+    });
     if (expansions?.length) {
-      new k8s.yaml.v2.ConfigGroup(
-        `${name}-expansions`,
-        { objs: expansions },
-        { parent: this, provider, dependsOn: [install] },
-      );
+      manifestObjects(`${name}-expansions`, expansions, { parent: this, provider, dependsOn: install });
     }
     if (constraints.length) {
-      new k8s.yaml.v2.ConfigGroup(
-        `${name}-constraints`,
-        { objs: constraints },
-        { parent: this, provider, dependsOn: [tpl] },
-      );
+      manifestObjects(`${name}-constraints`, constraints, { parent: this, provider, dependsOn: tpl });
     }
     this.registerOutputs({});
   }

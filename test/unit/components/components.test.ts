@@ -397,15 +397,27 @@ describe("OPA, Loki, Gatekeeper", () => {
       validatingFailurePolicy: "Ignore",
     });
     await settle(registered);
-    const groups = byType(since(start), "kubernetes:yaml/v2:ConfigGroup");
-    expect(groups.map((g) => g.name)).toEqual(["gk-install", "gk-templates", "gk-constraints"]);
-    const install = groups[0].inputs.objs as { kind: string; metadata: { name: string }; spec: { replicas: number } }[];
-    expect(
-      install.find((o) => o.kind === "Deployment" && o.metadata.name === "gatekeeper-controller-manager")!.spec
-        .replicas,
-    ).toBe(1);
-    expect(groups[1].inputs.objs[0].metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.status.created}=true");
-    expect(groups[2].inputs.objs).toEqual([constraint]);
+    const rs = since(start);
+    // Object by object, named as the ConfigGroups of earlier releases named them.
+    expect(byType(rs, "kubernetes:yaml/v2:ConfigGroup")).toEqual([]);
+    const names = rs.map((r) => r.name);
+    expect(names).toContain("gk-install:gatekeeper-system");
+    expect(names).toContain("gk-install:gatekeeper-system/gatekeeper-controller-manager");
+    expect(names).toContain("gk-install:constrainttemplates.templates.gatekeeper.sh");
+    expect(names.indexOf("gk-install:gatekeeper-system")).toBeLessThan(
+      names.indexOf("gk-install:gatekeeper-system/gatekeeper-audit"),
+    );
+    const controller = rs.find(
+      (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name.endsWith("/gatekeeper-controller-manager"),
+    )!;
+    expect(controller.inputs.spec.replicas).toBe(1);
+    expect(rs.filter((r) => r.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")).toHaveLength(17);
+    const tpl = one(rs, "kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate");
+    expect(tpl.name).toBe(`gk-templates:${template.metadata.name}`);
+    expect(tpl.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.status.created}=true");
+    const c = one(rs, `kubernetes:constraints.gatekeeper.sh/v1beta1:${constraint.kind}`);
+    expect(c.name).toBe(`gk-constraints:${constraint.metadata.name}`);
+    expect(c.inputs).toEqual(constraint);
   });
 });
 
@@ -450,7 +462,7 @@ describe("Site", () => {
       byType(rs, "kubernetes:core/v1:Namespace")
         .map((n) => n.inputs.metadata.name)
         .sort(),
-    ).toEqual(["edgefleet", "edgefleet-monitoring"]);
+    ).toEqual(["edgefleet", "edgefleet-monitoring", "gatekeeper-system"]);
     expectOnProvider(rs);
   });
 
@@ -476,10 +488,8 @@ describe("Site", () => {
       (r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.inputs.metadata.name === "prometheus",
     )!;
     expect(prom.inputs.spec.template.spec.containers[0].args).toContain("--enable-feature=agent");
-    const install = byType(rs, "kubernetes:yaml/v2:ConfigGroup").find((g) => g.name.endsWith("-install"))!.inputs
-      .objs as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const vwc = install.find((o) => o.kind === "ValidatingWebhookConfiguration")!;
-    expect(vwc.webhooks[0].failurePolicy).toBe("Fail");
+    const vwc = one(rs, "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration");
+    expect(vwc.inputs.webhooks[0].failurePolicy).toBe("Fail");
   });
 
   it("fails with a clear capacity error instead of over-committing the site", () => {

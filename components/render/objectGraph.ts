@@ -1,0 +1,88 @@
+/**
+ * The order upstream manifests are applied in, as `kubernetes:yaml/v2`'s
+ * ConfigGroup applies them (sigs.k8s.io/cli-utils' dependency graph): a custom
+ * resource waits for the CustomResourceDefinition of its kind, a namespaced
+ * object for its Namespace, when either is in the same set. We declare the
+ * objects ourselves instead of through a ConfigGroup because the group's
+ * Construct call and the SDK's read-back of each child cost seconds per site
+ * on every preview (BENCHMARKS.md, issue 11 and 15); the ordering is all the
+ * group added.
+ */
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Obj = Record<string, any>;
+
+/** A Kubernetes object's Pulumi type token, e.g. `kubernetes:core/v1:Namespace`. */
+export function typeToken(obj: Obj): string {
+  const apiVersion = String(obj.apiVersion ?? "");
+  const kind = String(obj.kind ?? "");
+  if (!apiVersion || !kind) {
+    throw new Error(`manifest object ${obj.metadata?.name ?? "(unnamed)"} has no apiVersion or kind`);
+  }
+  return `kubernetes:${apiVersion.includes("/") ? apiVersion : `core/${apiVersion}`}:${kind}`;
+}
+
+/**
+ * The resource name ConfigGroup gave an object (`<group>:<namespace>/<name>`,
+ * or `<group>:<name>` when cluster-scoped), kept so that state written through
+ * a ConfigGroup moves over by an alias of the parent alone.
+ */
+export function objectResourceName(prefix: string, obj: Obj): string {
+  const name = obj.metadata?.name;
+  if (!name) throw new Error(`${prefix}: a ${obj.kind} object has no metadata.name`);
+  const ns = obj.metadata?.namespace;
+  return `${prefix}:${ns ? `${ns}/${name}` : name}`;
+}
+
+/**
+ * For each object, the indexes of the objects of the same set it must wait
+ * for. A `config.kubernetes.io/depends-on` annotation is refused rather than
+ * ignored: none of our manifests uses one, and silently dropping an ordering
+ * would create objects too early.
+ */
+export function dependencyEdges(objs: Obj[]): number[][] {
+  const crds = new Map<string, number>();
+  const namespaces = new Map<string, number>();
+  objs.forEach((o, i) => {
+    if (o.kind === "CustomResourceDefinition" && String(o.apiVersion).startsWith("apiextensions.k8s.io/")) {
+      crds.set(`${o.spec?.group}/${o.spec?.names?.kind}`, i);
+    }
+    if (o.kind === "Namespace" && o.apiVersion === "v1") namespaces.set(String(o.metadata?.name), i);
+  });
+  return objs.map((o) => {
+    if (o.metadata?.annotations?.["config.kubernetes.io/depends-on"] !== undefined) {
+      throw new Error(
+        `${o.kind} ${o.metadata?.name}: the config.kubernetes.io/depends-on annotation is not supported here`,
+      );
+    }
+    const deps: number[] = [];
+    const apiVersion = String(o.apiVersion ?? "");
+    const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
+    const crd = crds.get(`${group}/${o.kind}`);
+    if (crd !== undefined) deps.push(crd);
+    const ns = o.metadata?.namespace;
+    const nsIndex = ns === undefined ? undefined : namespaces.get(String(ns));
+    if (nsIndex !== undefined) deps.push(nsIndex);
+    return deps;
+  });
+}
+
+/** The objects in an order where each comes after everything it waits for (stable otherwise). */
+export function applyOrder(objs: Obj[]): number[] {
+  const edges = dependencyEdges(objs);
+  const done = new Set<number>();
+  const order: number[] = [];
+  const visiting = new Set<number>();
+  const visit = (i: number) => {
+    if (done.has(i)) return;
+    if (visiting.has(i))
+      throw new Error(`manifest objects wait on each other in a cycle (${objs[i].kind} ${objs[i].metadata?.name})`);
+    visiting.add(i);
+    edges[i].forEach(visit);
+    visiting.delete(i);
+    done.add(i);
+    order.push(i);
+  };
+  objs.forEach((_, i) => visit(i));
+  return order;
+}
