@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/lab.sh: wall time and peak memory of the lab region's `pulumi up`,
-# the no-op re-run and `pulumi destroy`, each measured with GNU time
+# the no-op re-run (as `pulumi up --yes`, and as pulumi/actions runs it) and
+# `pulumi destroy`, each measured with GNU time
 # (/usr/bin/time -v: "Elapsed (wall clock) time" and "Maximum resident set
 # size", the largest single process of the run's tree: the CLI, the language
 # host or a provider). Uses a throwaway backend; leaves no lab behind.
@@ -61,5 +62,8 @@ cfg=$(bash lab/prepare-stack.sh "$stack" 2>/dev/null)
 measure up pulumi up --yes --non-interactive --stack "$stack" --config-file "$cfg"
 echo "# resources in state: $(pulumi stack export --stack "$stack" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).deployment.resources.length))')"
 measure noop pulumi up --yes --non-interactive --stack "$stack" --config-file "$cfg"
+# What pulumi/actions and the Automation API run (`up --yes --skip-preview`):
+# one program run instead of the preview's and the update's.
+measure noop-ci pulumi up --yes --skip-preview --non-interactive --stack "$stack" --config-file "$cfg"
 measure destroy pulumi destroy --yes --non-interactive --stack "$stack" --config-file "$cfg"
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
