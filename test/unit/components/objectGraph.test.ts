@@ -20,6 +20,9 @@ describe("manifest objects as ConfigGroup applied them", () => {
     expect(objectResourceName("s-install", widget)).toBe("s-install:gk/w");
     expect(objectResourceName("s-install", crd)).toBe("s-install:widgets.example.com");
     expect(() => typeToken({ kind: "X", metadata: { name: "x" } })).toThrow(/no apiVersion/);
+    expect(() => objectResourceName("s-install", { apiVersion: "v1", kind: "ConfigMap", metadata: {} })).toThrow(
+      /s-install: a ConfigMap object has no metadata.name/,
+    );
   });
 
   it("orders a custom resource after its CRD and a namespaced object after its Namespace", () => {

@@ -373,6 +373,12 @@ const THROWS: Array<{ file: string; match: string; cases?: string[]; unreachable
     match: "no ConstraintTemplate defines kind",
     unreachable: "the catalog renders a template for every Constraint",
   },
+  ...["has no apiVersion or kind", "has no metadata.name", "depends-on annotation is not supported"].map((match) => ({
+    file: "components/render/objectGraph.ts",
+    match,
+    unreachable:
+      "its objects are the pinned Gatekeeper manifest (checked by sha256 before any resource) and policies/gatekeeper's catalog; test/unit/components/objectGraph.test.ts covers the refusals",
+  })),
   {
     file: "components/render/redis.ts",
     match: "redis password must be",
