@@ -37,7 +37,7 @@ export function manifestObjects(prefix: string, objs: Obj[], args: ManifestObjec
   const edges = dependencyEdges(objs);
   const made = new Array<pulumi.CustomResource>(objs.length);
   const formerGroup = pulumi.createUrn(prefix, "kubernetes:yaml/v2:ConfigGroup", args.parent);
-  for (const i of applyOrder(objs)) {
+  for (const i of applyOrder(edges)) {
     made[i] = new ManifestObject(objectResourceName(prefix, objs[i]), objs[i], {
       parent: args.parent,
       provider: args.provider,

@@ -9,17 +9,14 @@
  * group added.
  */
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Obj = Record<string, any>;
+import { pulumiTypeOf, type Obj } from "../../policies/crossguard/lib/workload";
 
-/** A Kubernetes object's Pulumi type token, e.g. `kubernetes:core/v1:Namespace`. */
+/** A Kubernetes object's Pulumi type token (policies' pulumiTypeOf), refused without apiVersion or kind. */
 export function typeToken(obj: Obj): string {
-  const apiVersion = String(obj.apiVersion ?? "");
-  const kind = String(obj.kind ?? "");
-  if (!apiVersion || !kind) {
+  if (!obj.apiVersion || !obj.kind) {
     throw new Error(`manifest object ${obj.metadata?.name ?? "(unnamed)"} has no apiVersion or kind`);
   }
-  return `kubernetes:${apiVersion.includes("/") ? apiVersion : `core/${apiVersion}`}:${kind}`;
+  return pulumiTypeOf(obj);
 }
 
 /**
@@ -68,12 +65,12 @@ export function dependencyEdges(objs: Obj[]): number[][] {
 }
 
 /**
- * The objects in an order where each comes after everything it waits for
- * (stable otherwise). Edges only point at CRDs and Namespaces, which wait on
- * nothing of a set themselves, so there is no cycle to meet.
+ * The objects (by index, given their dependencyEdges) in an order where each
+ * comes after everything it waits for (stable otherwise). Edges only point at
+ * CRDs and Namespaces, which wait on nothing of a set themselves, so there is
+ * no cycle to meet.
  */
-export function applyOrder(objs: Obj[]): number[] {
-  const edges = dependencyEdges(objs);
+export function applyOrder(edges: number[][]): number[] {
   const done = new Set<number>();
   const order: number[] = [];
   const visit = (i: number) => {
@@ -82,6 +79,6 @@ export function applyOrder(objs: Obj[]): number[] {
     edges[i].forEach(visit);
     order.push(i);
   };
-  objs.forEach((_, i) => visit(i));
+  edges.forEach((_, i) => visit(i));
   return order;
 }

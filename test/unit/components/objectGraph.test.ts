@@ -28,7 +28,7 @@ describe("manifest objects as ConfigGroup applied them", () => {
   it("orders a custom resource after its CRD and a namespaced object after its Namespace", () => {
     const objs = [widget, elsewhere, crd, ns];
     expect(dependencyEdges(objs)).toEqual([[2, 3], [], [], []]);
-    const order = applyOrder(objs);
+    const order = applyOrder(dependencyEdges(objs));
     expect(order.indexOf(0)).toBeGreaterThan(order.indexOf(2));
     expect(order.indexOf(0)).toBeGreaterThan(order.indexOf(3));
     expect([...order].sort()).toEqual([0, 1, 2, 3]);
@@ -51,7 +51,7 @@ describe("manifest objects as ConfigGroup applied them", () => {
       .filter(([o]) => o.metadata?.namespace === "gatekeeper-system");
     expect(namespaced.length).toBeGreaterThan(5);
     for (const [, i] of namespaced) expect(edges[i]).toContain(nsIndex);
-    const order = applyOrder(objs);
+    const order = applyOrder(dependencyEdges(objs));
     expect(order[0]).toBe(nsIndex);
   });
 });
