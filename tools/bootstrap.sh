@@ -47,7 +47,9 @@ fi
 # --- Go tools ----------------------------------------------------------------
 # Each tools/go/<tool>/ is a wrapper module with a build.sh OUT_DIR that knows
 # the tool's packages, tags and version ldflags.
-TOOLS=(pulumi language-nodejs kubernetes opa gator actionlint promtool kwok etcd kube)
+# Longest build first, so the short ones fill the other core at the end
+# instead of one long build running alone (BENCHMARKS.md, cold bootstrap).
+TOOLS=(kubernetes kube pulumi promtool language-nodejs actionlint)
 # EDGEFLEET_PULUMI=installed: the Pulumi CLI, its language host and the
 # kubernetes plugin come from an ordinary install (pulumi/actions on GitHub's
 # runners, get.pulumi.com on a workstation) at the pinned version, with plugin
@@ -57,7 +59,7 @@ pulumi_from=${EDGEFLEET_PULUMI:-built}
 case $pulumi_from in
   built) ;;
   installed)
-    TOOLS=(opa gator actionlint promtool kwok etcd kube)
+    TOOLS=(kube promtool actionlint)
     command -v pulumi >/dev/null || die "EDGEFLEET_PULUMI=installed, but pulumi is not on PATH"
     [ "$(pulumi version)" = "v$PULUMI_VERSION" ] ||
       die "EDGEFLEET_PULUMI=installed: pulumi on PATH is $(pulumi version), the pin is v$PULUMI_VERSION (tools/versions.env)"

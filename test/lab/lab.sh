@@ -14,7 +14,7 @@
 # Environment:
 #   EF_LAB_BIN        dir with etcd, kube-apiserver, kube-controller-manager,
 #                     kube-scheduler, kubectl, kwok, kwok-stages.yaml; built
-#                     with tools/go/*/build.sh into it when missing
+#                     with tools/go/kube/build.sh into it when missing
 #                     [${XDG_CACHE_HOME:-$HOME/.cache}/edgefleet/lab-bin]
 #   EF_LAB_TEST_NODES KWOK nodes to register [4]
 #   EF_LAB_KEEP=1     leave the hosts up at the end (for debugging)
@@ -23,6 +23,11 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# The pins: what the binaries must say of themselves, and what build.sh reads.
+set -a
+# shellcheck disable=SC1091
+. "$repo/tools/versions.env"
+set +a
 hosts=$repo/lab/hosts.sh
 export EDGEFLEET_LAB_DIR=/var/lib/edgefleet-lab-test
 bin=${EF_LAB_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/edgefleet/lab-bin}
@@ -78,15 +83,13 @@ if [[ ! -x $bin/kube-apiserver || ! -x $bin/etcd || ! -x $bin/kwok || ! -f $bin/
   echo "building into $bin (sequentially; takes a while)"
   t0=$SECONDS
   GOFLAGS="-p=2 ${GOFLAGS:-}" "$repo/tools/go/kube/build.sh" "$bin"
-  GOFLAGS="-p=2 ${GOFLAGS:-}" "$repo/tools/go/etcd/build.sh" "$bin"
-  GOFLAGS="-p=2 ${GOFLAGS:-}" "$repo/tools/go/kwok/build.sh" "$bin"
   echo "built in $((SECONDS - t0))s"
 fi
 for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
   [[ -x $bin/$b ]] || die "missing $bin/$b"
 done
 kubectl_version=$("$bin/kubectl" version --client -o json | jq -r .clientVersion.gitVersion)
-check "kubectl reports its pinned version ($kubectl_version)" [ "$kubectl_version" = v1.35.4 ]
+check "kubectl reports its pinned version ($kubectl_version)" [ "$kubectl_version" = "v$KUBERNETES_VERSION" ]
 
 step "lab hosts"
 t0=$SECONDS
@@ -144,7 +147,7 @@ on "$h1" cat /etc/kubernetes/admin.kubeconfig >"$work/kubeconfig"
 chmod 600 "$work/kubeconfig"
 k() { "$bin/kubectl" --kubeconfig="$work/kubeconfig" --request-timeout=20s "$@"; }
 check "/readyz from the machine says ok" [ "$(k get --raw /readyz)" = ok ]
-check "the API server reports v1.35.4" [ "$(k version -o json | jq -r .serverVersion.gitVersion)" = v1.35.4 ]
+check "the API server reports v$KUBERNETES_VERSION" [ "$(k version -o json | jq -r .serverVersion.gitVersion)" = "v$KUBERNETES_VERSION" ]
 check "etcd listens on loopback only" on "$h1" "! ss -Hltn | grep -E ':(2379|2380) ' | grep -v '127.0.0.1:'"
 check "host 2 reaches the API server" on "$h2" "timeout 3 bash -c '</dev/tcp/$h1/6443'"
 check "host 2 has no control plane" on "$h2" '! test -e /etc/kubernetes/admin.kubeconfig'

@@ -1,6 +1,6 @@
 /**
  * The policy engines the tests run: real `opa` and `gator` binaries, built by
- * tools/bootstrap.sh from tools/go/{opa,gator}. Looked up in
+ * tools/bootstrap.sh from tools/go/kube. Looked up in
  * $EDGEFLEET_TOOLS_BIN first, then on PATH; a missing binary fails the test
  * (a policy nobody executes proves nothing).
  */
@@ -27,7 +27,7 @@ export function tool(name: "opa" | "gator"): string {
   }
   throw new Error(
     `${name} not found in EDGEFLEET_TOOLS_BIN (${process.env.EDGEFLEET_TOOLS_BIN ?? "unset"}) or PATH: ` +
-      `build it with tools/bootstrap.sh (tools/go/${name}) and set EDGEFLEET_TOOLS_BIN to its bin directory`,
+      `build it with tools/bootstrap.sh (tools/go/kube) and set EDGEFLEET_TOOLS_BIN to its bin directory`,
   );
 }
 

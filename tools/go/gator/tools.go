@@ -1,7 +1,0 @@
-//go:build tools
-
-// Package tools records the main package this wrapper builds, so that
-// `go mod tidy` keeps its dependencies.
-package tools
-
-import _ "github.com/open-policy-agent/gatekeeper/v3/cmd/gator"
