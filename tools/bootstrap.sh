@@ -137,7 +137,8 @@ for tool in "${TOOLS[@]}"; do
   out="$cache/tools/$tool-$key"
   built+=("$out/bin")
   [ -f "$out/.complete" ] && continue
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  # The prefetch is a background job too, but holds no build slot.
+  while [ "$(jobs -rp | grep -cvxF "${prefetch_pid:-none}")" -ge "$jobs_max" ]; do wait -n || true; done
   log "building $tool (key $key); minutes the first time, then cached (log: $out.log)"
   build_tool "$tool" "$key" &
   pids+=($!) names+=("$tool")
@@ -200,10 +201,12 @@ if ! cmp -s "$k8s_plugin" "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUB
     --file "$k8s_plugin" --reinstall >&2
 fi
 
-# PULUMI_NODEJS_TRANSPILE_ONLY: Pulumi.yaml's `tsconfig` option
-# (tsconfig.pulumi.json, noCheck) says the same to a current language host;
-# the pinned v3.68 host predates runtime options passed by the engine, so it
-# is told through the environment, which it hands to the program.
+# PULUMI_NODEJS_TRANSPILE_ONLY: for the projects that still run under the
+# language host's ts-node (the integration tests' fixtures and the policy
+# pack; the program itself starts through start.js). Their Pulumi.yaml's
+# `tsconfig` option (tsconfig.pulumi.json, noCheck) says the same to a
+# current language host; the pinned v3.68 host predates it, so it is told
+# through the environment, which it hands to the program.
 if [ "$mode" = "--env" ]; then
   cat <<EOF
 export PATH="$chain/bin:\$PATH"
