@@ -30,6 +30,10 @@ fi
 plugins=$(pulumi plugin ls --json)
 expect "plugin kubernetes" "$PULUMI_KUBERNETES_VERSION" \
   "$(node -e 'const p=JSON.parse(process.argv[1]).find(x=>x.name==="kubernetes"&&x.kind==="resource");console.log(p?p.version:"missing")' "$plugins")"
+if [ "${EDGEFLEET_PULUMI:-built}" = built ] && [ "${EDGEFLEET_PULUMI_LOGS:-}" != 1 ]; then
+  # The commands above ran the CLI; it wrote no automatic log (tools/bootstrap.sh says why).
+  if [ -d "$PULUMI_HOME/logs" ]; then echo "FAIL pulumi wrote automatic logs into $PULUMI_HOME/logs"; fail=1; else echo "ok   pulumi automatic logs off"; fi
+fi
 expect opa "Version: $OPA_VERSION" "$(opa version | head -n1)"
 expect gator "v$GATEKEEPER_VERSION" "$(built_from gator github.com/open-policy-agent/gatekeeper/v3)"
 expect kwok "v$KWOK_VERSION" "$(built_from kwok sigs.k8s.io/kwok)"

@@ -201,6 +201,22 @@ if ! cmp -s "$k8s_plugin" "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUB
     --file "$k8s_plugin" --reinstall >&2
 fi
 
+# Pulumi writes every command's debug log, gzipped and encrypted, into
+# PULUMI_HOME/logs, unconditionally since v3.2xx (pulumi/pulumi#23731; no
+# setting turns it off): on a no-op pass over the lab that was 8 MB and about
+# 1.9 s of the CLI's 4 s of CPU, half of it on the engine's one step-generating
+# thread (BENCHMARKS.md, "Program start and the engine's own logs"). With a
+# file where that folder would be, the CLI notes "automatic logging
+# unavailable" and goes on. EDGEFLEET_PULUMI_LOGS=1 keeps the logs (for
+# `pulumi logs share` with Pulumi's support). A user's own ~/.pulumi
+# (EDGEFLEET_PULUMI=installed) is never touched.
+if [ "${EDGEFLEET_PULUMI_LOGS:-}" = 1 ]; then
+  [ ! -f "$PULUMI_HOME/logs" ] || rm -f "$PULUMI_HOME/logs"
+elif [ ! -f "$PULUMI_HOME/logs" ]; then
+  rm -rf "$PULUMI_HOME/logs"
+  echo "Pulumi's automatic logs are off in this PULUMI_HOME (tools/bootstrap.sh; EDGEFLEET_PULUMI_LOGS=1 keeps them)" >"$PULUMI_HOME/logs"
+fi
+
 # PULUMI_NODEJS_TRANSPILE_ONLY: for the projects that still run under the
 # language host's ts-node (the integration tests' fixtures and the policy
 # pack; the program itself starts through start.js). Their Pulumi.yaml's
