@@ -217,6 +217,11 @@ elif [ ! -f "$PULUMI_HOME/logs" ]; then
   echo "Pulumi's automatic logs are off in this PULUMI_HOME (tools/bootstrap.sh; EDGEFLEET_PULUMI_LOGS=1 keeps them)" >"$PULUMI_HOME/logs"
 fi
 
+# NODE_COMPILE_CACHE: V8's compiled code of every module any Node process
+# loads, kept between runs (Node checks each file's content, so an edit never
+# runs stale code). The program turns it on for itself (start.js); this also
+# covers what starts before it, the language host's run.js and the
+# dynamic-provider process, which load @pulumi/pulumi on every pass.
 # PULUMI_NODEJS_TRANSPILE_ONLY: for the projects that still run under the
 # language host's ts-node (the integration tests' fixtures and the policy
 # pack; the program itself starts through start.js). Their Pulumi.yaml's
@@ -231,6 +236,7 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=false
 export PULUMI_NODEJS_TRANSPILE_ONLY=true
+export NODE_COMPILE_CACHE="$cache/node-compile-cache"
 export EDGEFLEET_TOOLS_BIN="$chain/bin"
 EOF
 else
