@@ -80,7 +80,7 @@ trap cleanup EXIT
 
 step "binaries"
 if [[ ! -x $bin/kube-apiserver || ! -x $bin/etcd || ! -x $bin/kwok || ! -f $bin/kwok-stages.yaml ]]; then
-  echo "building into $bin (sequentially; takes a while)"
+  echo "building into $bin (one go build; takes a while)"
   t0=$SECONDS
   GOFLAGS="-p=2 ${GOFLAGS:-}" "$repo/tools/go/kube/build.sh" "$bin"
   echo "built in $((SECONDS - t0))s"
