@@ -25,5 +25,20 @@ const cache = path.join(__dirname, "node_modules", ".cache");
 Module.enableCompileCache?.(path.join(cache, "edgefleet-v8"));
 register({ root: __dirname, cacheDir: path.join(cache, "edgefleet-ts") });
 if (process.env.EDGEFLEET_STACK_TRACES) process.setSourceMapsEnabled(true);
+else {
+  // The Node SDK takes a whole stack trace at every resource it registers
+  // (Resource.callsites raises Error.stackTraceLimit to Infinity and parses
+  // `new Error().stack`) and sends its frames to the engine, which keeps them
+  // in state as each resource's sourcePosition and stackTrace: about 550
+  // bytes a resource, a fifth of a host step's state, and a full stack walk
+  // per resource at every run (issue 15). Nothing of Edgefleet reads them;
+  // errors name stack, site, host and key instead. EDGEFLEET_STACK_TRACES=1
+  // keeps them, with source-mapped traces.
+  const { Resource } = require("@pulumi/pulumi");
+  if (typeof Resource.callsites !== "function") {
+    throw new Error("start.js: @pulumi/pulumi has no Resource.callsites to turn off; see start.js");
+  }
+  Resource.callsites = () => [];
+}
 
 module.exports = require("./index.ts");

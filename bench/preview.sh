@@ -3,7 +3,8 @@
 # (sites of 1 to 5 hosts, bench/gen-region.ts), through the real CLI, offline
 # (a preview contacts no host). Wall time and peak memory from GNU time
 # (/usr/bin/time -v; maxrss is the largest single process: CLI, language host
-# or provider). Throwaway backend and stack files.
+# or provider), and beside each the floor for as many resources (lib.sh
+# floor_preview) and the ratio to it. Throwaway backend and stack files.
 # Usage: bash bench/preview.sh 10 100 500 2000/550 >> bench/results/preview-$(date +%F).txt
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -17,8 +18,14 @@ preview() { # preview <stack> <label>: one measured preview line
   pulumi stack init "$stack" --non-interactive >/dev/null
   timed pulumi preview --stack "$stack" --non-interactive --suppress-progress
   resources=$(grep -Eo '\+ [0-9]+ to create' "$TIMED_LOG" | grep -Eo '[0-9]+')
-  printf '%-22s resources %-6s wall %s  maxrss %s KiB\n' "$label" "$resources" "$TIMED_WALL" "$TIMED_RSS"
   rm -f "$TIMED_LOG"
+  local wall=$TIMED_WALL rss=$TIMED_RSS
+  # Beside each figure, the floor: the same number of trivial resources
+  # through the same engine (lib.sh floor_preview), and the ratio to it.
+  # The engine counts the stack itself, which the floor adds of its own.
+  floor_preview "$((resources - 1))"
+  printf '%-22s resources %-6s wall %s  maxrss %s KiB  floor %.1f s, %s KiB  ratio %.2f\n' "$label" "$resources" \
+    "$wall" "$rss" "$FLOOR_WALL" "$FLOOR_RSS" "$(awk -v a="$(wall_seconds "$wall")" -v b="$FLOOR_WALL" 'BEGIN {print a / b}')"
 }
 
 # N previews one stack of N hosts kept in an inventory file; N/M makes the

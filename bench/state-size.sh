@@ -4,10 +4,11 @@
 #     export` (no --show-secrets), its bytes per resource type and per host step.
 #  2. A K3s site, estimated: K3s cannot run here, so no K3s host step reaches
 #     state; `pulumi preview --json` of a generated 10-host region gives each
-#     step's inputs, and a step's state is its inputs twice (inputs, and
-#     outputs, which HostCommand makes a copy of them) plus the engine's own
-#     fields per resource (URN, type, parent, dependencies: taken from the
-#     lab's export, item 1).
+#     step's inputs, and a step's state is its inputs, its outputs (what
+#     HostCommand's provider keeps for those inputs: lib/hostCommandRun.ts
+#     stepOutputs) and the engine's own fields per resource (URN, type,
+#     parent, dependencies: their mean in the lab's export, item 1); a secret
+#     counts as the mean size of a ciphertext in the lab's export.
 # Usage (root, holds the lab lock): flock /run/edgefleet-lab.lock bash bench/state-size.sh >> bench/results/state-size-$(date +%F).txt
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -28,3 +29,5 @@ bash scripts/inventory/run-ts.sh bench/gen-region.ts 10 stacks/Pulumi.bench-stat
 pulumi stack init bench-state --non-interactive >/dev/null
 pulumi preview --stack bench-state --non-interactive --json >"$work/k3s.json"
 bash scripts/inventory/run-ts.sh bench/state-size.ts "$work/lab.json" "$work/k3s.json"
+# STATE_SIZE_KEEP=DIR keeps both inputs of the figures, to look into them.
+[[ -z ${STATE_SIZE_KEEP:-} ]] || cp "$work/lab.json" "$work/k3s.json" "$STATE_SIZE_KEEP/"

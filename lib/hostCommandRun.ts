@@ -693,17 +693,97 @@ export interface HostCommandState extends StepInputs {
 }
 
 /**
+ * What a step keeps as its outputs, besides its inputs (which the engine
+ * keeps anyway): what delete and read run with (the connection, the delete
+ * and observe scripts, the environment, how the step runs there), stdout if
+ * kept, and digests of the rest of what reaches the host. The script texts'
+ * references, the uploads and the secret environment are not copied a second
+ * time: per step per host that copy was most of a fleet's state (issue 15).
+ * The secret environment's digest stays secret (HostCommand's
+ * additionalSecretOutputs), as a digest of a short secret could be guessed.
+ */
+export interface HostCommandOutputs extends Omit<StepInputs, "secretEnvironment" | "uploads"> {
+  delete?: ScriptInput;
+  observe?: ScriptInput;
+  triggers?: unknown[];
+  captureStdout?: boolean;
+  stdout?: string;
+  /** sha256 of what reaches the host but environment and secrets (reachDigest). */
+  reach: string;
+  /** sha256 of the secret environment; secret in state. */
+  secretEnvironment?: string;
+}
+
+/** JSON with object keys sorted, so a digest does not depend on the order the wire gave. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
+/**
+ * What of a step reaches the host, but its environment and secrets: the host
+ * it is (address, port, user, pinned keys), the scripts' digests, the
+ * uploads' remote paths, modes and digests, the triggers and whether stdout
+ * is kept.
+ */
+export function reachDigest(o: HostCommandState): string {
+  const c = o.connection;
+  return sha256Text(
+    canonical({
+      connection: {
+        host: c.host,
+        port: c.port ?? 22,
+        user: c.user ?? "root",
+        hostKey: c.hostKey.trim(),
+        bastion: c.bastion
+          ? {
+              host: c.bastion.host,
+              port: c.bastion.port ?? 22,
+              user: c.bastion.user,
+              hostKey: c.bastion.hostKey.trim(),
+            }
+          : undefined,
+      },
+      create: scriptDigest(o.create),
+      update: scriptDigest(o.update),
+      delete: scriptDigest(o.delete),
+      uploads: (o.uploads ?? []).map((u) => ({
+        remotePath: u.remotePath,
+        sha256: u.sha256.toLowerCase(),
+        mode: u.mode ?? "0644",
+      })),
+      triggers: o.triggers ?? [],
+      captureStdout: !!o.captureStdout,
+    }),
+  );
+}
+
+const secretDigest = (s: Record<string, string> | undefined) => sha256Text(canonical(s ?? {}));
+
+/**
  * HostCommand's provider, behind the loader that lib/hostCommand.ts
  * serializes into state.
  *
- * - diff: only what reaches the host counts: the host it is (address, port,
- *   user, pinned keys), the scripts' digests, environment and the uploads'
- *   remote paths, modes and digests. Where the checkout lives (upload local
+ * - diff: only what reaches the host counts (reachDigest, the environment
+ *   and the secret environment). Where the checkout lives (upload local
  *   paths), which deploy key opens the session, timeouts, the step's name
  *   and lock mode (how a step runs there, not what it does) and the texts of
  *   error messages do not, so a second operator, a CI runner or a rotated key
  *   sees no change. A script kept inline by an earlier release and the same
- *   text by reference are the same. Nor does the observe script.
+ *   text by reference are the same. Nor does the observe script. Steps
+ *   stored by earlier releases, whose outputs were a copy of their inputs,
+ *   diff the same way: their digests are computed from that copy.
+ * - delete runs with the outputs: no uploads and no secrets (a step with a
+ *   delete script has none, infra/hostStep.ts), so removing a host needs
+ *   none of the artifacts on the machine that removes it.
  * - read (`pulumi refresh` only, never a plain `up`): a step with an observe
  *   script reports what its host has for its environment keys; they replace
  *   the stored ones, so the next diff sees the drift. Without one, the stored
@@ -713,57 +793,40 @@ export const provider = {
   async configure(config: { get(key: string): string | undefined }): Promise<void> {
     stackConfig = config;
   },
-  async diff(olds: HostCommandState, news: HostCommandState) {
-    const reaching = (o: HostCommandState) => {
-      const c = o.connection;
-      return JSON.stringify({
-        connection: {
-          host: c.host,
-          port: c.port ?? 22,
-          user: c.user ?? "root",
-          hostKey: c.hostKey.trim(),
-          bastion: c.bastion
-            ? {
-                host: c.bastion.host,
-                port: c.bastion.port ?? 22,
-                user: c.bastion.user,
-                hostKey: c.bastion.hostKey.trim(),
-              }
-            : undefined,
-        },
-        create: scriptDigest(o.create),
-        update: scriptDigest(o.update),
-        delete: scriptDigest(o.delete),
-        environment: o.environment ?? {},
-        secretEnvironment: o.secretEnvironment ?? {},
-        uploads: (o.uploads ?? []).map((u) => ({
-          remotePath: u.remotePath,
-          sha256: u.sha256.toLowerCase(),
-          mode: u.mode ?? "0644",
-        })),
-        triggers: o.triggers ?? [],
-        captureStdout: !!o.captureStdout,
-      });
-    };
-    const replaces = JSON.stringify(olds.triggers ?? []) !== JSON.stringify(news.triggers ?? []) ? ["triggers"] : [];
-    return { changes: reaching(olds) !== reaching(news), replaces, deleteBeforeReplace: true };
+  async diff(olds: HostCommandOutputs | HostCommandState, news: HostCommandState) {
+    const old = olds as Partial<HostCommandOutputs> & Partial<HostCommandState>;
+    const oldReach = typeof old.reach === "string" ? old.reach : reachDigest(olds as HostCommandState);
+    const oldSecret =
+      typeof old.secretEnvironment === "string"
+        ? old.secretEnvironment
+        : secretDigest(old.secretEnvironment as Record<string, string> | undefined);
+    const changes =
+      oldReach !== reachDigest(news) ||
+      canonical(old.environment ?? {}) !== canonical(news.environment ?? {}) ||
+      oldSecret !== secretDigest(news.secretEnvironment);
+    const replaces = canonical(old.triggers ?? []) !== canonical(news.triggers ?? []) ? ["triggers"] : [];
+    return { changes, replaces, deleteBeforeReplace: true };
   },
   async create(inputs: HostCommandState) {
     const stdout = await run(inputs, inputs.create, "run");
-    return { id: crypto.randomUUID(), outs: kept(inputs, stdout) };
+    return { id: crypto.randomUUID(), outs: stepOutputs(inputs, stdout) };
   },
   async update(news: HostCommandState) {
     const stdout = await run(news, news.update ?? news.create, "run");
-    return { outs: kept(news, stdout) };
+    return { outs: stepOutputs(news, stdout) };
   },
-  async delete(props: HostCommandState) {
-    if (props.delete !== undefined) await run(props, props.delete, "delete");
+  async delete(props: HostCommandOutputs | HostCommandState) {
+    if (props.delete === undefined) return;
+    // Earlier releases' outputs still hold uploads and secrets: a delete sends neither.
+    const { uploads: _u, secretEnvironment: _s, ...rest } = props as HostCommandState;
+    await run({ ...rest } as HostCommandState, props.delete, "delete");
   },
-  async read(id: string, props: HostCommandState) {
+  async read(id: string, props: HostCommandOutputs | HostCommandState) {
     if (props.observe === undefined) return { id, props };
     const step = props.step ?? "unnamed step";
     const observe = scriptText(props.observe, "observe", step);
-    return { id, props: { ...props, environment: await observeStep({ ...props, observe }) } };
+    const { secretEnvironment: _s, ...rest } = props as HostCommandState;
+    return { id, props: { ...props, environment: await observeStep({ ...rest, observe }) } };
   },
 };
 
@@ -772,9 +835,24 @@ function run(inputs: HostCommandState, script: ScriptInput, use: "run" | "delete
   return runStep(inputs, text);
 }
 
-/** Outputs are the inputs (delete and read get only these), plus stdout when the step keeps it. */
-function kept(inputs: HostCommandState, stdout: string): HostCommandState {
-  return inputs.captureStdout ? { ...inputs, stdout } : { ...inputs };
+export function stepOutputs(inputs: HostCommandState, stdout: string): HostCommandOutputs {
+  const outs: HostCommandOutputs = {
+    connection: inputs.connection,
+    environment: inputs.environment,
+    timeoutSeconds: inputs.timeoutSeconds,
+    step: inputs.step,
+    lock: inputs.lock,
+    delete: inputs.delete,
+    observe: inputs.observe,
+    triggers: inputs.triggers,
+    captureStdout: inputs.captureStdout,
+    reach: reachDigest(inputs),
+    secretEnvironment: inputs.secretEnvironment === undefined ? undefined : secretDigest(inputs.secretEnvironment),
+    stdout: inputs.captureStdout ? stdout : undefined,
+  };
+  // The wire drops undefined, but a caller (and a test) sees the outputs as they are stored.
+  for (const k of Object.keys(outs) as (keyof HostCommandOutputs)[]) if (outs[k] === undefined) delete outs[k];
+  return outs;
 }
 
 /**
@@ -787,9 +865,10 @@ function kept(inputs: HostCommandState, stdout: string): HostCommandState {
  */
 export const dynamicProvider = {
   configure: async (req: { config: { get(key: string): string | undefined } }) => provider.configure(req.config),
-  diff: async (_id: string, olds: HostCommandState, news: HostCommandState) => provider.diff(olds, news),
+  diff: async (_id: string, olds: HostCommandOutputs | HostCommandState, news: HostCommandState) =>
+    provider.diff(olds, news),
   create: async (inputs: HostCommandState) => provider.create(inputs),
   update: async (_id: string, _olds: HostCommandState, news: HostCommandState) => provider.update(news),
-  delete: async (_id: string, props: HostCommandState) => provider.delete(props),
-  read: async (id: string, props: HostCommandState) => provider.read(id, props),
+  delete: async (_id: string, props: HostCommandOutputs | HostCommandState) => provider.delete(props),
+  read: async (id: string, props: HostCommandOutputs | HostCommandState) => provider.read(id, props),
 };

@@ -253,6 +253,31 @@ describe("lab region", () => {
   );
 
   test(
+    "state keeps what a step needs, not a second copy of it: no stack traces, host steps' outputs without scripts, uploads or secrets",
+    () => {
+      const resources = JSON.parse(sh("pulumi", ["stack", "export", "--stack", stackName])).deployment.resources as {
+        type: string;
+        urn: string;
+        outputs?: Record<string, unknown>;
+        stackTrace?: unknown;
+        sourcePosition?: unknown;
+      }[];
+      // start.js turns off the SDK's per-resource stack capture (issue 15).
+      expect(
+        resources.filter((r) => r.stackTrace !== undefined || r.sourcePosition !== undefined).map((r) => r.urn),
+      ).toEqual([]);
+      const steps = resources.filter((r) => r.type === "pulumi-nodejs:dynamic/edgefleet:HostCommand");
+      expect(steps.length).toBeGreaterThanOrEqual(3);
+      for (const s of steps) {
+        const outs = s.outputs ?? {};
+        expect([s.urn, typeof outs.reach]).toEqual([s.urn, "string"]);
+        expect([s.urn, outs.uploads, outs.create]).toEqual([s.urn, undefined, undefined]);
+      }
+    },
+    5 * 60 * 1000,
+  );
+
+  test(
     "destroy leaves the lab host clean",
     async () => {
       const res = await stack.destroy({ configFile, onOutput: keep });

@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { SshConnectionInputs, UploadInputs } from "../../../lib/hostCommand";
-import { dynamicProvider } from "../../../lib/hostCommandRun";
+import { dynamicProvider, stepOutputs, type HostCommandState } from "../../../lib/hostCommandRun";
 import { startSshd, Sshd } from "../../fixtures/sshd/sshd";
 
 jest.setTimeout(60000);
@@ -158,7 +158,8 @@ describe("create", () => {
   it("keeps no stdout unless captureStdout is set", async () => {
     const { outs } = await create({ connection: connection(), create: "echo not-kept" });
     expect(outs.stdout).toBeUndefined();
-    expect(outs.create).toBe("echo not-kept");
+    // Nor the script a second time: the inputs hold it (lib/hostCommandRun.ts stepOutputs).
+    expect(outs.create).toBeUndefined();
   });
 
   it("leaves no ssh process behind once a step returns", async () => {
@@ -549,7 +550,13 @@ describe("diff", () => {
 
   it("sees no change from another checkout, another deploy key or another timeout", async () => {
     const up = { remotePath: "/opt/edgefleet/k3s", sha256: "a".repeat(64), mode: "0755" };
-    const old = { ...outs, uploads: [{ ...up, localPath: "/home/alice/edgefleet/artifacts/k3s" }] };
+    const old = stepOutputs(
+      {
+        ...inputs,
+        uploads: [{ ...up, localPath: "/home/alice/edgefleet/artifacts/k3s" }],
+      } as unknown as HostCommandState,
+      "",
+    ) as unknown as Inputs;
     const d = await provider.diff!("id", old, {
       ...inputs,
       connection: connection({

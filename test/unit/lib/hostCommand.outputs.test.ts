@@ -1,0 +1,128 @@
+/**
+ * What a HostCommand step keeps as outputs (lib/hostCommandRun.ts
+ * stepOutputs), against a real OpenSSH server (test/fixtures/sshd): not a
+ * second copy of its inputs (issue 15: that copy was most of a fleet's
+ * state), yet enough for what runs from outputs alone: the next diff, a
+ * delete, a refresh. And steps stored by earlier releases, whose outputs
+ * were that copy, diff and delete as before.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type * as pulumi from "@pulumi/pulumi";
+import type { SshConnectionInputs } from "../../../lib/hostCommand";
+import { dynamicProvider } from "../../../lib/hostCommandRun";
+import { startSshd, Sshd } from "../../fixtures/sshd/sshd";
+
+jest.setTimeout(60000);
+
+let sshd: Sshd;
+let dir: string;
+const provider = dynamicProvider as unknown as pulumi.dynamic.ResourceProvider;
+type Props = Record<string, unknown>;
+const sha = (s: string | Buffer) => crypto.createHash("sha256").update(s).digest("hex");
+const SECRET = "k10-secret-token-value-0123456789";
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  dir = fs.mkdtempSync(path.join(sshd.dir, "outputs-"));
+});
+
+afterAll(async () => {
+  if (sshd) await sshd.stop();
+});
+
+function connection(): SshConnectionInputs {
+  return {
+    hostName: "edge-test-01",
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    privateKey: sshd.clientKey,
+    hostKey: sshd.hostKey,
+    connectTimeoutSeconds: 5,
+  };
+}
+
+/** An install-like step: an artifact, a secret, a delete script; `local` is the artifact on this machine. */
+function step(name: string): { inputs: Props; local: string } {
+  const local = path.join(dir, `${name}.bin`);
+  const content = `artifact of ${name}\n`;
+  fs.writeFileSync(local, content);
+  return {
+    local,
+    inputs: {
+      connection: connection(),
+      create: 'test "$(cat "$DIR/$NAME.remote")" = "artifact of $NAME" && touch "$DIR/$NAME.created"',
+      delete: 'rm -f "$DIR/$NAME.remote" && touch "$DIR/$NAME.deleted"',
+      environment: { DIR: dir, NAME: name },
+      uploads: [{ localPath: local, remotePath: path.join(dir, `${name}.remote`), sha256: sha(content), mode: "0600" }],
+      step: `outputs/${name}`,
+    },
+  };
+}
+
+describe("a step's outputs", () => {
+  it("keep what delete and refresh need and digests of the rest, not a copy of the inputs", async () => {
+    const { inputs } = step("slim");
+    const withSecret: Props = { ...inputs, delete: undefined, secretEnvironment: { TOKEN: SECRET } };
+    const { outs } = await provider.create!(withSecret);
+    expect(Object.keys(outs as Props).sort()).toEqual(
+      ["connection", "environment", "reach", "secretEnvironment", "step"].sort(),
+    );
+    const text = JSON.stringify(outs);
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain("artifact of");
+    expect(text).not.toContain(".bin");
+    // The secret environment is a digest, which HostCommand keeps secret in state.
+    expect((outs as Props).secretEnvironment).toMatch(/^[0-9a-f]{64}$/);
+    expect(text.length).toBeLessThan(JSON.stringify(withSecret).length);
+  });
+
+  it("diff against them like against the inputs: only what reaches the host counts", async () => {
+    const { inputs } = step("diff");
+    const secretful: Props = { ...inputs, delete: undefined, secretEnvironment: { TOKEN: SECRET } };
+    const { id, outs } = await provider.create!(secretful);
+    const before = sshd.accepted();
+    const changes = async (news: Props) => (await provider.diff!(id, outs as Props, news)).changes;
+    const uploads = secretful.uploads as Props[];
+    expect(await changes(secretful)).toBe(false);
+    // Another checkout: the artifact elsewhere on this machine, same content.
+    expect(await changes({ ...secretful, uploads: [{ ...uploads[0], localPath: "/elsewhere/diff.bin" }] })).toBe(false);
+    expect(await changes({ ...secretful, uploads: [{ ...uploads[0], sha256: sha("v2") }] })).toBe(true);
+    expect(await changes({ ...secretful, environment: { DIR: dir, NAME: "diff", NEW: "1" } })).toBe(true);
+    expect(await changes({ ...secretful, secretEnvironment: { TOKEN: `${SECRET}-rotated` } })).toBe(true);
+    expect(await changes({ ...secretful, create: "true" })).toBe(true);
+    const d = await provider.diff!(id, outs as Props, { ...secretful, triggers: ["v2"] });
+    expect(d.replaces).toEqual(["triggers"]);
+    // Diffs are local: no SSH session.
+    expect(sshd.accepted()).toBe(before);
+  });
+
+  it("are all a delete needs: it runs with the artifact gone from this machine, and sends no upload", async () => {
+    const { inputs, local } = step("delete");
+    const { id, outs } = await provider.create!(inputs);
+    expect(fs.existsSync(path.join(dir, "delete.created"))).toBe(true);
+    fs.rmSync(local);
+    await provider.delete!(id, outs as Props);
+    expect(fs.existsSync(path.join(dir, "delete.deleted"))).toBe(true);
+    expect(fs.existsSync(path.join(dir, "delete.remote"))).toBe(false);
+  });
+});
+
+describe("steps stored by earlier releases (outputs a copy of the inputs)", () => {
+  it("diff as before: unchanged is unchanged, a change is a change", async () => {
+    const { inputs } = step("old-diff");
+    const old: Props = { ...inputs, secretEnvironment: undefined, delete: undefined };
+    expect((await provider.diff!("id", old, old)).changes).toBe(false);
+    expect((await provider.diff!("id", old, { ...old, environment: { DIR: dir, NAME: "other" } })).changes).toBe(true);
+  });
+
+  it("delete without re-sending their uploads, so a machine without the artifacts can remove a host", async () => {
+    const { inputs, local } = step("old-delete");
+    await provider.create!(inputs);
+    fs.rmSync(local);
+    await provider.delete!("id", inputs);
+    expect(fs.existsSync(path.join(dir, "old-delete.deleted"))).toBe(true);
+  });
+});
