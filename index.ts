@@ -41,5 +41,5 @@ export = async () => {
     if (e instanceof ArtifactError) throw new pulumi.RunError(`stack ${spec.stack}: ${e.message}`);
     throw e;
   });
-  return { sites: declareStack(spec, gatekeeperManifest, root) };
+  return { sites: await declareStack(spec, gatekeeperManifest, root) };
 };

@@ -48,10 +48,18 @@ fs.writeFileSync(to, doc.toString({ lineWidth: 0 }));
 JS
 fi
 
+# SSH logins the lab hosts' sshd has accepted so far (LogLevel VERBOSE, lab/hosts.sh).
+ssh_logins() {
+  cat "${EDGEFLEET_LAB_DIR:-/var/lib/edgefleet-lab}"/hosts/*/fs/var/log/sshd.log 2>/dev/null | grep -c 'Accepted publickey' || true
+}
+
 measure() { # measure <label> <command...>
+  local logins
+  logins=$(ssh_logins)
   timed "${@:2}"
-  # The engine's own summary ("468 unchanged") shows the no-op really was one.
-  printf '%-10s wall %s  maxrss %s KiB  (%s)\n' "$1" "$TIMED_WALL" "$TIMED_RSS" \
+  # The engine's own summary ("468 unchanged") shows the no-op really was one;
+  # the hosts' sshd logs, how many SSH sessions it opened.
+  printf '%-10s wall %s  maxrss %s KiB  ssh sessions %s  (%s)\n' "$1" "$TIMED_WALL" "$TIMED_RSS" "$(($(ssh_logins) - logins))" \
     "$(awk '/^Resources:/ {on=1; next} on && NF {sub(/^ +/, ""); printf "%s%s", sep, $0; sep="; "} on && !NF {on=0}' "$TIMED_LOG")"
   rm -f "$TIMED_LOG"
 }

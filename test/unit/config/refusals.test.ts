@@ -726,7 +726,7 @@ async function declare(spec: StackSpec, only?: number): Promise<{ error?: Error;
   const start = registered.length;
   let error: Error | undefined;
   try {
-    declareStack(renamed, localGatekeeperManifest(), ROOT);
+    await declareStack(renamed, localGatekeeperManifest(), ROOT);
   } catch (e) {
     error = e as Error;
   }
@@ -817,6 +817,34 @@ describe("every later refusal is classified", () => {
   test("every case named exists", () => {
     const named = [...THROWS.flatMap((e) => e.cases ?? []), ...Object.values(POLICIES).flatMap((p) => p.cases ?? [])];
     expect(named.filter((n) => !CASES.some((c) => c.name === n))).toEqual([]);
+  });
+});
+
+describe("a large region is declared in batches of sites (program.ts SITES_PER_BATCH)", () => {
+  test("the program waits between batches, each after the previous one registered, and declares every site once", async () => {
+    const spec = baseSpec();
+    expect(spec.sites.length).toBeGreaterThanOrEqual(2);
+    const tag = `-r${runs++}`;
+    const renamed: StackSpec = { ...spec, sites: spec.sites.map((s) => ({ ...s, name: `${s.name}${tag}` })) };
+    const start = registered.length;
+    const siteComponents = () =>
+      registered
+        .slice(start)
+        .filter((r) => r.type === "edgefleet:components:Site")
+        .map((r) => r.name);
+    const atDrain: string[][] = [];
+    await declareStack(renamed, localGatekeeperManifest(), ROOT, {
+      sitesPerBatch: 1,
+      drain: async () => {
+        await settle();
+        atDrain.push(siteComponents());
+      },
+    });
+    await settle();
+    const names = renamed.sites.map((s) => s.name);
+    // One wait between each two batches; at each, exactly the sites before it are declared.
+    expect(atDrain).toEqual(names.slice(1).map((_, i) => names.slice(0, i + 1)));
+    expect(siteComponents()).toEqual(names);
   });
 });
 
