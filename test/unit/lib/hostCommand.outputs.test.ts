@@ -10,9 +10,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
-import type { SshConnectionInputs } from "../../../lib/hostCommand";
 import { dynamicProvider } from "../../../lib/hostCommandRun";
-import { startSshd, Sshd } from "../../fixtures/sshd/sshd";
+import { sshdConnection, startSshd, Sshd } from "../../fixtures/sshd/sshd";
 
 jest.setTimeout(60000);
 
@@ -32,17 +31,7 @@ afterAll(async () => {
   if (sshd) await sshd.stop();
 });
 
-function connection(): SshConnectionInputs {
-  return {
-    hostName: "edge-test-01",
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    privateKey: sshd.clientKey,
-    hostKey: sshd.hostKey,
-    connectTimeoutSeconds: 5,
-  };
-}
+const connection = () => sshdConnection(sshd);
 
 /** An install-like step: an artifact, a secret, a delete script; `local` is the artifact on this machine. */
 function step(name: string): { inputs: Props; local: string } {

@@ -12,7 +12,7 @@ import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { SshConnectionInputs } from "../../../lib/hostCommand";
 import { dynamicProvider, observedEnvironment } from "../../../lib/hostCommandRun";
-import { startSshd, Sshd } from "../../fixtures/sshd/sshd";
+import { sshdConnection, startSshd, Sshd } from "../../fixtures/sshd/sshd";
 
 jest.setTimeout(60000);
 
@@ -33,18 +33,7 @@ afterAll(async () => {
   if (sshd) await sshd.stop();
 });
 
-function connection(over: Partial<SshConnectionInputs> = {}): SshConnectionInputs {
-  return {
-    hostName: "edge-test-01",
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    privateKey: sshd.clientKey,
-    hostKey: sshd.hostKey,
-    connectTimeoutSeconds: 5,
-    ...over,
-  };
-}
+const connection = (over: Partial<SshConnectionInputs> = {}) => sshdConnection(sshd, over);
 
 // A stand-in for infra/scripts/observe.sh: a digest key, a content key, and a
 // key it does not observe. It fails if the secret environment reached it.

@@ -13,7 +13,7 @@ import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { SshConnectionInputs, UploadInputs } from "../../../lib/hostCommand";
 import { dynamicProvider, stepOutputs, type HostCommandState } from "../../../lib/hostCommandRun";
-import { startSshd, Sshd } from "../../fixtures/sshd/sshd";
+import { sshdConnection, startSshd, Sshd } from "../../fixtures/sshd/sshd";
 
 jest.setTimeout(60000);
 
@@ -33,19 +33,8 @@ afterAll(async () => {
 
 type Inputs = Record<string, unknown>;
 
-function connection(over: Partial<SshConnectionInputs> = {}): SshConnectionInputs {
-  return {
-    hostName: "edge-test-01",
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    privateKey: sshd.clientKey,
-    hostKey: sshd.hostKey,
-    hostKeyConfigPath: "edgefleet:sites[0].hosts[0].hostKey",
-    connectTimeoutSeconds: 5,
-    ...over,
-  };
-}
+const connection = (over: Partial<SshConnectionInputs> = {}) =>
+  sshdConnection(sshd, { hostKeyConfigPath: "edgefleet:sites[0].hosts[0].hostKey", ...over });
 
 async function create(inputs: Inputs): Promise<{ id: string; outs: Inputs }> {
   const r = await provider.create!(inputs);
