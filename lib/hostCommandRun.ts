@@ -819,14 +819,19 @@ export const provider = {
     if (props.delete === undefined) return;
     // Earlier releases' outputs still hold uploads and secrets: a delete sends neither.
     const { uploads: _u, secretEnvironment: _s, ...rest } = props as HostCommandState;
-    await run({ ...rest } as HostCommandState, props.delete, "delete");
+    await run(rest as HostCommandState, props.delete, "delete");
   },
   async read(id: string, props: HostCommandOutputs | HostCommandState) {
     if (props.observe === undefined) return { id, props };
     const step = props.step ?? "unnamed step";
     const observe = scriptText(props.observe, "observe", step);
-    const { secretEnvironment: _s, ...rest } = props as HostCommandState;
-    return { id, props: { ...props, environment: await observeStep({ ...rest, observe }) } };
+    const environment = await observeStep({
+      connection: props.connection,
+      environment: props.environment,
+      step,
+      observe,
+    });
+    return { id, props: { ...props, environment } };
   },
 };
 
