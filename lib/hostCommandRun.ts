@@ -696,7 +696,9 @@ export interface HostCommandState extends StepInputs {
  * What a step keeps as its outputs, besides its inputs (which the engine
  * keeps anyway): what delete and read run with (the connection, the delete
  * and observe scripts, the environment, how the step runs there), stdout if
- * kept, and digests of the rest of what reaches the host. The script texts'
+ * kept, and digests of the rest of what reaches the host. The environment's
+ * long values are digests too unless a delete script runs with them
+ * (environmentDigests). The script texts'
  * references, the uploads and the secret environment are not copied a second
  * time: per step per host that copy was most of a fleet's state (issue 15).
  * The secret environment's digest stays secret (HostCommand's
@@ -768,12 +770,31 @@ export function reachDigest(o: HostCommandState): string {
 
 const secretDigest = (s: Record<string, string> | undefined) => sha256Text(canonical(s ?? {}));
 
+/** The form `sha256:<hex>` has: a value no longer than it is kept as it is. */
+const DIGEST_FORM_LENGTH = "sha256:".length + 64;
+
+/**
+ * A step's environment as its outputs keep it when no delete script needs
+ * the values: each value longer than a digest as `sha256:<hex>` of its text,
+ * the form observe.sh reports a content key in (observedEnvironment), so a
+ * refresh of a host as declared still gives back exactly what is stored.
+ * Rendered files (config.yaml, a unit) were most of a step's outputs, and the
+ * inputs keep them anyway. Idempotent, so a diff compares old and new in this
+ * form whatever form the old outputs have.
+ */
+export function environmentDigests(env: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (env === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, v.length > DIGEST_FORM_LENGTH ? `sha256:${sha256Text(v)}` : v]),
+  );
+}
+
 /**
  * HostCommand's provider, behind the loader that lib/hostCommand.ts
  * serializes into state.
  *
  * - diff: only what reaches the host counts (reachDigest, the environment
- *   and the secret environment). Where the checkout lives (upload local
+ *   compared in its digest form, and the secret environment). Where the checkout lives (upload local
  *   paths), which deploy key opens the session, timeouts, the step's name
  *   and lock mode (how a step runs there, not what it does) and the texts of
  *   error messages do not, so a second operator, a CI runner or a rotated key
@@ -802,7 +823,7 @@ export const provider = {
         : secretDigest(old.secretEnvironment as Record<string, string> | undefined);
     const changes =
       oldReach !== reachDigest(news) ||
-      canonical(old.environment ?? {}) !== canonical(news.environment ?? {}) ||
+      canonical(environmentDigests(old.environment) ?? {}) !== canonical(environmentDigests(news.environment) ?? {}) ||
       oldSecret !== secretDigest(news.secretEnvironment);
     const replaces = canonical(old.triggers ?? []) !== canonical(news.triggers ?? []) ? ["triggers"] : [];
     return { changes, replaces, deleteBeforeReplace: true };
@@ -843,7 +864,8 @@ function run(inputs: HostCommandState, script: ScriptInput, use: "run" | "delete
 export function stepOutputs(inputs: HostCommandState, stdout: string): HostCommandOutputs {
   const outs: HostCommandOutputs = {
     connection: inputs.connection,
-    environment: inputs.environment,
+    // A delete runs with the values themselves; a refresh needs only their digests.
+    environment: inputs.delete === undefined ? environmentDigests(inputs.environment) : inputs.environment,
     timeoutSeconds: inputs.timeoutSeconds,
     step: inputs.step,
     lock: inputs.lock,

@@ -107,6 +107,22 @@ test(
 );
 
 test(
+  "a config edited on the host shows at refresh as its digest, and the next up repairs it",
+  () => {
+    const file = path.join(hostDir, "config.yaml");
+    const declared = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, `${declared}edited: by hand\n`);
+    const r = must(run("refresh"));
+    // The outputs keep the long config as its digest; the host's digest replaces it.
+    expect(r.out).toMatch(/~ CONF\s*: "sha256:[0-9a-f]{64}" => "sha256:[0-9a-f]{64}"/);
+    must(run("up"));
+    expect(fs.readFileSync(file, "utf8")).toBe(declared);
+    must(run("refresh", ["--expect-no-changes"]));
+  },
+  TIMEOUT,
+);
+
+test(
   "after the repair, a plain up has no changes and opens no SSH session",
   () => {
     const before = sshd.accepted();

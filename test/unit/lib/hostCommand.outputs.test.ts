@@ -99,12 +99,72 @@ describe("a step's outputs", () => {
   });
 });
 
+/** A configure-like step: it writes a rendered file longer than a digest and observes it, with no delete. */
+function configureStep(name: string, conf: string): Props {
+  return {
+    connection: connection(),
+    create: 'printf "%s" "$CONF" >"$DIR/$NAME.yaml"',
+    environment: { DIR: dir, NAME: name, CONF: conf },
+    observe: [
+      'c=""; if [ -f "$DIR/$NAME.yaml" ]; then c=$(sha256sum "$DIR/$NAME.yaml" | cut -d" " -f1); fi',
+      'printf \'EDGEFLEET_OBSERVED {"CONF":"%s"}\\n\' "${c:+sha256:$c}"',
+    ].join("\n"),
+    step: `outputs/${name}`,
+  };
+}
+// Longer than sha256:<hex>, as a rendered config.yaml or systemd unit is.
+const CONF = `node-name: edge-01\nnode-label:\n  - edgefleet.io/site=outputs\n  - topology.kubernetes.io/zone=a\n`;
+
+describe("a step's long environment values", () => {
+  it("are kept as their digest by a step without a delete script, and in full by one with it", async () => {
+    const { outs } = await provider.create!(configureStep("long", CONF));
+    const env = (outs as Props).environment as Record<string, string>;
+    expect(env).toEqual({ DIR: dir, NAME: "long", CONF: `sha256:${sha(CONF)}` });
+    expect(JSON.stringify(outs)).not.toContain("node-label");
+
+    const { inputs } = step("long-delete");
+    const withLong = { ...inputs, environment: { ...(inputs.environment as Props), CONF } };
+    const kept = await provider.create!(withLong);
+    expect(((kept.outs as Props).environment as Record<string, string>).CONF).toBe(CONF);
+  });
+
+  it("diff by content: the same text is no change, another text is one", async () => {
+    const inputs = configureStep("long-diff", CONF);
+    const { id, outs } = await provider.create!(inputs);
+    expect((await provider.diff!(id, outs as Props, inputs)).changes).toBe(false);
+    const edited = configureStep("long-diff", `${CONF}  - edited=true\n`);
+    expect((await provider.diff!(id, outs as Props, edited)).changes).toBe(true);
+  });
+
+  it("refresh as the host has them: a file as declared gives back the stored digest, an edited one shows", async () => {
+    const inputs = configureStep("long-refresh", CONF);
+    const { id, outs } = await provider.create!(inputs);
+    const same = await provider.read!(id, outs as Props);
+    expect(same.props).toEqual(outs);
+
+    fs.writeFileSync(path.join(dir, "long-refresh.yaml"), `${CONF}edited: true\n`);
+    const drifted = await provider.read!(id, outs as Props);
+    expect(((drifted.props as Props).environment as Record<string, string>).CONF).toBe(
+      `sha256:${sha(`${CONF}edited: true\n`)}`,
+    );
+    expect((await provider.diff!(id, drifted.props as Props, inputs)).changes).toBe(true);
+    // The next up's update repairs the host, and a refresh then sees it as declared.
+    const repaired = await provider.update!(id, drifted.props as Props, inputs);
+    expect(fs.readFileSync(path.join(dir, "long-refresh.yaml"), "utf8")).toBe(CONF);
+    expect((await provider.read!(id, repaired.outs as Props)).props).toEqual(repaired.outs);
+  });
+});
+
 describe("steps stored by earlier releases (outputs a copy of the inputs)", () => {
   it("diff as before: unchanged is unchanged, a change is a change", async () => {
     const { inputs } = step("old-diff");
     const old: Props = { ...inputs, secretEnvironment: undefined, delete: undefined };
     expect((await provider.diff!("id", old, old)).changes).toBe(false);
     expect((await provider.diff!("id", old, { ...old, environment: { DIR: dir, NAME: "other" } })).changes).toBe(true);
+    // A long value stored in full diffs equal to the same value declared again.
+    const long = configureStep("old-long", CONF);
+    expect((await provider.diff!("id", long, long)).changes).toBe(false);
+    expect((await provider.diff!("id", long, configureStep("old-long", `${CONF}x: 1\n`))).changes).toBe(true);
   });
 
   it("delete without re-sending their uploads, so a machine without the artifacts can remove a host", async () => {
