@@ -698,9 +698,9 @@ export interface HostCommandState extends StepInputs {
  * and observe scripts, the environment, how the step runs there), stdout if
  * kept, and digests of the rest of what reaches the host. The environment's
  * long values are digests too unless a delete script runs with them
- * (environmentDigests). The script texts'
- * references, the uploads and the secret environment are not copied a second
- * time: per step per host that copy was most of a fleet's state (issue 15).
+ * (environmentDigests). The script texts' references, the uploads and the
+ * secret environment are not copied a second time: per step per host that
+ * copy was most of a fleet's state (issue 15).
  * The secret environment's digest stays secret (HostCommand's
  * additionalSecretOutputs), as a digest of a short secret could be guessed.
  */
@@ -794,11 +794,11 @@ export function environmentDigests(env: Record<string, string> | undefined): Rec
  * serializes into state.
  *
  * - diff: only what reaches the host counts (reachDigest, the environment
- *   compared in its digest form, and the secret environment). Where the checkout lives (upload local
- *   paths), which deploy key opens the session, timeouts, the step's name
- *   and lock mode (how a step runs there, not what it does) and the texts of
- *   error messages do not, so a second operator, a CI runner or a rotated key
- *   sees no change. A script kept inline by an earlier release and the same
+ *   compared in its digest form, and the secret environment). Where the
+ *   checkout lives (upload local paths), which deploy key opens the session,
+ *   timeouts, the step's name and lock mode (how a step runs there, not
+ *   what it does) and the texts of error messages do not, so a second
+ *   operator, a CI runner or a rotated key sees no change. A script kept inline by an earlier release and the same
  *   text by reference are the same. Nor does the observe script. Steps
  *   stored by earlier releases, whose outputs were a copy of their inputs,
  *   diff the same way: their digests are computed from that copy.
